@@ -1,0 +1,5 @@
+"""Run svcdesk as ``python -m svcdesk``."""
+
+from svcdesk.cli import main
+
+main(prog_name="svcdesk")

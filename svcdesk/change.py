@@ -1,0 +1,193 @@
+"""One changing command: under the desk lock, files written atomically and one commit.
+
+A journal in ``.git/svcdesk/journal`` names the paths being written. If the process dies,
+the next command finds it and finishes the index update when the commit landed, or puts the
+files back as HEAD has them when it did not: a change is all there or not there at all.
+"""
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+from svcdesk import store
+from svcdesk.errors import GitError, UncommittedChangesError
+from svcdesk.gitlog import TRAILER_ACTION, TRAILER_TICKET, Git, Identity
+from svcdesk.lock import DeskLock
+
+JOURNAL = "journal"
+
+
+class Change:
+    """The context of one changing command; use as ``with Change(...) as change:``."""
+
+    def __init__(self, root: Path, git: Git, state_dir: Path, holder: str, timeout: float):
+        self.root, self.git, self.state_dir = root, git, state_dir
+        self._lock = DeskLock(state_dir / "lock", timeout, holder)
+        self._files: dict = {}
+        self._folders: dict = {}
+        self.head = self.ref = None
+
+    def __enter__(self):
+        self._lock.__enter__()
+        try:
+            self.head, self.ref = self.git.head()
+            self.git.clear_stale_locks(self.ref)
+            recover(self.root, self.git, self.state_dir, self.head)
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        return self._lock.__exit__(*exc)
+
+    # ---- reading under the lock ------------------------------------------------------------
+
+    def head_names(self, folder: str) -> dict:
+        """{file name: blob id} directly in ``folder`` at HEAD (cached for this change)."""
+        if folder not in self._folders:
+            self._folders[folder] = self.git.tree_entries(self.head, folder)
+        return self._folders[folder]
+
+    def read_committed(self, relpath: str) -> bytes:
+        """The bytes of ``relpath``, refusing a file whose content is not what HEAD has."""
+        try:
+            data = (self.root / relpath).read_bytes()
+        except FileNotFoundError:
+            data = None
+        folder, name = relpath.rsplit("/", 1)
+        committed = self.head_names(folder).get(name)
+        if data is not None and committed is not None and \
+                Git.blob_id(data, len(committed)) == committed:
+            return data
+        if data is None:
+            what = "is deleted in the working tree but not in git"
+        elif committed is None:
+            what = "is not committed"
+        else:
+            what = "has changes that are not committed"
+        raise UncommittedChangesError(
+            f"{relpath} {what}; commit it (git add {relpath} && git commit) or put it back "
+            f"(git checkout -- {relpath}), then run the command again")
+
+    # ---- writing ---------------------------------------------------------------------------
+
+    def write(self, relpath: str, data: bytes | None) -> None:
+        """Queue ``data`` (None: delete) for ``relpath``; nothing touches disk before commit."""
+        self._files[relpath] = data
+
+    def commit(self, subject: str, body: str, trailers: dict, author: Identity,
+               when: datetime) -> str | None:
+        """Write the queued files and commit exactly them; return the commit id."""
+        if not self._files:
+            return None
+        paths = list(self._files)
+        _write_journal(self.state_dir, {"head": self.head, "paths": paths})
+        for relpath, data in self._files.items():
+            target = self.root / relpath
+            if data is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                store.write_atomic(target, data)
+        message = subject.strip() + "\n"
+        if body.strip():
+            message += "\n" + body.strip() + "\n"
+        message += "\n" + "".join(f"{k}: {v}\n" for k, v in trailers.items())
+        try:
+            sha = self.git.commit(self.head, self.ref, self._files, message, author, when)
+        except BaseException:
+            recover(self.root, self.git, self.state_dir, self.head)  # put the files back
+            raise
+        self.head = sha
+        self.git.clear_stale_locks()
+        try:
+            self.git.update_index(paths)
+        except GitError:
+            # The commit is in; the journal stays so the next command finishes the index.
+            return sha
+        (self.state_dir / JOURNAL).unlink(missing_ok=True)
+        self._files = {}
+        return sha
+
+
+    def import_commits(self, commits: list) -> str:
+        """Write a history of several commits ([(files, message, author, when)...]) at once.
+
+        Each commit's files are the state after it; the working tree gets the last state.
+        """
+        final: dict = {}
+        for files, *_ in commits:
+            final.update(files)
+        paths = list(final)
+        _write_journal(self.state_dir, {"head": self.head, "paths": paths})
+        for relpath, data in final.items():
+            target = self.root / relpath
+            target.parent.mkdir(parents=True, exist_ok=True)
+            store.write_atomic(target, data)
+        try:
+            sha = self.git.import_commits(self.head, self.ref, commits)
+        except BaseException:
+            recover(self.root, self.git, self.state_dir, self.head)
+            raise
+        self.head = sha
+        self.git.update_index(paths)
+        (self.state_dir / JOURNAL).unlink(missing_ok=True)
+        return sha
+
+
+def trailers_for(number: str | None, action: str) -> dict:
+    """The trailers every svcdesk commit carries."""
+    out = {}
+    if number:
+        out[TRAILER_TICKET] = number
+    out[TRAILER_ACTION] = action
+    return out
+
+
+def recover(root: Path, git: Git, state_dir: Path, head: str | None) -> list:
+    """Finish or undo what an interrupted command left; return the paths it dealt with."""
+    path = state_dir / JOURNAL
+    try:
+        journal = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (ValueError, OSError):
+        journal = {"paths": []}  # a torn journal: nothing was written after it
+    paths = [p for p in journal.get("paths", []) if isinstance(p, str)]
+    restore = []
+    for relpath in paths:
+        target = root / relpath
+        for leftover in target.parent.glob(f".{target.name}.*{store.TMP_SUFFIX}"):
+            leftover.unlink(missing_ok=True)
+        committed = git.blob_at(head, relpath)
+        try:
+            data = target.read_bytes()
+        except FileNotFoundError:
+            data = None
+        landed = (data is None and committed is None) or (
+            data is not None and committed is not None
+            and Git.blob_id(data, len(committed)) == committed)
+        if not landed:
+            restore.append((relpath, committed))
+    for relpath, committed in restore:
+        target = root / relpath
+        if committed is None:
+            target.unlink(missing_ok=True)
+        else:
+            store.write_atomic(target, git.run("cat-file", "blob", committed))
+    if paths:
+        git.update_index(paths)
+    path.unlink(missing_ok=True)
+    return paths
+
+
+def _write_journal(state_dir: Path, journal: dict) -> None:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    store.write_atomic(state_dir / JOURNAL, json.dumps(journal).encode())
+
+
+def holder_text(command: str, agent: str, since: datetime) -> str:
+    """What the lock file says about its holder."""
+    return f"svcdesk {command} by {agent} (pid {os.getpid()}, since {since:%H:%M:%S})"

@@ -1,0 +1,94 @@
+"""The svcdesk command line: click wiring only; every command makes one call on the library."""
+
+import os
+import sys
+
+import click
+
+from svcdesk import __version__
+from svcdesk.errors import ExitCode, SvcdeskError
+
+
+class State:
+    """What the global options say, and the desk they name (opened on first use)."""
+
+    def __init__(self, desk: str | None, agent: str | None):
+        self.desk_path, self.agent = desk, agent
+        self._desk = None
+
+    def desk(self):
+        """The desk, opened for the running subcommand."""
+        if self._desk is None:
+            from svcdesk.desk import Desk
+
+            command = click.get_current_context().info_name
+            self._desk = Desk.open(self.desk_path, self.agent, command)
+        return self._desk
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="svcdesk")
+@click.option("--desk", "desk_path", metavar="PATH", envvar="SVCDESK_DESK",
+              help="The desk to use (default: SVCDESK_DESK, else the nearest folder upward "
+                   "holding rules.yaml).")
+@click.option("--as", "agent", metavar="AGENT", envvar="SVCDESK_AGENT",
+              help="Act as this agent (default: SVCDESK_AGENT, else git's user.email).")
+@click.option("--debug", is_flag=True, help="Show a traceback when a command fails.")
+@click.pass_context
+def cli(ctx, desk_path, agent, debug):
+    """svcdesk — an after-sales service desk (售后工单系统) whose tickets live in git.
+
+    Set SVCDESK_NOW (ISO 8601) to run any command at another time.
+    """
+    ctx.obj = State(desk_path, agent)
+
+
+def _register():
+    from svcdesk.cli import admin, tickets
+
+    for module in (admin, tickets):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main(args=None, prog_name="svcdesk"):
+    """Run the command line; turn every error into one line on stderr and an exit code."""
+    argv = list(sys.argv[1:] if args is None else args)
+    debug = "--debug" in argv or bool(os.environ.get("SVCDESK_DEBUG"))
+    try:
+        code = cli.main(argv, prog_name=prog_name, standalone_mode=False)
+    except SvcdeskError as exc:
+        code = _fail(str(exc), exc.exit_code, debug)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        code = _fail(exc.format_message().replace("\n", " ") + hint, exc.exit_code, debug)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("Aborted.", err=True)
+        code = 130
+    except BrokenPipeError:
+        # the reader went away (svcdesk list | head): not an error worth a message
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = ExitCode.OK
+    except OSError as exc:
+        code = _fail(f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}",
+                     ExitCode.FAILURE, debug)
+    except Exception as exc:  # a bug: say so in one line, the traceback with --debug
+        code = _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug and "
+                     "report it)", ExitCode.FAILURE, debug)
+    sys.exit(int(code or 0))
+
+
+def _fail(message: str, code: int, debug: bool) -> int:
+    if debug:
+        import traceback
+
+        traceback.print_exc()
+    click.echo(f"Error: {message}", err=True)
+    return code

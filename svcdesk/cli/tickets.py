@@ -1,0 +1,285 @@
+"""Ticket commands: new, show, list, edit, comment, log, fields."""
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from svcdesk.cli.output import FORMATS, as_csv, as_json, echo, style
+from svcdesk.cli.params import ASSIGNMENT, DAY, TICKET_ID
+from svcdesk.errors import ExitCode, UsageError, ValidationError
+
+pass_state = click.pass_obj
+
+# The common fields as options: option name -> ticket field.
+COMMON = {
+    "title": "title", "type": "type", "description": "description", "priority": "priority",
+    "channel": "channel", "customer": "customer.name", "company": "customer.company",
+    "phone": "customer.phone", "email": "customer.email", "address": "customer.address",
+    "product": "product.model", "serial": "product.serial", "purchased": "product.purchased",
+    "expected": "expected",
+}
+_HELP = {
+    "title": "Short title (电脑无法开机故障报修).", "type": "Ticket type (fault, inquiry...).",
+    "description": "Symptoms, error codes, frequency, steps.", "priority": "P1..P4.",
+    "channel": "Where it came from (phone, email, web, wechat, app, ecommerce).",
+    "customer": "Customer's name.", "company": "Customer's company.",
+    "phone": "Customer's phone.", "email": "Customer's email.",
+    "address": "Address for on-site work.", "product": "Product model.",
+    "serial": "Serial number.", "purchased": "Purchase date, YYYY-MM-DD (decides warranty).",
+    "expected": "What the customer wants (repair, replace, refund, explain...).",
+}
+
+
+def _common_options(func):
+    for name in reversed(list(COMMON)):
+        func = click.option(f"--{name}", metavar="TEXT", help=_HELP[name])(func)
+    return func
+
+
+@click.command()
+@_common_options
+@click.option("--set", "sets", type=ASSIGNMENT, multiple=True,
+              help="Any field, dotted for nested ones: --set customer.phone=13800000000.")
+@click.option("--from", "from_file", metavar="FILE",
+              help="Read field values from a YAML or JSON file (- for stdin).")
+@click.option("--edit", is_flag=True, help="Fill in a form in $EDITOR.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the new ticket's ID.")
+@pass_state
+def new(state, sets, from_file, edit, quiet, **options):
+    """Record a new request as a ticket.
+
+    Required fields depend on the type (see `svcdesk fields --type TYPE`); on a terminal
+    svcdesk asks for missing ones, anywhere else it refuses and names them.
+    """
+    desk = state.desk()
+    given = {}
+    if from_file:
+        from svcdesk import store
+
+        text = sys.stdin.read() if from_file == "-" else _read_text(from_file)
+        given.update(store.read_values(text, from_file))
+    given.update({COMMON[k]: v for k, v in options.items() if v is not None})
+    given.update(dict(sets))
+    if edit:
+        given = _edit_new(desk, given)
+    elif sys.stdin.isatty():
+        given = _prompt_missing(desk, given)
+    ticket = desk.create_ticket(given)
+    if quiet:
+        echo(ticket.number)
+    else:
+        echo(f"{style(ticket.number, bold=True)}  {ticket.fields.get('title', '')}")
+
+
+def _read_text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"--from {path}: no such file") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--from {path}: not UTF-8 text") from None
+
+
+def _prompt_missing(desk, given: dict) -> dict:
+    """Ask on the terminal for each required field still missing."""
+    values = desk.check_values(given)
+    for name in desk.missing_fields(values):
+        spec = desk.rules.schema.specs[name]
+
+        def check(text, name=name):
+            try:
+                desk.check_values({name: text})
+            except ValidationError as exc:  # ask again, saying what was wrong
+                raise click.BadParameter(str(exc).split(": ", 1)[-1]) from None
+            return text
+
+        hint = f" [{', '.join(spec.choices)}]" if spec.type == "enum" else ""
+        given[name] = click.prompt(f"{spec.label} ({name}){hint}", value_proc=check)
+        if name == "type":
+            return _prompt_missing(desk, given)
+    return given
+
+
+def _edit_new(desk, given: dict) -> dict:
+    from svcdesk import store
+
+    values = desk.check_values(given)
+    text = click.edit(desk.form_text(values, values.get("type")), extension=".yaml")
+    if text is None:
+        raise UsageError("the form was not saved; no ticket was made")
+    values = store.read_values(text, "the form")
+    if not values:
+        raise UsageError("the form is empty; no ticket was made")
+    return values
+
+
+@click.command()
+@click.argument("ticket", type=TICKET_ID)
+@click.option("--format", "fmt", type=click.Choice(("text", "yaml", "json")), default="text",
+              show_default=True, help="text for people; yaml (the file) or json for scripts.")
+@pass_state
+def show(state, ticket, fmt):
+    """Show one ticket with its timeline."""
+    desk = state.desk()
+    if fmt == "yaml":
+        echo(desk.read_file(ticket).decode("utf-8"), nl=False)
+        return
+    found = desk.load(ticket)
+    if fmt == "json":
+        from svcdesk import model
+
+        echo(as_json(model.to_plain(found)))
+        return
+    from svcdesk.cli.view import render_ticket
+
+    echo(render_ticket(found, desk.rules))
+
+
+def _split(values) -> tuple:
+    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
+
+
+@click.command("list")
+@click.option("--status", multiple=True, help="Statuses to show (default: open ones; 'all').")
+@click.option("--type", "types", multiple=True, help="Ticket types.")
+@click.option("--priority", multiple=True, help="Priorities.")
+@click.option("--assignee", multiple=True, help="Agents ('me' for yourself).")
+@click.option("--team", multiple=True, help="Teams.")
+@click.option("--customer", help="Text in the customer's name, company, phone...")
+@click.option("--product", help="Text in the product's model, serial...")
+@click.option("--since", type=DAY, help="Created on or after this day.")
+@click.option("--until", type=DAY, help="Created on or before this day.")
+@click.option("--text", help="Text in the title or description.")
+@click.option("--sort", type=click.Choice(("created", "updated", "priority", "status", "id",
+                                           "assignee", "type")), default="created",
+              show_default=True)
+@click.option("--asc", is_flag=True, help="Oldest (or lowest) first.")
+@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+              show_default=True)
+@pass_state
+def list_(state, status, types, priority, assignee, team, customer, product, since, until,
+          text, sort, asc, limit, fmt):
+    """List tickets, newest first (open ones unless --status says otherwise)."""
+    from svcdesk import model, query
+
+    desk = state.desk()
+    statuses = _split(status)
+    if statuses == ("all",):
+        statuses = ()
+    elif not statuses:
+        statuses = tuple(desk.rules.open_statuses())
+    assignees = tuple(desk.actor().key if a == "me" else a for a in _split(assignee))
+    flt = query.Filter(statuses, _split(types), _split(priority), assignees, _split(team),
+                       customer, product, since, until, text)
+    listing = desk.listing(flt, sort, not asc, limit)
+    if fmt == "table":
+        from svcdesk.cli.view import render_list, words
+
+        if listing.tickets:
+            echo(render_list(listing.tickets, desk.rules))
+        echo(style(words(desk.rules)["count"].format(n=len(listing.tickets)), dim=True))
+    else:
+        plain = [model.F.dump(t) for t in listing.tickets]
+        if fmt == "json":
+            echo(as_json(plain))
+        elif fmt == "yaml":
+            from svcdesk import store
+
+            echo(store.dump_yaml(plain) if plain else "[]\n", nl=False)
+        else:
+            flat = [model.flatten(t) for t in plain]
+            columns = [c for c in desk.rules.schema.specs if any(c in row for row in flat)]
+            echo(as_csv(flat, columns), nl=False)
+    for problem in listing.problems:
+        echo(f"Warning: {problem}", err=True)
+    if listing.problems:
+        echo(f"Error: {len(listing.problems)} ticket file(s) could not be read and are not "
+             "listed", err=True)
+        return ExitCode.TICKET_FILE
+    return ExitCode.OK
+
+
+@click.command()
+@click.argument("ticket", type=TICKET_ID)
+@pass_state
+def edit(state, ticket):
+    """Edit a ticket's fields in $EDITOR; a bad edit changes nothing."""
+    desk = state.desk()
+    if not sys.stdin.isatty() and not (os.environ.get("VISUAL") or os.environ.get("EDITOR")):
+        raise UsageError("no editor: set EDITOR (or run on a terminal)")
+    form, original = desk.edit_form(ticket)
+    text = click.edit(form, extension=".yaml")
+    if text is None or text == form:
+        echo("No changes.")
+        return
+    result = desk.apply_edit(ticket, text, original)
+    echo(f"{result.number}: {'saved' if result.events[-1].action == 'edit' else 'no changes'}")
+
+
+@click.command()
+@click.argument("ticket", type=TICKET_ID)
+@click.option("-m", "--message", required=True, help="What happened (已远程排查，确认主板故障).")
+@click.option("--internal", is_flag=True, help="An internal note the customer never sees.")
+@pass_state
+def comment(state, ticket, message, internal):
+    """Write progress on a ticket."""
+    result = state.desk().comment(ticket, message, internal)
+    echo(f"{result.number}: {'internal note' if internal else 'comment'} added")
+
+
+@click.command()
+@click.argument("ticket", type=TICKET_ID)
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
+              show_default=True)
+@pass_state
+def log(state, ticket, fmt):
+    """The audit trail of a ticket from git: when, who, what, commit."""
+    desk = state.desk()
+    entries = desk.log(ticket)
+    if fmt == "json":
+        echo(as_json([{"commit": e.commit, "author": e.author, "email": e.email,
+                       "when": e.when.isoformat(), "action": e.action, "subject": e.subject}
+                      for e in entries]))
+        return
+    from svcdesk.cli.output import table
+
+    tz = desk.rules.tz
+    echo(table([[e.when.astimezone(tz).strftime("%Y-%m-%d %H:%M"), e.author, e.action,
+                 e.subject.split(": ", 1)[-1], e.commit[:10]] for e in entries],
+               ["when", "who", "action", "what", "commit"]))
+
+
+@click.command()
+@click.option("--type", "kind", help="Mark the fields this type requires.")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
+              show_default=True)
+@pass_state
+def fields(state, kind, fmt):
+    """The ticket fields this desk knows, and which each type requires."""
+    rules = state.desk().rules
+    if kind is not None and kind not in rules.types:
+        raise UsageError(f"unknown type {kind!r} (types: {', '.join(rules.types)})")
+    kinds = [kind] if kind else list(rules.types)
+    rows = []
+    for name, spec in rules.schema.specs.items():
+        needed = [k for k in kinds if name in rules.types[k].required]
+        if kind and not spec.editable:
+            continue
+        rows.append({"field": name, "type": spec.type, "label": spec.label,
+                     "label_en": spec.label_en, "required_by": needed,
+                     "set_by": "you" if spec.editable else "svcdesk",
+                     "accepts": spec.describe()})
+    if fmt == "json":
+        echo(as_json(rows))
+        return
+    from svcdesk.cli.output import table
+
+    echo(table([[r["field"], r["label"], r["type"], ", ".join(r["required_by"]),
+                 r["set_by"]] for r in rows], ["field", "label", "type", "required by",
+                                               "set by"]))
+
+
+COMMANDS = (new, show, list_, edit, comment, log, fields)

@@ -1,0 +1,415 @@
+"""The desk: finding it, who is acting, and one method per thing a person does with it."""
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from svcdesk import clock, model, query, store
+from svcdesk.change import Change, holder_text, trailers_for
+from svcdesk.errors import (AmbiguousTicketError, DeskExistsError, DeskNotFoundError,
+                            GitError, MissingFieldsError, TicketFileError,
+                            TicketNotFoundError, UsageError, ValidationError)
+from svcdesk.gitlog import Git, Identity
+from svcdesk.identity import TicketRef, format_number, new_ulid, parse_number
+
+DEFAULTS = Path(__file__).parent / "defaults"
+STATE = "svcdesk"
+GITIGNORE = """\
+# svcdesk: an interrupted atomic write leaves one of these; svcdesk cleans them up
+.*.svcdesk-tmp
+"""
+LOCK_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: an agent key (or an email for non-agents) and their git identity."""
+
+    key: str
+    identity: Identity
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What `list` shows: ticket snapshots, and the files that could not be read."""
+
+    tickets: list
+    problems: list
+
+
+def find_root(explicit: str | None, start: Path) -> Path:
+    """The desk named by --desk/SVCDESK_DESK, or the nearest folder upward holding rules.yaml."""
+    named = explicit or os.environ.get("SVCDESK_DESK")
+    if named:
+        root = Path(named).expanduser().resolve()
+        if not (root / store.RULES).is_file():
+            raise DeskNotFoundError(f"{root} is not a desk (it has no {store.RULES}); "
+                                    "make one with `svcdesk init`")
+        return root
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / store.RULES).is_file():
+            return folder
+    raise DeskNotFoundError(f"no desk here or above {here} (no {store.RULES}); make one "
+                            "with `svcdesk init DIR`, or name one with --desk")
+
+
+class Desk:
+    """One desk: its rules, its tickets and its git repository."""
+
+    def __init__(self, root: Path, agent: str | None = None, command: str = "",
+                 git_dir: Path | None = None):
+        self.root = root
+        self.rules = store.read_rules(root)
+        self.git = Git(root, git_dir or _git_dir(root))
+        self.state_dir = self.git.git_dir / STATE
+        self._agent = agent or os.environ.get("SVCDESK_AGENT") or None
+        self._command = command
+        self._actor: Actor | None = None
+
+    @classmethod
+    def open(cls, explicit: str | None = None, agent: str | None = None,
+             command: str = "") -> "Desk":
+        """Open the desk named by --desk/SVCDESK_DESK or found from the working directory."""
+        return cls(find_root(explicit, Path.cwd()), agent, command)
+
+    def now(self) -> datetime:
+        """Now, in the desk's time zone (SVCDESK_NOW when set)."""
+        return clock.now(self.rules.tz)
+
+    # ---- who is acting ---------------------------------------------------------------------
+
+    def actor(self) -> Actor:
+        """The acting agent: --as, SVCDESK_AGENT, or git's user.email matched to an agent."""
+        if self._actor is None:
+            self._actor = self._resolve_actor()
+        return self._actor
+
+    def _resolve_actor(self) -> Actor:
+        agents = self.rules.agents
+        if self._agent:
+            agent = agents.get(self._agent) or self.rules.agent_by_email(self._agent)
+            if agent is None:
+                raise UsageError(f"unknown agent {self._agent!r} (agents in rules.yaml: "
+                                 + ", ".join(agents) + ")")
+            return Actor(agent.key, Identity(agent.name, agent.email))
+        email = self.git.run("config", "user.email", check=False).decode().strip()
+        if not email:
+            raise UsageError("who is acting? pass --as AGENT or set SVCDESK_AGENT "
+                             f"(agents: {', '.join(agents)}), or set git's user.email")
+        agent = self.rules.agent_by_email(email)
+        if agent is not None:
+            return Actor(agent.key, Identity(agent.name, agent.email))
+        name = self.git.run("config", "user.name", check=False).decode().strip()
+        return Actor(email, Identity(name or email, email))
+
+    def _change(self) -> Change:
+        timeout = float(os.environ.get("SVCDESK_LOCK_TIMEOUT") or LOCK_TIMEOUT)
+        holder = holder_text(self._command or "command", self.actor().key, self.now())
+        return Change(self.root, self.git, self.state_dir, holder, timeout)
+
+    # ---- finding tickets ---------------------------------------------------------------------
+
+    def locate(self, ref: TicketRef) -> str:
+        """The relative path of the one ticket ``ref`` names."""
+        found = store.candidates(self.root, ref)
+        if not found:
+            raise TicketNotFoundError(f"no ticket {ref}")
+        if len(found) > 1:
+            names = ", ".join(p.rsplit("/", 1)[1][:-5] for p in found[:5])
+            raise AmbiguousTicketError(f"{ref} matches {len(found)} tickets ({names}"
+                                       f"{', …' if len(found) > 5 else ''}); give more of it")
+        return found[0]
+
+    def load(self, ref: TicketRef) -> model.Ticket:
+        """The ticket ``ref`` names."""
+        ticket, _ = store.read_ticket(self.root, self.rules.schema, self.locate(ref))
+        return ticket
+
+    def read_file(self, ref: TicketRef) -> bytes:
+        """The ticket file's bytes, as on disk."""
+        return (self.root / self.locate(ref)).read_bytes()
+
+    def listing(self, flt: query.Filter, sort: str = "created", reverse: bool = True,
+                limit: int | None = None) -> Listing:
+        """Tickets passing ``flt``, sorted; unreadable files are reported, not dropped."""
+        schema, tz = self.rules.schema, self.rules.tz
+        found, problems = [], []
+        for relpath in store.ticket_files(self.root):
+            try:
+                ticket, _ = store.read_ticket(self.root, schema, relpath)
+            except TicketFileError as exc:
+                problems.append(exc)
+                continue
+            if flt.matches(ticket.fields, tz):
+                found.append(ticket.fields)
+        found.sort(key=query.sort_key(sort, list(self.rules.priorities)), reverse=reverse)
+        return Listing(found[:limit] if limit else found, problems)
+
+    def log(self, ref: TicketRef) -> list:
+        """The git audit trail of one ticket, newest first."""
+        relpath = self.locate(ref)
+        self._refresh_commit_graph()
+        return self.git.log(relpath)
+
+    def _refresh_commit_graph(self) -> None:
+        """Keep changed-path Bloom filters near HEAD so `git log -- FILE` stays fast."""
+        mark = self.state_dir / "commit-graph-head"
+        head, _ = self.git.head()
+        if head is None:
+            return
+        try:
+            last = mark.read_text().strip() or None
+        except FileNotFoundError:
+            last = None
+        if last == head or (last and self.git.commits_since(last, head) < 64):
+            return
+        self.git.write_commit_graph()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        store.write_atomic(mark, head.encode())
+
+    # ---- intake --------------------------------------------------------------------------------
+
+    def check_values(self, given: dict) -> dict:
+        """Check values a person gave (flat dotted paths or nested groups); return them nested."""
+        try:
+            return model.parse_values(self.rules.schema, given)
+        except model.FieldError as exc:
+            raise ValidationError(f"field {exc.args[0]}") from None
+
+    def missing_fields(self, values: dict) -> list:
+        """Required fields of the values' ticket type that are still empty."""
+        kind = values.get("type")
+        if kind is None:
+            return ["type"]
+        return model.missing_required(self.rules.types[kind].required, values)
+
+    def create_ticket(self, given: dict) -> model.Ticket:
+        """Record a new ticket from values a person gave; print-ready once this returns."""
+        values = self.check_values(given)
+        missing = self.missing_fields(values)
+        if missing:
+            raise MissingFieldsError(values.get("type", "?"), missing)
+        rules, actor = self.rules, self.actor()
+        now = self.now()
+        kind = rules.types[values["type"]]
+        values.setdefault("priority", kind.priority or rules.default_priority)
+        purchased = model.get_path(values, "product.purchased")
+        if purchased is not None and model.get_path(values, "product.warranty") is None:
+            model.set_path(values, "product.warranty",
+                           model.warranty_state(purchased, rules.warranty_months, now.date()))
+        with self._change() as change:
+            number = self._next_number(change, now)
+            ticket = model.create(rules.schema, values, number, new_ulid(now), new_ulid(now),
+                                  now, actor.key, rules.initial_status)
+            change.write(store.ticket_relpath(number), store.encode_ticket(ticket))
+            body = [f"Type: {kind.name} ({kind.label})", f"Priority: {values['priority']}"]
+            if model.get_path(values, "customer.name"):
+                body.append("Customer: " + " / ".join(filter(None, (
+                    model.get_path(values, "customer.name"),
+                    model.get_path(values, "customer.company")))))
+            if values.get("channel"):
+                body.append(f"Channel: {values['channel']}")
+            change.commit(f"{number}: new {kind.name} ticket: {values.get('title', '')}",
+                          "\n".join(body), trailers_for(number, "create"), actor.identity, now)
+        return ticket
+
+    def _next_number(self, change: Change, now: datetime) -> str:
+        day = now.date()
+        prefix = self.rules.prefix
+        folder = f"{store.TICKETS}/{day:%Y}/{day:%m}"
+        names = set(store.month_numbers(self.root, day.year, day.month))
+        names.update(n[:-5] for n in change.head_names(folder) if n.endswith(".yaml"))
+        stem = f"{prefix}-{day:%Y%m%d}-"
+        taken = [parse_number(n)[2] for n in names if n.startswith(stem)]
+        return format_number(prefix, day, max(taken, default=0) + 1)
+
+    # ---- changes to a ticket ---------------------------------------------------------------------
+
+    def _update(self, ref: TicketRef, action: str, build, subject: str, note_body: str = ""):
+        """Load, absorb hand edits, apply ``build(ticket, now, actor)``, write, commit."""
+        actor = self.actor()
+        now = self.now()
+        relpath = self.locate(ref)
+        with self._change() as change:
+            raw = change.read_committed(relpath)
+            ticket = store.decode_ticket(self.rules.schema, raw.decode("utf-8"), relpath)
+            ticket = self._absorb_hand_edits(ticket, now)
+            result = build(ticket, now, actor)
+            if result is None:
+                return ticket
+            change.write(relpath, store.encode_ticket(result))
+            change.commit(f"{result.number}: {subject}", note_body,
+                          trailers_for(result.number, action), actor.identity, now)
+        return result
+
+    def _absorb_hand_edits(self, ticket: model.Ticket, now: datetime) -> model.Ticket:
+        """Record committed hand edits of the snapshot as an event, so history explains them."""
+        edits = model.hand_edits(ticket)
+        if not edits:
+            return ticket
+        event = model.Event(new_ulid(now), now, "hand-edit", "hand-edit", edits,
+                            note="the file was edited by hand; svcdesk recorded the difference")
+        return model.append(self.rules.schema, model.Ticket(ticket.fields, ticket.events), event)
+
+    def comment(self, ref: TicketRef, text: str, internal: bool = False) -> model.Ticket:
+        """Add a progress note (public by default: the customer may be told)."""
+        if not text or not text.strip():
+            raise ValidationError("a comment needs text (-m TEXT)")
+        visibility = "internal" if internal else "public"
+
+        def build(ticket, now, actor):
+            event = model.Event(new_ulid(now), now, actor.key, "comment", note=text.strip(),
+                                visibility=visibility)
+            return model.append(self.rules.schema, ticket, event)
+
+        first_line = text.strip().splitlines()[0]
+        return self._update(ref, "comment", build,
+                            f"{'internal note' if internal else 'comment'} by {self.actor().key}",
+                            first_line)
+
+    def edit_form(self, ref: TicketRef) -> tuple:
+        """(form text, file bytes it was made from) for editing a ticket by hand."""
+        relpath = self.locate(ref)
+        raw = (self.root / relpath).read_bytes()
+        ticket = store.decode_ticket(self.rules.schema, raw.decode("utf-8"), relpath)
+        return self.form_text(ticket.fields, ticket.fields.get("type"), ticket.number), raw
+
+    def form_text(self, values: dict, kind: str | None, number: str | None = None) -> str:
+        """A YAML form of the editable fields, with comments saying what each takes."""
+        schema = self.rules.schema
+        editable = {k: v for k, v in model.flatten(values).items()
+                    if k in schema.specs and schema.specs[k].editable}
+        required = self.rules.types[kind].required if kind in self.rules.types else ()
+        for name in required:
+            editable.setdefault(name, None)
+        nested: dict = {}
+        for name in schema.specs:
+            if name in editable:
+                model.set_path(nested, name, editable[name] if editable[name] is not None
+                               else "")
+        lines = [f"# {number or 'New ticket'} — edit the values, save and close the editor.",
+                 "# Empty the file to cancel. Required for this type: "
+                 + (", ".join(required) or "nothing"),
+                 "# Other fields you may add: " + ", ".join(
+                     n for n, s in schema.specs.items() if s.editable and n not in editable),
+                 ""]
+        return "\n".join(lines) + store.dump_yaml(model.F.dump(nested))
+
+    def apply_edit(self, ref: TicketRef, text: str, original: bytes) -> model.Ticket | None:
+        """Apply an edited form; refuse it, changing nothing, when anything is wrong."""
+        given = store.read_values(text, "the edited ticket")
+        relpath = self.locate(ref)
+
+        def build(ticket, now, actor):
+            if (self.root / relpath).read_bytes() != original:
+                raise ValidationError(f"{ticket.number} changed while you were editing it; "
+                                      "run `svcdesk edit` again")
+            values = self.check_values(given)
+            missing = self.missing_fields(values)
+            if missing:
+                raise MissingFieldsError(values.get("type", "?"), missing)
+            managed = {n: ticket.get(n) for n, s in self.rules.schema.specs.items()
+                       if not s.editable and ticket.get(n) is not None}
+            for name, value in managed.items():
+                model.set_path(values, name, value)
+            if not model.diff(ticket.fields, values):
+                return None
+            new, _ = model.change(self.rules.schema, ticket, values, new_ulid(now), now,
+                                  actor.key, "edit")
+            return new
+
+        return self._update(ref, "edit", build, f"edited by {self.actor().key}")
+
+    # ---- making a desk -------------------------------------------------------------------------
+
+    @staticmethod
+    def init(folder: Path, sample: bool = False, agent: str | None = None) -> "Desk":
+        """Make ``folder`` a desk: rules.yaml, templates/, tickets/, .gitignore, first commit."""
+        folder = folder.expanduser().resolve()
+        if (folder / store.RULES).exists():
+            raise DeskExistsError(f"{folder} is already a desk (it has {store.RULES}); "
+                                  "nothing was changed")
+        if folder.exists() and not folder.is_dir():
+            raise DeskExistsError(f"{folder} exists and is not a folder")
+        if (folder / "templates").exists() or (folder / store.TICKETS).exists():
+            raise DeskExistsError(f"{folder} already has templates/ or tickets/; "
+                                  "init will not overwrite them")
+        folder.mkdir(parents=True, exist_ok=True)
+        git = Git(folder)
+        git.init()
+        files = {store.RULES: (DEFAULTS / "rules.yaml").read_bytes(),
+                 f"{store.TICKETS}/.gitkeep": b""}
+        templates = DEFAULTS / "templates"
+        for path in sorted(templates.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                files["templates/" + path.relative_to(templates).as_posix()] = path.read_bytes()
+        gitignore = folder / ".gitignore"
+        existing = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
+        if ".svcdesk-tmp" not in existing:
+            files[".gitignore"] = (existing + ("\n" if existing and not
+                                               existing.endswith("\n") else "") +
+                                   GITIGNORE).encode()
+        desk = Desk.__new__(Desk)
+        desk.root, desk.git = folder, git
+        desk.state_dir = git.git_dir / STATE
+        desk.rules = store.rules_from_text(files[store.RULES].decode("utf-8"),
+                                           str(DEFAULTS / "rules.yaml"))
+        desk._agent, desk._command, desk._actor = agent, "init", None
+        try:
+            actor = desk.actor()
+        except UsageError:
+            actor = Actor("svcdesk", Identity("svcdesk", "svcdesk@localhost"))
+        desk._actor = actor
+        now = desk.now()
+        with desk._change() as change:
+            for path, data in files.items():
+                change.write(path, data)
+            change.commit(f"Make the desk {desk.rules.name}",
+                          "rules.yaml, templates/ and tickets/ from the svcdesk defaults.",
+                          trailers_for(None, "init"), actor.identity, now)
+        desk = Desk(folder, agent, "init")
+        desk._actor = actor
+        if sample:
+            fill_sample(desk)
+        return desk
+
+
+def _git_dir(root: Path) -> Path:
+    dot = root / ".git"
+    if dot.is_dir():
+        return dot
+    if dot.is_file():  # a worktree or submodule: .git names the real folder
+        text = dot.read_text(encoding="utf-8").strip()
+        if text.startswith("gitdir:"):
+            target = Path(text[7:].strip())
+            return target if target.is_absolute() else (root / target).resolve()
+    raise GitError(f"{root} is not a git repository; make it one with `git init` "
+                   "or start again with `svcdesk init`")
+
+
+
+def fill_sample(desk: "Desk", count: int = 40) -> int:
+    """Add ``count`` sample tickets with histories, one commit per event."""
+    from svcdesk import sample
+
+    rules, now = desk.rules, desk.now()
+    timeline = sample.tickets(rules, now, count)
+    commits = []
+    for ticket, event in timeline:
+        agent = rules.agents.get(event.by)
+        who = Identity(agent.name, agent.email) if agent else desk.actor().identity
+        subject = f"{ticket.number}: {event.action}"
+        if event.action == "create":
+            subject += f" {ticket.fields['type']} ticket: {ticket.fields.get('title', '')}"
+        elif event.note:
+            subject += ": " + event.note.splitlines()[0]
+        commits.append(({store.ticket_relpath(ticket.number): store.encode_ticket(ticket)},
+                         subject + "\n\n" + "".join(
+                             f"{k}: {v}\n" for k, v in
+                             trailers_for(ticket.number, event.action).items()),
+                         who, event.at))
+    with desk._change() as change:
+        change.import_commits(commits)
+    return len({t.number for t, _ in timeline})

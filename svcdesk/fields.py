@@ -1,0 +1,168 @@
+"""Field types: how a value typed by a person or read from a file becomes a checked value."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+
+TYPES = ("string", "text", "enum", "date", "datetime", "phone", "email", "integer", "list")
+
+_EMAIL_RE = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9\u00a1-\uffff](?:[A-Za-z0-9\u00a1-\uffff-]*)(?:\.[A-Za-z0-9\u00a1-\uffff-]+)+$")
+_PHONE_RE = re.compile(r"^\+?\d{5,20}(?:(?:ext\.?|x|转|#)\d{1,6})?$", re.IGNORECASE)
+_PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
+_CN_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+_DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LIST_SPLIT_RE = re.compile(r"[,，、]")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One ticket field: its dotted name, type, labels and constraints."""
+
+    name: str
+    type: str
+    label: str
+    label_en: str = ""
+    choices: dict = field(default_factory=dict)  # enum: key -> label
+    editable: bool = True  # False: managed by svcdesk (id, status, history...)
+    minimum: int | None = None
+    maximum: int | None = None
+    help: str = ""
+    custom: bool = False
+
+    def describe(self) -> str:
+        """A short human description of what the field accepts."""
+        if self.type == "enum":
+            return "one of " + ", ".join(f"{k} ({v})" if v and v != k else k
+                                          for k, v in self.choices.items())
+        return {
+            "date": "a date, YYYY-MM-DD",
+            "datetime": "a time, ISO 8601 (2026-11-22T09:30:00+08:00)",
+            "phone": "a phone number (13800000000, 0571-88886666, +86 138 0000 0000)",
+            "email": "an email address",
+            "integer": "a whole number" + (
+                f" from {self.minimum} to {self.maximum}"
+                if self.minimum is not None and self.maximum is not None else ""),
+            "list": "a list (comma-separated on the command line)",
+            "text": "text (several lines allowed)",
+        }.get(self.type, "a single line of text")
+
+
+def parse(spec: FieldSpec, raw, tz: tzinfo, strict: bool = True):
+    """Return the checked value of ``raw`` for ``spec``; raise ValueError saying what is wrong.
+
+    ``strict`` is for what people type now; files written under older rules are read with
+    ``strict=False``, which accepts an enum key the rules no longer list.
+    """
+    if raw is None:
+        return None
+    kind = spec.type
+    if kind == "list":
+        items = raw if isinstance(raw, list) else _LIST_SPLIT_RE.split(str(raw))
+        values = [_single_line(str(v).strip()) for v in items]
+        return [v for v in values if v] or None
+    if isinstance(raw, (list, dict)):
+        raise ValueError(f"expected {spec.describe()}, got a {'list' if isinstance(raw, list) else 'mapping'}")
+    if isinstance(raw, datetime) and kind == "datetime":
+        return raw if raw.tzinfo else raw.replace(tzinfo=tz)
+    if isinstance(raw, date) and kind == "date" and not isinstance(raw, datetime):
+        return raw
+    text = str(raw)
+    if kind == "text":
+        text = text.replace("\r\n", "\n")
+        if _CONTROL_RE.search(text):
+            raise ValueError("contains control characters")
+        return text if text.strip() else None
+    text = text.strip()
+    if not text:
+        return None
+    if kind in ("string", "enum"):
+        text = _single_line(text)
+        if kind == "enum":
+            return _enum(spec, text, strict)
+        return text
+    if kind == "phone":
+        return _phone(text)
+    if kind == "email":
+        if not _EMAIL_RE.match(text):
+            raise ValueError(f"{text!r} is not an email address")
+        return text
+    if kind == "date":
+        return _date(text)
+    if kind == "datetime":
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not {spec.describe()}") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    if kind == "integer":
+        try:
+            number = int(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a whole number") from None
+        if (spec.minimum is not None and number < spec.minimum) or (
+                spec.maximum is not None and number > spec.maximum):
+            raise ValueError(f"{number} is out of range ({spec.describe()})")
+        return number
+    raise ValueError(f"unknown field type {kind!r}")
+
+
+def dump(value):
+    """Return ``value`` as plain text data (str, list, dict) for a ticket file."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return [dump(v) for v in value]
+    if isinstance(value, dict):
+        return {k: dump(v) for k, v in value.items()}
+    return value
+
+
+def _single_line(text: str) -> str:
+    if "\n" in text or "\r" in text:
+        raise ValueError("must be a single line")
+    if _CONTROL_RE.search(text):
+        raise ValueError("contains control characters")
+    return text
+
+
+def _enum(spec: FieldSpec, text: str, strict: bool) -> str:
+    if text in spec.choices:
+        return text
+    folded = text.casefold()
+    for key, label in spec.choices.items():
+        if folded == key.casefold() or (label and folded == str(label).casefold()):
+            return key
+    if not strict:
+        return text
+    raise ValueError(f"{text!r} is not {spec.describe()}")
+
+
+def _phone(text: str) -> str:
+    compact = _PHONE_SEPARATORS.sub("", text)
+    if not _PHONE_RE.match(compact):
+        raise ValueError(f"{text!r} is not a phone number")
+    digits = re.match(r"\+?(\d+)", compact).group(1)
+    if len(digits) < 7:
+        raise ValueError(f"{text!r} is too short for a phone number")
+    if digits.startswith("1") and len(digits) == 11 and not _CN_MOBILE_RE.match(digits):
+        raise ValueError(f"{text!r} is not a valid mobile number (1[3-9] and 9 more digits)")
+    if compact.startswith("+86") and digits[2:].startswith("1") and not _CN_MOBILE_RE.match(digits[2:]):
+        raise ValueError(f"{text!r} is not a valid Chinese mobile number")
+    return text
+
+
+def _date(text: str) -> date:
+    m = _DATE_RE.match(text)
+    if not m:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)")
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a real date ({exc})") from None

@@ -1,0 +1,261 @@
+"""git, through the git command only: commits of exactly the written paths, and the log.
+
+Commits are made with one ``git fast-import`` (which writes the trees along the changed paths
+and updates the branch only if it still points at the parent we read) and then
+``git update-index`` of those paths, so the cost does not grow with the desk's size and the
+user's other staged or unstaged changes are never committed.
+"""
+
+import hashlib
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from svcdesk.errors import GitError
+
+TRAILER_TICKET = "Svcdesk-Ticket"
+TRAILER_ACTION = "Svcdesk-Action"
+_SCRUB = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+          "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_PREFIX")
+_LOCKS = ("index.lock", "HEAD.lock", "packed-refs.lock", "config.lock", "shallow.lock")
+_STALE_WAIT = 3.0  # seconds a lock may stay while a live git process works in the repo
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a commit is by."""
+
+    name: str
+    email: str
+
+    def signature(self, when: datetime) -> str:
+        """The fast-import form: ``Name <email> <epoch> <+hhmm>``."""
+        name = "".join(c for c in self.name if c not in "<>\n\r") or self.email
+        email = "".join(c for c in self.email if c not in "<>\n\r")
+        offset = when.utcoffset().total_seconds() // 60 if when.utcoffset() else 0
+        sign = "-" if offset < 0 else "+"
+        offset = abs(int(offset))
+        return f"{name} <{email}> {int(when.timestamp())} {sign}{offset // 60:02d}{offset % 60:02d}"
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One commit that touched a ticket."""
+
+    commit: str
+    author: str
+    email: str
+    when: datetime
+    subject: str
+    action: str
+
+
+class Git:
+    """The git repository of one desk."""
+
+    def __init__(self, root: Path, git_dir: Path | None = None):
+        self.root = root
+        self.git_dir = git_dir or root / ".git"
+        env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
+        env.setdefault("GIT_TERMINAL_PROMPT", "0")
+        self._env = env
+
+    def run(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+        """Run ``git ARGS`` in the desk; return stdout; raise GitError with git's message."""
+        try:
+            proc = subprocess.run(("git",) + args, cwd=self.root, input=input,
+                                  capture_output=True, env=self._env)
+        except FileNotFoundError:
+            raise GitError("git is not installed (svcdesk needs the git command)") from None
+        if check and proc.returncode != 0:
+            message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise GitError(f"git {args[0]} failed: "
+                           + (message[-1] if message else f"exit {proc.returncode}"))
+        return proc.stdout
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def head(self) -> tuple:
+        """Return (commit id or None on an unborn branch, branch ref such as refs/heads/main)."""
+        lines = self.run("rev-parse", "-q", "HEAD", "--symbolic-full-name", "HEAD",
+                         check=False).decode().split()
+        if len(lines) == 2:
+            sha, ref = lines
+        else:  # unborn branch: no commit yet
+            sha, ref = None, self.run("symbolic-ref", "-q", "HEAD", check=False).decode().strip()
+        if not ref.startswith("refs/heads/"):
+            raise GitError("the desk is on a detached HEAD; check out a branch first "
+                           "(git switch main)")
+        return sha, ref
+
+    def tree_entries(self, commit: str | None, folder: str) -> dict:
+        """Return {name: blob id} of the files directly in ``folder`` at ``commit``."""
+        if commit is None:
+            return {}
+        out = self.run("ls-tree", "-z", commit, "--", folder.rstrip("/") + "/")
+        entries = {}
+        for record in out.split(b"\0"):
+            if record:
+                meta, path = record.split(b"\t", 1)
+                entries[path.decode().rsplit("/", 1)[-1]] = meta.split()[2].decode()
+        return entries
+
+    def blob_at(self, commit: str | None, relpath: str) -> str | None:
+        """The blob id of ``relpath`` at ``commit``, or None when it is not there."""
+        if commit is None:
+            return None
+        folder, name = relpath.rsplit("/", 1)
+        return self.tree_entries(commit, folder).get(name)
+
+    def show_blob(self, commit: str, relpath: str) -> bytes:
+        """The content of ``relpath`` at ``commit``."""
+        return self.run("cat-file", "blob", f"{commit}:{relpath}")
+
+    @staticmethod
+    def blob_id(data: bytes, hex_len: int = 40) -> str:
+        """The id git gives ``data`` as a blob (SHA-1, or SHA-256 in such repositories)."""
+        algo = hashlib.sha256 if hex_len == 64 else hashlib.sha1
+        return algo(b"blob %d\0" % len(data) + data).hexdigest()
+
+    # ---- writing --------------------------------------------------------------------------
+
+    def commit(self, parent: str | None, ref: str, files: dict, message: str,
+               author: Identity, when: datetime) -> str:
+        """Commit ``files`` ({relpath: bytes, or None to delete}) on top of ``parent``.
+
+        The branch moves only if it still points at ``parent``; the new commit id is returned.
+        """
+        return self.import_commits(parent, ref, [(files, message, author, when)])
+
+    def import_commits(self, parent: str | None, ref: str, commits) -> str:
+        """Append ``commits`` ([(files, message, author, when)...]) to ``ref`` in one process.
+
+        ``feature done`` makes fast-import refuse a stream cut short, so a killed caller
+        leaves the branch where it was.
+        """
+        proc = subprocess.Popen(("git", "fast-import", "--quiet"), cwd=self.root,
+                                env=self._env, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        count = 0
+        try:
+            write = proc.stdin.write
+            write(b"feature done\n")
+            for files, message, author, when in commits:
+                count += 1
+                body = message.encode("utf-8")
+                write(f"commit {ref}\nmark :{count}\nauthor {author.signature(when)}\n"
+                      f"committer {author.signature(when)}\n".encode())
+                write(b"data %d\n%s\n" % (len(body), body))
+                if count == 1 and parent:
+                    write(f"from {parent}\n".encode())
+                for path, data in files.items():
+                    if data is None:
+                        write(f"D {path}\n".encode())
+                    else:
+                        write(b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(data),
+                                                                         data))
+                write(b"\n")
+            write(f"get-mark :{count}\ndone\n".encode())
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        out, err = proc.stdout.read(), proc.stderr.read()
+        if proc.wait() != 0 or not count:
+            lines = err.decode("utf-8", "replace").strip().splitlines()
+            raise GitError("git fast-import failed: " + (lines[0] if lines else "no commits"))
+        return out.decode().split()[-1]
+
+    def update_index(self, paths) -> None:
+        """Make the index agree with the working tree (and so with HEAD) for ``paths``."""
+        self.run("update-index", "--add", "--remove", "--", *paths)
+
+    def maintain(self) -> None:
+        """Let git pack loose objects when it judges it due (it detaches the heavy part)."""
+        self.run("maintenance", "run", "--auto", "--quiet", check=False)
+
+    def clear_stale_locks(self, ref: str | None = None) -> list:
+        """Remove git lock files a killed process left; wait while a live git may hold one."""
+        names = list(_LOCKS) + ([ref + ".lock"] if ref else [])
+        present = [self.git_dir / n for n in names if (self.git_dir / n).exists()]
+        removed = []
+        if not present:
+            return removed
+        deadline = time.monotonic() + _STALE_WAIT
+        while present and time.monotonic() < deadline and self._live_git():
+            time.sleep(0.02)
+            present = [p for p in present if p.exists()]
+        if present and not self._live_git():
+            for path in present:
+                try:
+                    path.unlink()
+                    removed.append(path.name)
+                except FileNotFoundError:
+                    pass
+        return removed
+
+    def _live_git(self) -> bool:
+        """True if a running git process works in this repository (Linux: read /proc)."""
+        proc = Path("/proc")
+        if not proc.is_dir():
+            return True  # cannot tell: never take a lock away
+        root = str(self.root.resolve())
+        me = os.getpid()
+        for entry in proc.iterdir():
+            if not entry.name.isdigit() or int(entry.name) == me:
+                continue
+            try:
+                comm = (entry / "comm").read_text().strip()
+                if comm != "git" and not comm.startswith("git-"):
+                    continue
+                cwd = os.readlink(entry / "cwd")
+            except OSError:
+                continue
+            if cwd == root or cwd.startswith(root + os.sep):
+                return True
+        return False
+
+    # ---- set-up ----------------------------------------------------------------------------
+
+    def init(self) -> None:
+        """Make the desk folder a git repository (or keep the one it is) on branch main."""
+        if not (self.root / ".git").exists():
+            self.run("init", "-q", "-b", "main")
+        self.configure()
+
+    def configure(self) -> None:
+        """Settings that keep commits and logs fast on a desk of 100,000 tickets."""
+        for key, value in (("core.splitIndex", "true"), ("index.version", "4"),
+                           ("core.untrackedCache", "true"), ("core.commitGraph", "true"),
+                           ("gc.writeCommitGraph", "true"), ("fetch.writeCommitGraph", "true")):
+            self.run("config", key, value)
+
+    def write_commit_graph(self) -> None:
+        """Bring the commit-graph (with changed-path Bloom filters) up to HEAD."""
+        self.run("commit-graph", "write", "--reachable", "--changed-paths", "--split",
+                 check=False)
+
+    # ---- the log ---------------------------------------------------------------------------
+
+    def commits_since(self, base: str | None, head: str) -> int:
+        """How many commits ``head`` has that ``base`` does not."""
+        rng = f"{base}..{head}" if base else head
+        out = self.run("rev-list", "--count", rng, check=False).strip()
+        return int(out) if out.isdigit() else 1 << 30
+
+    def log(self, relpath: str) -> list:
+        """The commits that touched ``relpath``, newest first."""
+        fmt = "%H%x00%an%x00%ae%x00%aI%x00%s%x00%(trailers:key=" + TRAILER_ACTION + \
+              ",valueonly,separator=%x2C)%x1e"
+        out = self.run("log", f"--format={fmt}", "--", relpath).decode("utf-8", "replace")
+        entries = []
+        for record in out.split("\x1e"):
+            record = record.strip("\n")
+            if not record:
+                continue
+            sha, name, email, when, subject, action = record.split("\x00")
+            entries.append(LogEntry(sha, name, email, datetime.fromisoformat(when), subject,
+                                    action.strip()))
+        return entries

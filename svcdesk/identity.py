@@ -1,0 +1,84 @@
+"""Ticket identity: the immutable ULID (`uid`) and the human number SD-YYYYMMDD-NNNN."""
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_last = [0, 0]  # (milliseconds, randomness) of the last ULID this process made
+
+NUMBER_RE = re.compile(r"^(?P<prefix>[A-Z][A-Z0-9]{0,9})-(?P<date>\d{8})-(?P<seq>\d{4,6})$")
+_REF_RE = re.compile(
+    r"^(?:(?P<prefix>[A-Za-z][A-Za-z0-9]{0,9})-)?(?P<date>\d{1,8})-(?P<seq>\d{1,6})$"
+)
+PREFIX_RE = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
+
+
+def new_ulid(moment: datetime) -> str:
+    """Return a ULID for ``moment``; ULIDs made in one process strictly increase."""
+    ms = int(moment.timestamp() * 1000)
+    rand = int.from_bytes(os.urandom(10), "big")
+    if ms <= _last[0]:
+        # Same (or a pinned) millisecond: keep order by counting up from the last one.
+        ms, rand = _last[0], _last[1] + 1
+    _last[0], _last[1] = ms, rand
+    value = (ms << 80) | (rand & ((1 << 80) - 1))
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+def format_number(prefix: str, day: date, seq: int) -> str:
+    """Return the ticket number for the ``seq``-th ticket of ``day``."""
+    return f"{prefix}-{day:%Y%m%d}-{seq:04d}"
+
+
+@dataclass(frozen=True)
+class TicketRef:
+    """What a user typed to name a ticket: a full number or a unique suffix of one."""
+
+    prefix: str | None
+    date_suffix: str
+    seq: int
+
+    @property
+    def is_full(self) -> bool:
+        """True when the date is complete, so the file can be found without a search."""
+        return len(self.date_suffix) == 8
+
+    def matches(self, number: str) -> bool:
+        """True when ``number`` (a well-formed ticket number) is named by this reference."""
+        m = NUMBER_RE.match(number)
+        if not m:
+            return False
+        if self.prefix is not None and m["prefix"] != self.prefix:
+            return False
+        return m["date"].endswith(self.date_suffix) and int(m["seq"]) == self.seq
+
+    def __str__(self):
+        head = f"{self.prefix}-" if self.prefix else ""
+        return f"{head}{self.date_suffix}-{self.seq:04d}"
+
+
+def parse_ref(text: str) -> TicketRef:
+    """Parse a ticket reference, case-insensitively; raise ValueError when malformed."""
+    m = _REF_RE.match(text.strip()) if text else None
+    if not m:
+        raise ValueError(
+            f"{text!r} is not a ticket ID (expected PREFIX-YYYYMMDD-NNNN, "
+            "or a unique end of one such as 20261122-3)"
+        )
+    prefix = m["prefix"].upper() if m["prefix"] else None
+    if len(m["date"]) == 8:
+        try:
+            datetime.strptime(m["date"], "%Y%m%d")
+        except ValueError:
+            raise ValueError(f"{text!r} names no real date ({m['date']})") from None
+    return TicketRef(prefix, m["date"], int(m["seq"]))
+
+
+def parse_number(number: str) -> tuple[str, date, int]:
+    """Split a well-formed ticket number into prefix, day and sequence."""
+    m = NUMBER_RE.match(number)
+    if not m:
+        raise ValueError(f"{number!r} is not a ticket number")
+    return m["prefix"], datetime.strptime(m["date"], "%Y%m%d").date(), int(m["seq"])

@@ -1,0 +1,341 @@
+"""Files of a desk: ticket YAML in and out, rules.yaml, atomic writes, where tickets live."""
+
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import yaml
+from yaml.constructor import BaseConstructor, ConstructorError, SafeConstructor
+from yaml.representer import SafeRepresenter
+from yaml.resolver import BaseResolver
+
+from svcdesk import model, rules as rules_mod
+from svcdesk.errors import RulesError, TicketFileError, ValidationError
+from svcdesk.identity import NUMBER_RE, TicketRef
+
+TICKETS = "tickets"
+RULES = "rules.yaml"
+TMP_SUFFIX = ".svcdesk-tmp"
+_TICKET_NAME = re.compile(r"^[A-Z][A-Z0-9]{0,9}-\d{8}-\d{4,6}\.yaml$")
+
+try:
+    from yaml.cyaml import CEmitter as _Emitter, CParser as _Parser
+except ImportError:  # PyYAML built without libyaml: the pure-Python parts, ~7x slower
+    from yaml.composer import Composer
+    from yaml.emitter import Emitter
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+    from yaml.serializer import Serializer
+
+    class _Parser(Reader, Scanner, Parser, Composer):
+        """The pure-Python stand-in for CParser."""
+
+        def __init__(self, stream):
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+
+    class _Emitter(Emitter, Serializer):
+        """The pure-Python stand-in for CEmitter."""
+
+        def __init__(self, stream, width=None, allow_unicode=None):
+            Emitter.__init__(self, stream, width=width, allow_unicode=allow_unicode)
+            Serializer.__init__(self)
+
+
+class _TextResolver(BaseResolver):
+    """Resolves only null: every other plain scalar stays text and the schema types it."""
+
+
+_TextResolver.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+
+
+class _UniqueKeys:
+    """Refuses a mapping that repeats a key instead of silently keeping the last."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = getattr(key_node, "value", None)
+            if isinstance(key, str):
+                if key in seen:
+                    raise ConstructorError(None, None, f"duplicate key {key!r}",
+                                           key_node.start_mark)
+                seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+class TicketLoader(_UniqueKeys, _Parser, BaseConstructor, _TextResolver):
+    """Safe: builds only str, list, dict and None (types come from the ticket schema)."""
+
+    def __init__(self, stream):
+        _Parser.__init__(self, stream)
+        BaseConstructor.__init__(self)
+        _TextResolver.__init__(self)
+
+
+TicketLoader.add_constructor("tag:yaml.org,2002:null", lambda loader, node: None)
+
+
+class RulesLoader(_UniqueKeys, _Parser, SafeConstructor, yaml.resolver.Resolver):
+    """The standard safe loader (typed scalars), refusing repeated keys."""
+
+    def __init__(self, stream):
+        _Parser.__init__(self, stream)
+        SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+
+class _TicketRepresenter(SafeRepresenter):
+    def represent_str(self, data):
+        style = "|" if "\n" in data and _block_safe(data) else None
+        return self.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_TicketRepresenter.add_representer(str, _TicketRepresenter.represent_str)
+
+
+class TicketDumper(_Emitter, _TicketRepresenter, _TextResolver):
+    """Block style, readable Chinese, keys in the order given, quoting only what needs it."""
+
+    def __init__(self, stream, **_ignored):
+        _Emitter.__init__(self, stream, width=1_000_000, allow_unicode=True)
+        _TicketRepresenter.__init__(self, default_flow_style=False, sort_keys=False)
+        _TextResolver.__init__(self)
+
+
+def _block_safe(text: str) -> bool:
+    """A literal block keeps these bytes exactly (no CR, no trailing blanks, no odd ends)."""
+    if "\r" in text or text != text.rstrip(" \t\n") + text[len(text.rstrip("\n")):]:
+        return False
+    return not any(line != line.rstrip(" \t") for line in text.split("\n")) and \
+        not text.startswith((" ", "\n")) and "\t" not in text
+
+
+def parse_yaml(text: str, loader=TicketLoader):
+    """Parse one YAML document with ``loader``; YAML errors propagate with their marks."""
+    parser = loader(text)
+    try:
+        return parser.get_single_data()
+    finally:
+        parser.dispose()
+
+
+def dump_yaml(data) -> str:
+    """Write text-only data (str, list, dict) as a ticket-style YAML document."""
+    out = io.StringIO()
+    dumper = TicketDumper(out)
+    try:
+        dumper.open()
+        dumper.represent(data)
+        dumper.close()
+    finally:
+        dumper.dispose()
+    return out.getvalue()
+
+
+def line_of(text: str, path) -> int | None:
+    """Return the 1-based line of the key at ``path`` in YAML ``text`` (or its nearest parent)."""
+    try:
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and \
+                part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def yaml_error_line(exc: yaml.YAMLError) -> int | None:
+    """The 1-based line a YAML error points at."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return mark.line + 1 if mark is not None else None
+
+
+def yaml_error_text(exc: yaml.YAMLError) -> str:
+    """A one-line description of a YAML error."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    return f"{context}: {problem}" if context else str(problem)
+
+
+# ---- files --------------------------------------------------------------------------------
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old or the new file, never half."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def ticket_relpath(number: str) -> str:
+    """tickets/YYYY/MM/<number>.yaml for a well-formed ticket number."""
+    m = NUMBER_RE.match(number)
+    if not m:
+        raise ValueError(f"not a ticket number: {number!r}")
+    day = m["date"]
+    return f"{TICKETS}/{day[:4]}/{day[4:6]}/{number}.yaml"
+
+
+def ticket_files(root: Path):
+    """Yield the relative path of every ticket file in the desk, oldest month first."""
+    base = root / TICKETS
+    for year in _sorted_dirs(base, 4):
+        for month in _sorted_dirs(year, 2):
+            for entry in sorted(os.scandir(month), key=lambda e: e.name):
+                if _TICKET_NAME.match(entry.name):
+                    yield f"{TICKETS}/{year.name}/{month.name}/{entry.name}"
+
+
+def _sorted_dirs(folder: Path, width: int):
+    try:
+        entries = sorted(e.name for e in os.scandir(folder)
+                         if e.is_dir() and len(e.name) == width and e.name.isdigit())
+    except FileNotFoundError:
+        return []
+    return [folder / name for name in entries]
+
+
+def candidates(root: Path, ref: TicketRef) -> list:
+    """Relative paths of ticket files on disk that ``ref`` names."""
+    if ref.is_full:
+        day = ref.date_suffix
+        folder = root / TICKETS / day[:4] / day[4:6]
+        names = _names_in(folder)
+        return [f"{TICKETS}/{day[:4]}/{day[4:6]}/{n}" for n in names if ref.matches(n[:-5])]
+    out = []
+    for path in ticket_files(root):
+        if ref.matches(path.rsplit("/", 1)[1][:-5]):
+            out.append(path)
+    return out
+
+
+def month_numbers(root: Path, year: int, month: int) -> list:
+    """Ticket numbers whose files are in the folder of ``year``/``month``."""
+    folder = root / TICKETS / f"{year:04d}" / f"{month:02d}"
+    return [n[:-5] for n in _names_in(folder)]
+
+
+def _names_in(folder: Path) -> list:
+    try:
+        return [e.name for e in os.scandir(folder) if _TICKET_NAME.match(e.name)]
+    except FileNotFoundError:
+        return []
+
+
+# ---- tickets ---------------------------------------------------------------------------------
+
+def decode_ticket(schema: model.Schema, text: str, file: str) -> model.Ticket:
+    """Parse and type a ticket file's text; raise TicketFileError naming file, line and key."""
+    try:
+        data = parse_yaml(text)
+    except yaml.YAMLError as exc:
+        raise TicketFileError(file, f"not valid YAML: {yaml_error_text(exc)}",
+                              yaml_error_line(exc)) from None
+    try:
+        return model.from_plain(schema, data)
+    except model.FieldError as exc:
+        raise TicketFileError(file, exc.args[0], line_of(text, exc.path)) from None
+
+
+def read_ticket(root: Path, schema: model.Schema, relpath: str) -> tuple:
+    """Return (ticket, raw bytes) of the ticket file at ``relpath``."""
+    try:
+        raw = (root / relpath).read_bytes()
+    except FileNotFoundError:
+        raise TicketFileError(relpath, "the file is gone") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TicketFileError(relpath, f"not UTF-8 text (byte {exc.start})") from None
+    return decode_ticket(schema, text, relpath), raw
+
+
+def encode_ticket(ticket: model.Ticket) -> bytes:
+    """The bytes of a ticket file."""
+    return dump_yaml(model.to_plain(ticket)).encode("utf-8")
+
+
+def read_values(text: str, source: str) -> dict:
+    """Parse user-given ticket values (YAML or JSON text) into plain nested data."""
+    try:
+        if source.endswith(".json"):
+            data = json.loads(text)
+        else:
+            data = parse_yaml(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"{source}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    except yaml.YAMLError as exc:
+        line = yaml_error_line(exc)
+        raise ValidationError(f"{source}{':' + str(line) if line else ''}: "
+                              f"not valid YAML: {yaml_error_text(exc)}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValidationError(f"{source}: expected a mapping of fields to values")
+    return data
+
+
+# ---- rules -------------------------------------------------------------------------------------
+
+def read_rules(root: Path) -> rules_mod.Rules:
+    """Load and validate the desk's rules.yaml; raise RulesError naming file, line and key."""
+    path = root / RULES
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RulesError("the desk has no rules.yaml", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise RulesError("not UTF-8 text", file=str(path)) from None
+    return rules_from_text(text, str(path))
+
+
+def rules_from_text(text: str, file: str) -> rules_mod.Rules:
+    """Validate rules.yaml's ``text``; errors name ``file``, the line and the key."""
+    try:
+        data = parse_yaml(text, RulesLoader)
+    except yaml.YAMLError as exc:
+        raise RulesError(f"not valid YAML: {yaml_error_text(exc)}", file=file,
+                         line=yaml_error_line(exc)) from None
+    try:
+        return rules_mod.compile_rules(data)
+    except RulesError as exc:
+        exc.file, exc.line = file, line_of(text, exc.path)
+        raise
