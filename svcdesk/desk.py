@@ -265,9 +265,8 @@ class Desk:
             return model.append(self.rules.schema, ticket, event)
 
         first_line = text.strip().splitlines()[0]
-        return self._update(ref, "comment", build,
-                            f"{'internal note' if internal else 'comment'} by {self.actor().key}",
-                            first_line)
+        kind = "internal note" if internal else "comment"
+        return self._update(ref, "comment", build, f"{kind}: {first_line[:60]}", text.strip())
 
     def edit_form(self, ref: TicketRef) -> tuple:
         """(form text, file bytes it was made from) for editing a ticket by hand."""

@@ -151,7 +151,7 @@ def _phone(text: str) -> str:
     digits = re.match(r"\+?(\d+)", compact).group(1)
     if len(digits) < 7:
         raise ValueError(f"{text!r} is too short for a phone number")
-    if digits.startswith("1") and len(digits) == 11 and not _CN_MOBILE_RE.match(digits):
+    if not compact.startswith("+") and digits.startswith("1") and not _CN_MOBILE_RE.match(digits):
         raise ValueError(f"{text!r} is not a valid mobile number (1[3-9] and 9 more digits)")
     if compact.startswith("+86") and digits[2:].startswith("1") and not _CN_MOBILE_RE.match(digits[2:]):
         raise ValueError(f"{text!r} is not a valid Chinese mobile number")

@@ -20,15 +20,18 @@ RULES = "rules.yaml"
 TMP_SUFFIX = ".svcdesk-tmp"
 _TICKET_NAME = re.compile(r"^[A-Z][A-Z0-9]{0,9}-\d{8}-\d{4,6}\.yaml$")
 
+from yaml.emitter import Emitter as _PyEmitterBase
+from yaml.serializer import Serializer
+
 try:
-    from yaml.cyaml import CEmitter as _Emitter, CParser as _Parser
+    from yaml.cyaml import CEmitter as _CEmitter, CParser as _Parser
 except ImportError:  # PyYAML built without libyaml: the pure-Python parts, ~7x slower
     from yaml.composer import Composer
-    from yaml.emitter import Emitter
     from yaml.parser import Parser
     from yaml.reader import Reader
     from yaml.scanner import Scanner
-    from yaml.serializer import Serializer
+
+    _CEmitter = None
 
     class _Parser(Reader, Scanner, Parser, Composer):
         """The pure-Python stand-in for CParser."""
@@ -39,12 +42,13 @@ except ImportError:  # PyYAML built without libyaml: the pure-Python parts, ~7x 
             Parser.__init__(self)
             Composer.__init__(self)
 
-    class _Emitter(Emitter, Serializer):
-        """The pure-Python stand-in for CEmitter."""
 
-        def __init__(self, stream, width=None, allow_unicode=None):
-            Emitter.__init__(self, stream, width=width, allow_unicode=allow_unicode)
-            Serializer.__init__(self)
+class _PyEmitter(_PyEmitterBase, Serializer):
+    """The pure-Python emitter: unlike libyaml's, it writes emoji as they are."""
+
+    def __init__(self, stream, width=None, allow_unicode=None):
+        _PyEmitterBase.__init__(self, stream, width=width, allow_unicode=allow_unicode)
+        Serializer.__init__(self)
 
 
 class _TextResolver(BaseResolver):
@@ -100,13 +104,20 @@ class _TicketRepresenter(SafeRepresenter):
 _TicketRepresenter.add_representer(str, _TicketRepresenter.represent_str)
 
 
-class TicketDumper(_Emitter, _TicketRepresenter, _TextResolver):
-    """Block style, readable Chinese, keys in the order given, quoting only what needs it."""
+def _dumper(emitter):
+    class TicketDumper(emitter, _TicketRepresenter, _TextResolver):
+        """Block style, readable Chinese, keys in the order given, quoting only as needed."""
 
-    def __init__(self, stream, **_ignored):
-        _Emitter.__init__(self, stream, width=1_000_000, allow_unicode=True)
-        _TicketRepresenter.__init__(self, default_flow_style=False, sort_keys=False)
-        _TextResolver.__init__(self)
+        def __init__(self, stream):
+            emitter.__init__(self, stream, width=1_000_000, allow_unicode=True)
+            _TicketRepresenter.__init__(self, default_flow_style=False, sort_keys=False)
+            _TextResolver.__init__(self)
+
+    return TicketDumper
+
+
+_FAST_DUMPER = _dumper(_CEmitter) if _CEmitter else None
+_PY_DUMPER = _dumper(_PyEmitter)
 
 
 def _block_safe(text: str) -> bool:
@@ -128,8 +139,17 @@ def parse_yaml(text: str, loader=TicketLoader):
 
 def dump_yaml(data) -> str:
     """Write text-only data (str, list, dict) as a ticket-style YAML document."""
+    if _FAST_DUMPER is not None:
+        text = _emit(_FAST_DUMPER, data)
+        if "\\U" not in text:
+            return text
+        # libyaml escapes characters beyond U+FFFF (emoji); keep them readable instead
+    return _emit(_PY_DUMPER, data)
+
+
+def _emit(dumper_class, data) -> str:
     out = io.StringIO()
-    dumper = TicketDumper(out)
+    dumper = dumper_class(out)
     try:
         dumper.open()
         dumper.represent(data)

@@ -26,7 +26,42 @@ class State:
         return self._desk
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class SvcdeskGroup(click.Group):
+    """The svcdesk group: its main() turns every error into one line and an exit code."""
+
+    def main(self, args=None, prog_name=None, **extra):
+        """Run, then exit with the documented code (also under click's CliRunner)."""
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv or bool(os.environ.get("SVCDESK_DEBUG"))
+        extra["standalone_mode"] = False
+        try:
+            code = super().main(argv, prog_name=prog_name or "svcdesk", **extra)
+        except SvcdeskError as exc:
+            code = _fail(str(exc), exc.exit_code, debug)
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        except click.ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            code = _fail(exc.format_message().replace("\n", " ") + hint, exc.exit_code, debug)
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            click.echo("Aborted.", err=True)
+            code = 130
+        except BrokenPipeError:
+            # the reader went away (svcdesk list | head): nothing worth a message
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            code = ExitCode.OK
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            code = _fail(f"{exc.strerror or exc}{where}", ExitCode.FAILURE, debug)
+        except Exception as exc:  # a bug: one line, the traceback with --debug
+            code = _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug "
+                         "and report it)", ExitCode.FAILURE, debug)
+        sys.exit(int(code or 0))
+
+
+@click.group(cls=SvcdeskGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="svcdesk")
 @click.option("--desk", "desk_path", metavar="PATH", envvar="SVCDESK_DESK",
               help="The desk to use (default: SVCDESK_DESK, else the nearest folder upward "
@@ -55,34 +90,8 @@ _register()
 
 
 def main(args=None, prog_name="svcdesk"):
-    """Run the command line; turn every error into one line on stderr and an exit code."""
-    argv = list(sys.argv[1:] if args is None else args)
-    debug = "--debug" in argv or bool(os.environ.get("SVCDESK_DEBUG"))
-    try:
-        code = cli.main(argv, prog_name=prog_name, standalone_mode=False)
-    except SvcdeskError as exc:
-        code = _fail(str(exc), exc.exit_code, debug)
-    except click.exceptions.Exit as exc:
-        code = exc.exit_code
-    except click.ClickException as exc:
-        ctx = getattr(exc, "ctx", None)
-        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
-        code = _fail(exc.format_message().replace("\n", " ") + hint, exc.exit_code, debug)
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        click.echo("Aborted.", err=True)
-        code = 130
-    except BrokenPipeError:
-        # the reader went away (svcdesk list | head): not an error worth a message
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        code = ExitCode.OK
-    except OSError as exc:
-        code = _fail(f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}",
-                     ExitCode.FAILURE, debug)
-    except Exception as exc:  # a bug: say so in one line, the traceback with --debug
-        code = _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug and "
-                     "report it)", ExitCode.FAILURE, debug)
-    sys.exit(int(code or 0))
+    """The console script: run svcdesk and exit with its code."""
+    cli.main(args, prog_name=prog_name)
 
 
 def _fail(message: str, code: int, debug: bool) -> int:

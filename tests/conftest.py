@@ -1,0 +1,110 @@
+"""Shared test helpers: isolated environments, desks from a dict of files, the CLI."""
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from svcdesk.cli import cli
+from svcdesk.desk import Desk
+
+NOW = "2026-11-22T10:03:00+08:00"
+AGENT = "wang.fang"
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path_factory, monkeypatch):
+    """Every test: no machine git identity, a pinned clock, a known agent, no colour."""
+    home = tmp_path_factory.mktemp("home")
+    for name in list(os.environ):
+        if name.startswith(("SVCDESK_", "GIT_")):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / "gitconfig"))
+    monkeypatch.setenv("SVCDESK_NOW", NOW)
+    monkeypatch.setenv("SVCDESK_AGENT", AGENT)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.delenv("VISUAL", raising=False)
+
+
+@pytest.fixture
+def make_desk(tmp_path, monkeypatch):
+    """make_desk(files={path: text}, sample=False) -> Desk, committed, as the working dir."""
+
+    def build(files=None, sample=False, name="desk"):
+        root = tmp_path / name
+        Desk.init(root, sample=sample)
+        if files:
+            for rel, text in files.items():
+                target = root / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+            git(root, "add", "-A")
+            git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm",
+                "test files")
+        monkeypatch.chdir(root)
+        return Desk(root)
+
+    return build
+
+
+@pytest.fixture
+def desk(make_desk):
+    """An empty desk with the default rules."""
+    return make_desk()
+
+
+@dataclass
+class Outcome:
+    """What a CLI run returned."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args, input=None) -> Outcome:
+    """Run svcdesk through click's CliRunner (same error handling as the console script)."""
+    result = CliRunner().invoke(cli, [str(a) for a in args], input=input)
+    return Outcome(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture
+def run():
+    """The CLI runner, as a fixture."""
+    return run_cli
+
+
+def git(root, *args) -> str:
+    """Run git in ``root``; return stdout."""
+    return subprocess.run(("git",) + args, cwd=root, check=True, capture_output=True,
+                          text=True).stdout
+
+
+def head_files(root) -> set:
+    """Paths in HEAD's tree."""
+    return set(git(root, "ls-tree", "-r", "--name-only", "HEAD").split())
+
+
+def commit_count(root) -> int:
+    """Commits on HEAD."""
+    return int(git(root, "rev-list", "--count", "HEAD").strip())
+
+
+def svcdesk_process(*args, cwd, env=None, **kwargs):
+    """Start the installed console script as a real process."""
+    return subprocess.Popen([str(BIN / "svcdesk"), *map(str, args)], cwd=cwd,
+                            env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+FAULT = ("new", "--type", "fault", "--title", "电脑无法开机故障报修", "--customer", "张伟",
+         "--phone", "13800000000", "--product", "X1-Pro 笔记本", "--purchased", "2026-03-15",
+         "--description", "开机蓝屏，错误代码 0x0000007B，每次开机都出现")
