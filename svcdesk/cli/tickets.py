@@ -154,11 +154,11 @@ def _split(values) -> tuple:
 @click.option("--text", help="Text in the title or description.")
 @click.option("--sort", type=click.Choice(("created", "updated", "priority", "status", "id",
                                            "assignee", "type")), default="created",
-              show_default=True)
+              show_default=True, help="The order (newest or highest first).")
 @click.option("--asc", is_flag=True, help="Oldest (or lowest) first.")
 @click.option("--limit", type=click.IntRange(min=1), help="Show at most this many.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
-              show_default=True)
+              show_default=True, help="table for people; json, csv or yaml for scripts.")
 @pass_state
 def list_(state, status, types, priority, assignee, team, customer, product, since, until,
           text, sort, asc, limit, fmt):
@@ -233,7 +233,7 @@ def comment(state, ticket, message, internal):
 @click.command()
 @click.argument("ticket", type=TICKET_ID)
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
-              show_default=True)
+              show_default=True, help="table for people; json for scripts.")
 @pass_state
 def log(state, ticket, fmt):
     """The audit trail of a ticket from git: when, who, what, commit."""
@@ -255,7 +255,7 @@ def log(state, ticket, fmt):
 @click.command()
 @click.option("--type", "kind", help="Mark the fields this type requires.")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
-              show_default=True)
+              show_default=True, help="table for people; json for scripts.")
 @pass_state
 def fields(state, kind, fmt):
     """The ticket fields this desk knows, and which each type requires."""

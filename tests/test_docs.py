@@ -1,0 +1,42 @@
+"""The docs keep up with the code: every command has help, every exit code is documented."""
+
+from pathlib import Path
+
+from svcdesk.cli import cli
+from svcdesk.errors import ExitCode, SvcdeskError
+
+README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_command_has_help():
+    for name, command in cli.commands.items():
+        assert command.help and command.help.strip(), f"`svcdesk {name}` has no help"
+        for param in command.params:
+            if getattr(param, "param_type_name", "") == "option" and param.name != "help":
+                assert param.help, f"`svcdesk {name} {param.opts[0]}` has no help"
+
+
+def test_every_exit_code_is_in_the_readme():
+    for code in ExitCode:
+        assert f"\n| {int(code)} | " in README, f"exit code {int(code)} ({code.name}) undocumented"
+
+
+def test_every_error_class_has_a_docstring_and_a_documented_code():
+    def walk(cls):
+        yield cls
+        for sub in cls.__subclasses__():
+            yield from walk(sub)
+
+    for cls in walk(SvcdeskError):
+        assert cls.__doc__, cls
+        assert cls.__name__.endswith("Error")
+        assert isinstance(cls.exit_code, ExitCode)
+
+
+def test_the_readme_starts_with_the_two_set_up_commands():
+    block = README.split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.splitlines() if line and not line.startswith("#")]
+    assert len(commands) == 2
+    assert "docs/demo.sh" in commands[0] and "pytest" in commands[1]
+    ci = (Path(__file__).parents[1] / ".ci" / "run").read_text(encoding="utf-8")
+    assert commands[1] in ci
