@@ -1,11 +1,13 @@
 """Ticket identity: the immutable ULID (`uid`) and the human number SD-YYYYMMDD-NNNN."""
 
+import base64
 import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_FROM_RFC4648 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD.encode())
 _last = [0, 0]  # (milliseconds, randomness) of the last ULID this process made
 
 NUMBER_RE = re.compile(r"^(?P<prefix>[A-Z][A-Z0-9]{0,9})-(?P<date>\d{8})-(?P<seq>\d{4,6})$")
@@ -24,7 +26,9 @@ def new_ulid(moment: datetime) -> str:
         ms, rand = _last[0], _last[1] + 1
     _last[0], _last[1] = ms, rand
     value = (ms << 80) | (rand & ((1 << 80) - 1))
-    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+    # 26 base-32 digits of the 130-bit number: pad to 160 bits and let base64 do the work
+    digits = base64.b32encode((value << 30).to_bytes(20, "big"))[:26]
+    return digits.translate(_FROM_RFC4648).decode()
 
 
 def format_number(prefix: str, day: date, seq: int) -> str:
