@@ -34,7 +34,7 @@ def cases(desk: Path):
         ("import click, yaml (reference)", [sys.executable, "-c", "import click, yaml"]),
         ("svcdesk --version", [SVCDESK, "--version"]),
         ("svcdesk new", [SVCDESK, *NEW]),
-        (f"svcdesk show ID", [SVCDESK, "show", ticket]),
+        ("svcdesk show ID", [SVCDESK, "show", ticket]),
         ("svcdesk show ID (short)", [SVCDESK, "show", ticket.split("-", 1)[1]]),
         ("svcdesk comment ID", [SVCDESK, "comment", ticket, "-m", "已电话回访"]),
         ("svcdesk log ID", [SVCDESK, "log", ticket]),

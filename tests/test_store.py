@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from svcdesk import model, store
+from svcdesk import store
 from svcdesk.errors import TicketFileError
 
 from conftest import FAULT, git
@@ -64,22 +64,23 @@ def test_malformed_yaml_names_the_file_and_line(desk):
     assert str(info.value).startswith(rel + ":3: not valid YAML")
 
 
-def test_a_repeated_key_is_an_error_not_a_silent_overwrite(desk, run):
+def edited_ticket(desk, run, old: str, new: str) -> str:
+    """Make a ticket, replace ``old`` with ``new`` in its file; return its relative path."""
     run(*FAULT)
     rel = "tickets/2026/11/SD-20261122-0001.yaml"
     text = (desk.root / rel).read_text(encoding="utf-8")
-    (desk.root / rel).write_text(text.replace("type: fault\n", "type: fault\ntitle: 二号\n", 1),
-                                 encoding="utf-8")
+    (desk.root / rel).write_text(text.replace(old, new, 1), encoding="utf-8")
+    return rel
+
+
+def test_a_repeated_key_is_an_error_not_a_silent_overwrite(desk, run):
+    rel = edited_ticket(desk, run, "type: fault\n", "type: fault\ntitle: 二号\n")
     with pytest.raises(TicketFileError, match=r":5: not valid YAML: duplicate key 'title'"):
         store.read_ticket(desk.root, desk.rules.schema, rel)
 
 
 def test_an_unknown_field_names_file_line_and_key(desk, run):
-    run(*FAULT)
-    rel = "tickets/2026/11/SD-20261122-0001.yaml"
-    text = (desk.root / rel).read_text(encoding="utf-8")
-    (desk.root / rel).write_text(text.replace("customer:\n", "colour: red\ncustomer:\n", 1),
-                                 encoding="utf-8")
+    rel = edited_ticket(desk, run, "customer:\n", "colour: red\ncustomer:\n")
     with pytest.raises(TicketFileError, match=r"SD-20261122-0001.yaml:7: colour: unknown field"):
         store.read_ticket(desk.root, desk.rules.schema, rel)
 
