@@ -110,10 +110,6 @@ class Git:
         folder, name = relpath.rsplit("/", 1)
         return self.tree_entries(commit, folder).get(name)
 
-    def show_blob(self, commit: str, relpath: str) -> bytes:
-        """The content of ``relpath`` at ``commit``."""
-        return self.run("cat-file", "blob", f"{commit}:{relpath}")
-
     @staticmethod
     def blob_id(data: bytes, hex_len: int = 40) -> str:
         """The id git gives ``data`` as a blob (SHA-1, or SHA-256 in such repositories)."""

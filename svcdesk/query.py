@@ -1,6 +1,6 @@
 """Which tickets a listing shows, and in what order."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 SORT_KEYS = ("created", "updated", "priority", "status", "id", "assignee", "type")
@@ -20,7 +20,6 @@ class Filter:
     since: date | None = None
     until: date | None = None
     text: str | None = None
-    extra: dict = field(default_factory=dict)
 
     def matches(self, fields: dict, tz) -> bool:
         """True when a ticket snapshot passes every filter."""

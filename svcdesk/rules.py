@@ -262,7 +262,6 @@ class Rules:
     vocabularies: dict
     teams: dict
     agents: dict
-    raw: dict = field(repr=False, default_factory=dict)
 
     @property
     def initial_status(self) -> str:
@@ -339,7 +338,7 @@ def compile_rules(data) -> Rules:
                                 tuple(entry.get("required", ())), entry.get("priority"))
     return Rules(desk["name"], desk["prefix"], tz, desk.get("language", "zh"), default_priority,
                  desk.get("warranty_months", 12), schema, types, priorities, statuses,
-                 vocabularies, teams, agents, checked)
+                 vocabularies, teams, agents)
 
 
 def _check_people(teams: dict, agents: dict) -> None:
