@@ -82,40 +82,18 @@ class Change:
         """Write the queued files and commit exactly them; return the commit id."""
         if not self._files:
             return None
-        paths = list(self._files)
-        _write_journal(self.state_dir, {"head": self.head, "paths": paths})
-        for relpath, data in self._files.items():
-            target = self.root / relpath
-            if data is None:
-                target.unlink(missing_ok=True)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                store.write_atomic(target, data)
         message = subject.strip() + "\n"
         if body.strip():
             message += "\n" + body.strip() + "\n"
         message += "\n" + "".join(f"{k}: {v}\n" for k, v in trailers.items())
-        try:
-            sha = self.git.commit(self.head, self.ref, self._files, message, author, when)
-        except BaseException:
-            recover(self.root, self.git, self.state_dir, self.head)  # put the files back
-            raise
-        self.head = sha
-        self.git.clear_stale_locks()
-        try:
-            self.git.update_index(paths)
-        except GitError:
-            # The commit is in; the journal stays so the next command finishes the index.
-            return sha
-        (self.state_dir / JOURNAL).unlink(missing_ok=True)
-        self._files = {}
-        return sha
-
+        files, self._files = self._files, {}
+        return self.import_commits([(files, message, author, when)])
 
     def import_commits(self, commits: list) -> str:
-        """Write a history of several commits ([(files, message, author, when)...]) at once.
+        """Commit a history ([(files, message, author, when)...]) in one git process.
 
-        Each commit's files are the state after it; the working tree gets the last state.
+        Each commit's files ({relpath: bytes, or None to delete}) are the state after it;
+        the working tree gets the last state.
         """
         final: dict = {}
         for files, *_ in commits:
@@ -124,15 +102,22 @@ class Change:
         _write_journal(self.state_dir, {"head": self.head, "paths": paths})
         for relpath, data in final.items():
             target = self.root / relpath
-            target.parent.mkdir(parents=True, exist_ok=True)
-            store.write_atomic(target, data)
+            if data is None:
+                target.unlink(missing_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                store.write_atomic(target, data)
         try:
             sha = self.git.import_commits(self.head, self.ref, commits)
         except BaseException:
-            recover(self.root, self.git, self.state_dir, self.head)
+            recover(self.root, self.git, self.state_dir, self.head)  # put the files back
             raise
         self.head = sha
-        self.git.update_index(paths)
+        try:
+            self.git.update_index(paths)
+        except GitError:
+            # The commit is in; the journal stays so the next command finishes the index.
+            return sha
         (self.state_dir / JOURNAL).unlink(missing_ok=True)
         return sha
 

@@ -234,7 +234,7 @@ class Desk:
         relpath = self.locate(ref)
         with self._change() as change:
             raw = change.read_committed(relpath)
-            ticket = store.decode_ticket(self.rules.schema, raw.decode("utf-8"), relpath)
+            ticket = store.ticket_from_bytes(self.rules.schema, raw, relpath)
             ticket = self._absorb_hand_edits(ticket, now)
             result = build(ticket, now, actor)
             if result is None:
@@ -251,7 +251,7 @@ class Desk:
             return ticket
         event = model.Event(new_ulid(now), now, "hand-edit", "hand-edit", edits,
                             note="the file was edited by hand; svcdesk recorded the difference")
-        return model.append(self.rules.schema, model.Ticket(ticket.fields, ticket.events), event)
+        return model.append(self.rules.schema, ticket, event)
 
     def comment(self, ref: TicketRef, text: str, internal: bool = False) -> model.Ticket:
         """Add a progress note (public by default: the customer may be told)."""
@@ -270,9 +270,7 @@ class Desk:
 
     def edit_form(self, ref: TicketRef) -> tuple:
         """(form text, file bytes it was made from) for editing a ticket by hand."""
-        relpath = self.locate(ref)
-        raw = (self.root / relpath).read_bytes()
-        ticket = store.decode_ticket(self.rules.schema, raw.decode("utf-8"), relpath)
+        ticket, raw = store.read_ticket(self.root, self.rules.schema, self.locate(ref))
         return self.form_text(ticket.fields, ticket.fields.get("type"), ticket.number), raw
 
     def form_text(self, values: dict, kind: str | None, number: str | None = None) -> str:

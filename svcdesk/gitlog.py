@@ -168,10 +168,6 @@ class Git:
         """Make the index agree with the working tree (and so with HEAD) for ``paths``."""
         self.run("update-index", "--add", "--remove", "--", *paths)
 
-    def maintain(self) -> None:
-        """Let git pack loose objects when it judges it due (it detaches the heavy part)."""
-        self.run("maintenance", "run", "--auto", "--quiet", check=False)
-
     def clear_stale_locks(self, ref: str | None = None) -> list:
         """Remove git lock files a killed process left; wait while a live git may hold one."""
         names = list(_LOCKS) + ([ref + ".lock"] if ref else [])

@@ -301,11 +301,16 @@ def read_ticket(root: Path, schema: model.Schema, relpath: str) -> tuple:
         raw = (root / relpath).read_bytes()
     except FileNotFoundError:
         raise TicketFileError(relpath, "the file is gone") from None
+    return ticket_from_bytes(schema, raw, relpath), raw
+
+
+def ticket_from_bytes(schema: model.Schema, raw: bytes, relpath: str) -> model.Ticket:
+    """Decode a ticket file's bytes; raise TicketFileError naming file, line and key."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise TicketFileError(relpath, f"not UTF-8 text (byte {exc.start})") from None
-    return decode_ticket(schema, text, relpath), raw
+    return decode_ticket(schema, text, relpath)
 
 
 def encode_ticket(ticket: model.Ticket) -> bytes:

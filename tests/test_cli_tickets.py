@@ -372,3 +372,16 @@ def test_no_color_and_no_terminal_mean_no_escape_codes(make_desk, run, monkeypat
     monkeypatch.delenv("NO_COLOR")
     assert "\x1b[" not in run("list").stdout  # not a terminal
     assert os.environ.get("NO_COLOR") is None
+
+
+def test_a_committed_ticket_that_is_not_utf8_is_a_file_error_not_a_crash(desk, run,
+                                                                        monkeypatch):
+    monkeypatch.setenv("EDITOR", "true")
+    run(*FAULT)
+    path = desk.root / TICKET
+    path.write_bytes(path.read_bytes().replace("张伟".encode(), "张伟".encode("gb18030")))
+    git(desk.root, "-c", "user.name=t", "-c", "user.email=t@e.com", "commit", "-qam", "gbk")
+    for args in (("comment", "1122-1", "-m", "x"), ("show", "1122-1"), ("edit", "1122-1")):
+        result = run(*args)
+        assert result.exit_code == ExitCode.TICKET_FILE, (args, result.stderr)
+        assert f"{TICKET}: not UTF-8 text" in result.stderr
