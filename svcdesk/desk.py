@@ -7,11 +7,12 @@ from pathlib import Path
 
 from svcdesk import clock, model, query, store
 from svcdesk.change import Change, holder_text, trailers_for
-from svcdesk.errors import (AmbiguousTicketError, DeskExistsError, DeskNotFoundError,
-                            GitError, MissingFieldsError, TicketFileError,
+from svcdesk.discovery import git_dir_of
+from svcdesk.errors import (AmbiguousTicketError, DeskExistsError, MissingFieldsError,
                             TicketNotFoundError, UsageError, ValidationError)
 from svcdesk.gitlog import Git, Identity
 from svcdesk.identity import TicketRef, format_number, new_ulid, parse_number
+from svcdesk.index import Index
 
 DEFAULTS = Path(__file__).parent / "defaults"
 STATE = "svcdesk"
@@ -38,41 +39,29 @@ class Listing:
     problems: list
 
 
-def find_root(explicit: str | None, start: Path) -> Path:
-    """The desk named by --desk/SVCDESK_DESK, or the nearest folder upward holding rules.yaml."""
-    named = explicit or os.environ.get("SVCDESK_DESK")
-    if named:
-        root = Path(named).expanduser().resolve()
-        if not (root / store.RULES).is_file():
-            raise DeskNotFoundError(f"{root} is not a desk (it has no {store.RULES}); "
-                                    "make one with `svcdesk init`")
-        return root
-    here = start.resolve()
-    for folder in (here, *here.parents):
-        if (folder / store.RULES).is_file():
-            return folder
-    raise DeskNotFoundError(f"no desk here or above {here} (no {store.RULES}); make one "
-                            "with `svcdesk init DIR`, or name one with --desk")
-
-
 class Desk:
     """One desk: its rules, its tickets and its git repository."""
 
     def __init__(self, root: Path, agent: str | None = None, command: str = "",
-                 git_dir: Path | None = None):
+                 git_dir: Path | None = None, progress=None, probe=None):
         self.root = root
-        self.rules = store.read_rules(root)
-        self.git = Git(root, git_dir or _git_dir(root))
+        self.git = Git(root, git_dir or git_dir_of(root))
         self.state_dir = self.git.git_dir / STATE
+        self.rules = store.read_rules(root)
         self._agent = agent or os.environ.get("SVCDESK_AGENT") or None
         self._command = command
         self._actor: Actor | None = None
+        self._progress = progress
+        self._index: Index | None = None
+        self._probe = probe
 
-    @classmethod
-    def open(cls, explicit: str | None = None, agent: str | None = None,
-             command: str = "") -> "Desk":
-        """Open the desk named by --desk/SVCDESK_DESK or found from the working directory."""
-        return cls(find_root(explicit, Path.cwd()), agent, command)
+    @property
+    def index(self) -> Index:
+        """The ticket index (brought up to date by each of its reads)."""
+        if self._index is None:
+            self._index = Index(self.root, self.git, self.state_dir, self.rules.schema,
+                                self._progress, self._probe)
+        return self._index
 
     def now(self) -> datetime:
         """Now, in the desk's time zone (SVCDESK_NOW when set)."""
@@ -112,8 +101,11 @@ class Desk:
     # ---- finding tickets ---------------------------------------------------------------------
 
     def locate(self, ref: TicketRef) -> str:
-        """The relative path of the one ticket ``ref`` names."""
-        found = store.candidates(self.root, ref)
+        """The relative path of the one ticket ``ref`` names (a full number needs no index)."""
+        if ref.is_full:
+            found = store.candidates(self.root, ref)
+        else:
+            found = [path for path, _ in self.index.find(ref.prefix, ref.date_suffix, ref.seq)]
         if not found:
             raise TicketNotFoundError(f"no ticket {ref}")
         if len(found) > 1:
@@ -134,18 +126,30 @@ class Desk:
     def listing(self, flt: query.Filter, sort: str = "created", reverse: bool = True,
                 limit: int | None = None) -> Listing:
         """Tickets passing ``flt``, sorted; unreadable files are reported, not dropped."""
-        schema, tz = self.rules.schema, self.rules.tz
-        found, problems = [], []
-        for relpath in store.ticket_files(self.root):
-            try:
-                ticket, _ = store.read_ticket(self.root, schema, relpath)
-            except TicketFileError as exc:
-                problems.append(exc)
-                continue
-            if flt.matches(ticket.fields, tz):
-                found.append(ticket.fields)
-        found.sort(key=query.sort_key(sort, list(self.rules.priorities)), reverse=reverse)
-        return Listing(found[:limit] if limit else found, problems)
+        found = self.index.listing(flt, self.rules.tz, sort, reverse, limit,
+                                   list(self.rules.priorities))
+        return Listing(found, self.index.problems())
+
+    def search(self, text: str, flt: query.Filter, limit: int = 20) -> Listing:
+        """Tickets whose title, text, comments, customer or product hold every word of
+        ``text``, best first."""
+        terms = text.split()
+        if not terms:
+            raise UsageError("search for what? give some text (Chinese or English)")
+        hits = self.index.search(terms, flt, self.rules.tz, limit)
+        return Listing(hits, self.index.problems())
+
+    def index_status(self):
+        """What the index holds, brought up to date."""
+        return self.index.status()
+
+    def rebuild_index(self) -> int:
+        """Build the index again from every ticket file; return how many tickets it holds."""
+        return self.index.rebuild()
+
+    def open_load(self) -> dict:
+        """{agent: open tickets assigned to them}."""
+        return self.index.open_load(self.rules.open_statuses())
 
     def log(self, ref: TicketRef) -> list:
         """The git audit trail of one ticket, newest first."""
@@ -371,20 +375,6 @@ class Desk:
         if sample:
             fill_sample(desk)
         return desk
-
-
-def _git_dir(root: Path) -> Path:
-    dot = root / ".git"
-    if dot.is_dir():
-        return dot
-    if dot.is_file():  # a worktree or submodule: .git names the real folder
-        text = dot.read_text(encoding="utf-8").strip()
-        if text.startswith("gitdir:"):
-            target = Path(text[7:].strip())
-            return target if target.is_absolute() else (root / target).resolve()
-    raise GitError(f"{root} is not a git repository; make it one with `git init` "
-                   "or start again with `svcdesk init`")
-
 
 
 def fill_sample(desk: "Desk", count: int = 40) -> int:

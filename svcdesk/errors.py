@@ -122,3 +122,9 @@ class WorkflowError(SvcdeskError):
     """The workflow does not allow this change in the ticket's current state."""
 
     exit_code = ExitCode.WORKFLOW
+
+
+class TicketIndexError(SvcdeskError):
+    """The ticket index could not be used (held by another command too long, disk full...)."""
+
+    exit_code = ExitCode.FAILURE

@@ -110,6 +110,24 @@ class Git:
         folder, name = relpath.rsplit("/", 1)
         return self.tree_entries(commit, folder).get(name)
 
+    def changed_between(self, old_tree: str, new_tree: str) -> list | None:
+        """Paths (relative to the trees) whose blobs differ; None when a tree is gone."""
+        proc = subprocess.run(("git", "diff-tree", "-r", "-z", "--no-renames", "--name-only",
+                               old_tree, new_tree), cwd=self.root, capture_output=True,
+                              env=self._env)
+        if proc.returncode != 0:
+            return None
+        return [p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\0") if p]
+
+    def tracked(self, paths) -> set:
+        """Which of ``paths`` git's index tracks."""
+        out = self.run("ls-files", "-z", "--", *paths, check=False)
+        return {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
+
+    def probe(self, folder: str) -> "Probe":
+        """Start asking git how ``folder`` differs from HEAD; read the answer later."""
+        return Probe(self, folder)
+
     @staticmethod
     def blob_id(data: bytes, hex_len: int = 40) -> str:
         """The id git gives ``data`` as a blob (SHA-1, or SHA-256 in such repositories)."""
@@ -251,3 +269,39 @@ class Git:
             entries.append(LogEntry(sha, name, email, datetime.fromisoformat(when), subject,
                                     action.strip()))
         return entries
+
+
+class Probe:
+    """HEAD's tree of a folder and the working-tree files that differ from it, asked at once.
+
+    Both git processes start when the probe is made and run while Python does other work
+    (loading rules, opening the index); the stat of every file is most of a read's cost.
+    """
+
+    def __init__(self, git: Git, folder: str):
+        self.folder = folder
+        run = dict(cwd=git.root, env=git._env, stdout=subprocess.PIPE,
+                   stderr=subprocess.DEVNULL)
+        try:
+            self._tree = subprocess.Popen(("git", "rev-parse", "-q", "--verify",
+                                           f"HEAD:{folder}"), **run)
+            self._dirty = subprocess.Popen(("git", "diff-index", "-z", "--name-only",
+                                            "--no-renames", "HEAD", "--", folder), **run)
+        except FileNotFoundError:
+            raise GitError("git is not installed (svcdesk needs the git command)") from None
+        self._result = None
+
+    def result(self) -> tuple:
+        """(tree id or None, [paths that differ from HEAD] or None when HEAD has no tree)."""
+        if self._result is None:
+            tree = self._tree.communicate()[0].decode().strip()
+            out = self._dirty.communicate()[0]
+            dirty = None
+            if self._dirty.returncode == 0:
+                dirty = [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+            self._result = (tree if self._tree.returncode == 0 and tree else None, dirty)
+        return self._result
+
+    def close(self) -> None:
+        """Wait for both processes (used when the answer is not needed after all)."""
+        self.result()

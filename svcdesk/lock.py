@@ -11,8 +11,8 @@ from svcdesk.errors import LockTimeoutError
 class DeskLock:
     """An exclusive flock on ``.git/svcdesk/lock``; the kernel drops it if the holder dies."""
 
-    def __init__(self, path: Path, timeout: float, holder: str):
-        self.path, self.timeout, self.holder = path, timeout, holder
+    def __init__(self, path: Path, timeout: float, holder: str, what: str = "the desk"):
+        self.path, self.timeout, self.holder, self.what = path, timeout, holder, what
         self._fd = None
 
     def __enter__(self):
@@ -29,7 +29,7 @@ class DeskLock:
                     who = _read_holder(self.path)
                     os.close(fd)
                     raise LockTimeoutError(
-                        f"the desk is locked by {who or 'another process'}; gave up after "
+                        f"{self.what} is locked by {who or 'another process'}; gave up after "
                         f"{self.timeout:g} s (wait longer with SVCDESK_LOCK_TIMEOUT=SECONDS)"
                     ) from None
                 time.sleep(pause)

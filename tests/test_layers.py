@@ -4,8 +4,9 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).parents[1] / "svcdesk"
-DOMAIN = {"model", "fields", "identity", "rules", "query", "sample", "clock", "errors"}
-STORAGE = {"store", "gitlog", "lock"}
+DOMAIN = {"model", "fields", "identity", "rules", "query", "sample", "clock", "errors",
+          "metrics"}
+STORAGE = {"store", "gitlog", "lock", "index", "discovery"}
 DESK = {"desk", "change"}
 LAYER = {**{m: 0 for m in DOMAIN}, **{m: 1 for m in STORAGE}, **{m: 2 for m in DESK}}
 IO_LIBRARIES = {"click", "git", "jinja2", "yaml", "sqlite3", "tabulate", "subprocess"}

@@ -98,3 +98,61 @@ def test_the_desk_file_layout(desk, run):
     assert store.ticket_relpath("SD-20261122-0001") == "tickets/2026/11/SD-20261122-0001.yaml"
     assert list(store.ticket_files(desk.root)) == ["tickets/2026/11/SD-20261122-0001.yaml"]
     assert "SD-20261122-0001.yaml" in git(desk.root, "ls-files", "tickets")
+
+
+# ---- the event-built loader agrees with PyYAML -----------------------------------------------
+
+class _Reference:
+    """PyYAML's own composer and generic constructor with a null-only resolver."""
+
+    @staticmethod
+    def load(text):
+        import yaml
+        from yaml.constructor import BaseConstructor
+
+        parser = getattr(yaml, "CParser", None) or __import__("yaml.cyaml").cyaml.CParser
+
+        class Loader(parser, BaseConstructor, store._TextResolver):
+            def __init__(self, stream):
+                parser.__init__(self, stream)
+                BaseConstructor.__init__(self)
+                store._TextResolver.__init__(self)
+
+        Loader.add_constructor("tag:yaml.org,2002:null", lambda loader, node: None)
+        return yaml.load(text, Loader=Loader)
+
+
+TRICKY_DOCUMENTS = [
+    "", "~", "plain", "a: 1\nb: [x, y, {c: d}]\n", "a:\nb: ~\nc: null\nd: Null\ne: ''\n",
+    "a: !!null x\nb: !!str null\nc: !!int 3\nd: ! null\n", "- a\n- - b\n  - c\n- {}\n- []\n",
+    "a: &x [1, 2]\nb: *x\nc: &y {k: v}\nd: *y\n", "? complex\n: value\n", "<<: {a: b}\nc: d\n",
+    "a: |\n  line one\n  line two\nb: >\n  folded\n  text\n", "'quoted: key': \"v\\tw\"\n",
+    "中文: 打印机卡纸\nemoji: 😀\n", "--- a\n", "%YAML 1.1\n---\nx: y\n", "a: 1 # comment\n",
+    "null: x\n~: y\n",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_DOCUMENTS)
+def test_ticket_loading_gives_what_pyyaml_gives(text):
+    assert store.parse_yaml(text) == _Reference.load(text)
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("a: 1\na: 2\n", "duplicate key 'a'"), ("[a]: 1\n", "unhashable"),
+    ("a: *nowhere\n", "undefined alias"), ("a: &r [*r]\n", "recursive"),
+    ("--- a\n--- b\n", "single document"), ("a: [1\n", "expected"),
+])
+def test_ticket_loading_refuses_what_it_cannot_keep(text, problem):
+    import yaml
+
+    with pytest.raises(yaml.YAMLError) as caught:
+        store.parse_yaml(text)
+    assert problem in str(caught.value)
+    assert store.yaml_error_line(caught.value) is not None
+
+
+def test_sample_tickets_load_as_pyyaml_loads_them(make_desk):
+    desk = make_desk(sample=True)
+    for path in store.ticket_files(desk.root):
+        text = (desk.root / path).read_text(encoding="utf-8")
+        assert store.parse_yaml(text) == _Reference.load(text), path

@@ -9,20 +9,46 @@ from svcdesk import __version__
 from svcdesk.errors import ExitCode, SvcdeskError
 
 
+INDEXED = ("list", "search", "index")  # commands that read the index from the start
+
+
 class State:
     """What the global options say, and the desk they name (opened on first use)."""
 
     def __init__(self, desk: str | None, agent: str | None):
         self.desk_path, self.agent = desk, agent
         self._desk = None
+        self._root = self._probe = None
+
+    def prefetch(self) -> None:
+        """Find the desk and start git on the index's freshness check, before the imports
+        the command needs: the stat of every ticket file then costs no waiting."""
+        from pathlib import Path
+
+        from svcdesk.discovery import find_root
+        from svcdesk.gitlog import Git
+
+        from svcdesk.errors import SvcdeskError
+
+        try:
+            self._root = find_root(self.desk_path, Path.cwd())
+            self._probe = Git(self._root).probe("tickets")
+        except SvcdeskError:  # the command itself says what is wrong, or shows its --help
+            self._root = self._probe = None
 
     def desk(self):
         """The desk, opened for the running subcommand."""
         if self._desk is None:
+            from pathlib import Path
+
+            from svcdesk.cli.output import progress_factory
             from svcdesk.desk import Desk
+            from svcdesk.discovery import find_root
 
             command = click.get_current_context().info_name
-            self._desk = Desk.open(self.desk_path, self.agent, command)
+            root = self._root or find_root(self.desk_path, Path.cwd())
+            self._desk = Desk(root, self.agent, command, probe=self._probe,
+                              progress=progress_factory("Indexing tickets"))
         return self._desk
 
 
@@ -76,6 +102,8 @@ def cli(ctx, desk_path, agent, debug):
     Set SVCDESK_NOW (ISO 8601) to run any command at another time.
     """
     ctx.obj = State(desk_path, agent)
+    if ctx.invoked_subcommand in INDEXED:
+        ctx.obj.prefetch()
 
 
 def _register():

@@ -1,10 +1,10 @@
-"""Desk commands: init."""
+"""Desk commands: init, index."""
 
 from pathlib import Path
 
 import click
 
-from svcdesk.cli.output import echo
+from svcdesk.cli.output import as_json, echo
 
 
 @click.command()
@@ -22,4 +22,36 @@ def init(state, folder, sample):
          + (f" with {count} sample tickets" if sample else ""))
 
 
-COMMANDS = (init,)
+@click.group()
+def index():
+    """The ticket index (.git/svcdesk/index.sqlite): a cache every read keeps up to date."""
+
+
+@index.command()
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+              show_default=True, help="text for people; json for scripts.")
+@click.pass_obj
+def status(state, fmt):
+    """Bring the index up to date and say what it holds."""
+    desk = state.desk()
+    info = desk.index_status()
+    data = {"path": info.path, "format": info.format, "tickets": info.tickets,
+            "problems": info.problems, "size_bytes": info.size, "tree": info.tree,
+            "parsed_now": desk.index.changed}
+    if fmt == "json":
+        echo(as_json(data))
+        return
+    width = max(len(k) for k in data)
+    for key, value in data.items():
+        echo(f"{key:<{width}}  {value if value is not None else '—'}")
+
+
+@index.command()
+@click.pass_obj
+def rebuild(state):
+    """Throw the index away and build it again from every ticket file."""
+    count = state.desk().rebuild_index()
+    echo(f"Indexed {count} ticket(s)")
+
+
+COMMANDS = (init, index)

@@ -83,3 +83,31 @@ def _cell(value) -> str:
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
         text = "'" + text
     return text
+
+
+class Progress:
+    """A progress bar on stderr for long work (shown only on a terminal)."""
+
+    def __init__(self, total: int, label: str):
+        import sys
+
+        self._bar = click.progressbar(length=total, label=label, file=sys.stderr,
+                                      show_eta=True, show_percent=True)
+        self._bar.__enter__()
+
+    def update(self, count: int) -> None:
+        """Count ``count`` more items done."""
+        self._bar.update(count)
+
+    def finish(self) -> None:
+        """Draw the bar full and end its line."""
+        self._bar.__exit__(None, None, None)
+
+
+def progress_factory(label: str):
+    """A maker of progress bars when stderr is a terminal, else None."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return None
+    return lambda total: Progress(total, label)

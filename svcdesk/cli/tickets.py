@@ -1,4 +1,4 @@
-"""Ticket commands: new, show, list, edit, comment, log, fields."""
+"""Ticket commands: new, show, list, search, edit, comment, log, fields."""
 
 import os
 import sys
@@ -182,7 +182,7 @@ def list_(state, status, types, priority, assignee, team, customer, product, sin
             echo(render_list(listing.tickets, desk.rules))
         echo(style(words(desk.rules)["count"].format(n=len(listing.tickets)), dim=True))
     else:
-        plain = [model.F.dump(t) for t in listing.tickets]
+        plain = listing.tickets
         if fmt == "json":
             echo(as_json(plain))
         elif fmt == "yaml":
@@ -193,10 +193,51 @@ def list_(state, status, types, priority, assignee, team, customer, product, sin
             flat = [model.flatten(t) for t in plain]
             columns = [c for c in desk.rules.schema.specs if any(c in row for row in flat)]
             echo(as_csv(flat, columns), nl=False)
-    for problem in listing.problems:
+    return _report_problems(listing.problems)
+
+
+@click.command()
+@click.argument("text", nargs=-1, required=True)
+@click.option("--status", multiple=True, help="Only these statuses (default: all).")
+@click.option("--type", "types", multiple=True, help="Only these ticket types.")
+@click.option("--assignee", multiple=True, help="Only these agents ('me' for yourself).")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Show at most this many.")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
+              show_default=True, help="table for people; json for scripts.")
+@pass_state
+def search(state, text, status, types, assignee, limit, fmt):
+    """Find tickets by words in their title, description, comments, customer or product.
+
+    Every word must occur (Chinese needs no spaces: 卡纸 finds 频繁卡纸); the best matches
+    come first, each with the text around the match.
+    """
+    from svcdesk import query
+
+    desk = state.desk()
+    assignees = tuple(desk.actor().key if a == "me" else a for a in _split(assignee))
+    flt = query.Filter(_split(status), _split(types), (), assignees)
+    found = desk.search(" ".join(text), flt, limit)
+    if fmt == "json":
+        echo(as_json([{"id": h.fields["id"], "title": h.fields.get("title"),
+                       "status": h.fields.get("status"), "priority": h.fields.get("priority"),
+                       "type": h.fields.get("type"), "assignee": h.fields.get("assignee"),
+                       "score": round(h.score, 4), "snippet": h.snippet}
+                      for h in found.tickets]))
+    else:
+        from svcdesk.cli.view import render_hits, words
+
+        if found.tickets:
+            echo(render_hits(found.tickets, desk.rules))
+        echo(style(words(desk.rules)["found"].format(n=len(found.tickets)), dim=True))
+    return _report_problems(found.problems)
+
+
+def _report_problems(problems: list) -> int:
+    for problem in problems:
         echo(f"Warning: {problem}", err=True)
-    if listing.problems:
-        echo(f"Error: {len(listing.problems)} ticket file(s) could not be read and are not "
+    if problems:
+        echo(f"Error: {len(problems)} ticket file(s) could not be read and are not "
              "listed", err=True)
         return ExitCode.TICKET_FILE
     return ExitCode.OK
@@ -282,4 +323,4 @@ def fields(state, kind, fmt):
                                                "set by"]))
 
 
-COMMANDS = (new, show, list_, edit, comment, log, fields)
+COMMANDS = (new, show, list_, search, edit, comment, log, fields)

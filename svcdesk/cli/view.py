@@ -14,7 +14,8 @@ WORDS = {
            "resolve": "处理完成", "close": "客户确认关闭", "reopen": "重新打开", "status": "状态", "priority": "优先级",
            "type": "类型", "channel": "渠道", "assignee": "处理人", "team": "处理组",
            "title": "标题", "id": "工单号", "resolution": "处理结果", "csat": "满意度",
-           "unreadable": "个工单文件无法读取", "count": "共 {n} 个工单"},
+           "unreadable": "个工单文件无法读取", "count": "共 {n} 个工单",
+           "found": "找到 {n} 个工单", "match": "匹配内容"},
     "en": {"customer": "Customer", "product": "Product", "problem": "Problem",
            "timeline": "Timeline", "created": "Created", "updated": "Updated", "none": "—",
            "internal": "internal note", "comment": "comment", "create": "created",
@@ -25,7 +26,8 @@ WORDS = {
            "priority": "Priority", "type": "Type", "channel": "Channel",
            "assignee": "Assignee", "team": "Team", "title": "Title", "id": "ID",
            "resolution": "Resolution", "csat": "CSAT",
-           "unreadable": "ticket file(s) could not be read", "count": "{n} ticket(s)"},
+           "unreadable": "ticket file(s) could not be read", "count": "{n} ticket(s)",
+           "found": "{n} ticket(s) found", "match": "Match"},
 }
 
 
@@ -35,7 +37,12 @@ def words(rules) -> dict:
 
 
 def when(value, tz) -> str:
-    """A time as people read it in the desk's zone."""
+    """A time (or its ISO 8601 text) as people read it in the desk's zone."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime):
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
     return str(value) if value is not None else ""
@@ -146,3 +153,12 @@ def render_list(records: list, rules, title_width: int = 36) -> str:
             when(f.get("created"), rules.tz),
         ])
     return table(rows, headers)
+
+
+def render_hits(hits: list, rules, title_width: int = 30, snippet_width: int = 44) -> str:
+    """The table of `svcdesk search`: best match first, with the text around it."""
+    w = words(rules)
+    rows = [[h.fields["id"], rules.label("statuses", h.fields.get("status")),
+             clip(h.fields.get("title", ""), title_width), clip(h.snippet, snippet_width)]
+            for h in hits]
+    return table(rows, [w["id"], w["status"], w["title"], w["match"]])

@@ -1,0 +1,637 @@
+"""The ticket index: ``.git/svcdesk/index.sqlite``, a cache that can always be deleted.
+
+One row per ticket file with what lists, filters, reports and SLA checks need, the figures
+computed from its events, and an FTS5 trigram table for search in Chinese and English.
+
+It is never stale. Before each read it compares what it indexed with git: the tree of
+``tickets/`` at HEAD (``git diff-tree`` between the tree it indexed and HEAD's names what a
+pull, checkout or rebuilt branch changed), the files that differ from HEAD in the working tree
+(``git diff-index``: hand edits, deletions, staged files) and the folders' mtimes (files git
+does not track yet). Only those files are parsed again, in one transaction. A format version
+(``PRAGMA user_version``) or rules.yaml that differs, or a damaged file, means a rebuild.
+"""
+
+import functools
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+
+from svcdesk import metrics, model, store
+from svcdesk.errors import TicketIndexError, TicketFileError
+from svcdesk.fields import dump
+from svcdesk.lock import DeskLock
+from svcdesk.query import Filter
+
+FORMAT = 1  # bump when the tables or what goes in them change: old indexes are rebuilt
+FILE = "index.sqlite"
+PARALLEL_FROM = 400  # files to parse before a second process is worth starting
+PROGRESS_FROM = 2000  # files to parse before a progress bar is worth showing
+RACY_NS = 2_000_000_000  # a file or folder changed this recently may change again unseen
+BUSY_MS = 60_000  # how long a reader waits for another command's refresh of the index
+
+COLUMNS = ("path", "mtime_ns", "size", "indexed_ns", "uid", "id", "day", "seq", "title",
+           "type", "category", "priority", "status", "channel", "assignee", "team",
+           "customer", "company", "tier", "region", "product", "created", "updated",
+           "first_response", "resolved", "closed", "reopens", "escalations", "reassignments",
+           "paused", "paused_since", "csat", "customer_text", "product_text", "filter_text",
+           "doc")
+
+SCHEMA = f"""
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE tickets(rowid INTEGER PRIMARY KEY, {", ".join(COLUMNS)});
+CREATE UNIQUE INDEX tickets_path ON tickets(path);
+CREATE INDEX tickets_status ON tickets(status, created);
+CREATE INDEX tickets_assignee ON tickets(assignee, status);
+CREATE INDEX tickets_created ON tickets(created);
+CREATE INDEX tickets_resolved ON tickets(resolved);
+CREATE INDEX tickets_seq ON tickets(seq);
+CREATE TABLE problems(path TEXT PRIMARY KEY, mtime_ns, size, indexed_ns, line, message)
+    WITHOUT ROWID;
+CREATE TABLE folders(path TEXT PRIMARY KEY, mtime_ns) WITHOUT ROWID;
+CREATE VIRTUAL TABLE search USING fts5(title, body, extra, tokenize='trigram');
+PRAGMA user_version = {FORMAT};
+"""
+
+_INSERT = (f"INSERT INTO tickets({', '.join(COLUMNS)}) "
+           f"VALUES ({', '.join('?' * len(COLUMNS))})")
+_SORT = {"created": "created", "updated": "updated", "priority": "prank", "status": "status",
+         "id": "id", "assignee": "assignee", "type": "type"}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: the ticket's list fields, its rank and the matching text."""
+
+    fields: dict
+    score: float
+    snippet: str
+
+
+@dataclass(frozen=True)
+class Status:
+    """What `svcdesk index status` reports."""
+
+    path: str
+    exists: bool
+    format: int | None
+    tickets: int
+    problems: int
+    size: int
+    tree: str | None
+
+
+def _healing(method):
+    """Run a read; if the index turns out damaged, build it again and run the read once more."""
+
+    @functools.wraps(method)
+    def read(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.OperationalError as exc:  # locked too long, disk full, I/O error
+            raise TicketIndexError(f"the index {self.path}: {exc}") from None
+        except sqlite3.DatabaseError:  # malformed, not a database: a cache, so start again
+            self.close()
+            _remove(self.path)
+            return method(self, *args, **kwargs)
+
+    return read
+
+
+class Index:
+    """The index of one desk; every read method refreshes it first."""
+
+    def __init__(self, root: Path, git, state_dir: Path, schema: model.Schema,
+                 progress=None, probe=None):
+        self.root, self.git, self.schema = root, git, schema
+        self.path = state_dir / FILE
+        self.state_dir = state_dir
+        self._progress = progress
+        self._probe = probe
+        self._con: sqlite3.Connection | None = None
+        self._fresh = False
+        self.changed = 0  # files parsed again by the last refresh
+
+    # ---- freshness ----------------------------------------------------------------------
+
+    def prefetch(self) -> None:
+        """Start the git half of the freshness check now, to overlap with other start-up."""
+        if self._probe is None:
+            self._probe = self.git.probe(store.TICKETS)
+
+    def refresh(self) -> sqlite3.Connection:
+        """Bring the index up to date with the desk's files; return its connection."""
+        if self._fresh:
+            return self._con
+        self.prefetch()
+        con = self._open()
+        if con is None:
+            con = self._build()
+        tree, dirty = self._probe.result()
+        if not self._apply(con, tree, dirty, check_only=True):
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                self._apply(con, tree, dirty, check_only=False)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        self._fresh = True
+        return con
+
+    def rebuild(self) -> int:
+        """Throw the index away and build it again from every ticket file; return the count."""
+        self.close()
+        _remove(self.path)
+        self.prefetch()
+        con = self._build()
+        tree, dirty = self._probe.result()
+        con.execute("BEGIN IMMEDIATE")
+        self._apply(con, tree, dirty, check_only=False)
+        con.execute("COMMIT")
+        self._fresh = True
+        return con.execute("SELECT count(*) FROM tickets").fetchone()[0]
+
+    def close(self) -> None:
+        """Close the connection (and wait for git if a probe was started)."""
+        if self._probe is not None:
+            self._probe.close()
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        self._fresh = False
+        self._probe = None
+
+    def _open(self) -> sqlite3.Connection | None:
+        """The index, or None when it is missing, damaged, or of another format or rules."""
+        if not self.path.exists():
+            return None
+        try:
+            con = _connect(self.path)
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            rules = con.execute("SELECT value FROM meta WHERE key = 'rules'").fetchone()
+        except sqlite3.DatabaseError:
+            _remove(self.path)
+            return None
+        if version != FORMAT or rules is None or rules[0] != self._rules_digest():
+            con.close()
+            _remove(self.path)
+            return None
+        self._con = con
+        return con
+
+    def _build(self) -> sqlite3.Connection:
+        """Make the index from nothing: into a temporary file, renamed into place when whole.
+
+        An interrupted build leaves no index (the next command starts again), never half of
+        one. Two commands that both find none build it once: the second waits, then uses it.
+        """
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with DeskLock(self.state_dir / "index.build", BUSY_MS / 1000, f"pid {os.getpid()}",
+                      "the index (being built)"):
+            con = self._open()
+            if con is not None:
+                return con
+            tmp = self.path.with_name(f"{FILE}.{os.getpid()}.tmp")
+            _remove(tmp)
+            try:
+                con = sqlite3.connect(tmp, isolation_level=None)
+                con.executescript(SCHEMA)
+                con.execute("INSERT INTO meta VALUES ('rules', ?)", (self._rules_digest(),))
+                con.execute("BEGIN")
+                self._store(con, self._parse(list(store.ticket_files(self.root))))
+                self._set(con, "tree", "")
+                con.execute("COMMIT")
+                con.execute("PRAGMA journal_mode = WAL")
+                con.close()
+                os.replace(tmp, self.path)
+                store.fsync_dir(self.path.parent)
+            finally:
+                _remove(tmp)
+                _remove(tmp.with_name(tmp.name + "-journal"))
+        con = self._open()
+        if con is None:
+            raise TicketIndexError(f"the index {self.path} could not be opened after building")
+        return con
+
+    def _apply(self, con, tree, dirty, check_only: bool) -> bool:
+        """Find what changed since the index was last brought up to date; store it.
+
+        With ``check_only``, report only whether the index is already fresh (True).
+        """
+        meta = dict(con.execute("SELECT key, value FROM meta"))
+        old_tree = meta.get("tree") or None
+        was_dirty = set(json.loads(meta.get("dirty", "[]")))
+        now_ns = time.time_ns()
+        folders_now = _folders(self.root)
+        folders_then = dict(con.execute("SELECT path, mtime_ns FROM folders"))
+        moved = [f for f, m in folders_now.items() if folders_then.get(f) != m]
+        gone_folders = [f for f in folders_then if f not in folders_now]
+
+        rescan = tree is None or dirty is None or old_tree is None
+        suspects, between, found = set(was_dirty), set(), set()
+        if not rescan and tree != old_tree:
+            changed = self.git.changed_between(old_tree, tree)
+            if changed is None:  # the old tree is gone (gc after a rebuilt branch)
+                rescan = True
+            else:
+                between = {f"{store.TICKETS}/{p}" for p in changed}
+        if not rescan:
+            suspects |= between | set(dirty)
+            for folder in moved + gone_folders:  # files git does not track, made or removed
+                if folder.count("/") != 3 - 1:  # tickets live in month folders only
+                    continue
+                on_disk = {f"{folder}/{n}" for n in _names(self.root / folder)}
+                known = {r[0] for r in con.execute(
+                    "SELECT path FROM tickets WHERE path >= ? AND path < ? UNION "
+                    "SELECT path FROM problems WHERE path >= ? AND path < ?",
+                    (folder + "/", folder + "0", folder + "/", folder + "0"))}
+                found |= on_disk - known
+                suspects |= (on_disk - known) | (known - on_disk)
+        else:
+            suspects.update(store.ticket_files(self.root))
+            suspects.update(r[0] for r in con.execute("SELECT path FROM tickets"))
+            suspects.update(r[0] for r in con.execute("SELECT path FROM problems"))
+        work = self._stale(con, suspects)
+        fresh = not work and tree == old_tree and not moved and not gone_folders
+        if check_only:
+            return fresh and set(dirty or ()) <= was_dirty
+        self.changed = len(work)
+        self._store(con, self._parse(sorted(work)), replace=True)
+        # files to look at again next time: those that differ from HEAD, and those git does
+        # not track (a folder's mtime does not change when a file in it is edited in place)
+        still = set()
+        if not rescan:
+            still = set(dirty) | {p for p in (was_dirty | found) - between
+                                  if (self.root / p).exists()}
+            if len(still) > 64:  # forget files that are back to what HEAD has
+                still = (still - self.git.tracked(sorted(still))) | set(dirty)
+        self._set(con, "tree", tree or "")
+        self._set(con, "dirty", json.dumps(sorted(still), ensure_ascii=False))
+        con.execute("DELETE FROM folders")
+        con.executemany("INSERT INTO folders VALUES (?, ?)",
+                        [(f, m if now_ns - m > RACY_NS else 0) for f, m in folders_now.items()])
+        return fresh
+
+    def _stale(self, con, suspects) -> list:
+        """The suspects whose file is not what the index holds (by size and mtime)."""
+        known = {}
+        for table in ("tickets", "problems"):
+            for path, mtime_ns, size, indexed_ns in con.execute(
+                    f"SELECT path, mtime_ns, size, indexed_ns FROM {table}"
+                    if len(suspects) > 500 else
+                    f"SELECT path, mtime_ns, size, indexed_ns FROM {table} WHERE path IN "
+                    f"({', '.join('?' * len(suspects))})", () if len(suspects) > 500 else
+                    tuple(suspects)):
+                known[path] = (mtime_ns, size, indexed_ns)
+        work = []
+        for path in suspects:
+            try:
+                st = os.stat(self.root / path)
+            except (FileNotFoundError, NotADirectoryError):
+                if path in known:
+                    work.append(path)
+                continue
+            seen = known.get(path)
+            if (seen and seen[0] == st.st_mtime_ns and seen[1] == st.st_size
+                    and seen[2] - st.st_mtime_ns > RACY_NS):
+                continue
+            work.append(path)
+        return work
+
+    # ---- parsing and storing -------------------------------------------------------------
+
+    def _parse(self, paths: list):
+        """Yield (path, row) for each path: a ticket, a problem, or None when it is gone."""
+        total = len(paths)
+        bar = self._progress(total) if self._progress and total >= PROGRESS_FROM else None
+        try:
+            if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+                results = _parallel(self.root, self.schema, paths)
+            else:
+                results = (_entry(self.root, self.schema, p) for p in paths)
+            for done, result in enumerate(results, 1):
+                yield result
+                if bar is not None and done % 256 == 0:
+                    bar.update(256)
+        finally:
+            if bar is not None:
+                bar.update(total % 256)
+                bar.finish()
+
+    def _store(self, con, results, replace: bool = False) -> None:
+        for path, kind, row, text in results:
+            if replace:
+                old = con.execute("SELECT rowid FROM tickets WHERE path = ?", (path,)).fetchone()
+                if old is not None:
+                    con.execute("DELETE FROM search WHERE rowid = ?", old)
+                    con.execute("DELETE FROM tickets WHERE rowid = ?", old)
+                con.execute("DELETE FROM problems WHERE path = ?", (path,))
+            if kind == "ticket":
+                rowid = con.execute(_INSERT, row).lastrowid
+                con.execute("INSERT INTO search(rowid, title, body, extra) VALUES (?, ?, ?, ?)",
+                            (rowid, *text))
+            elif kind == "problem":
+                con.execute("INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?)", row)
+
+    @staticmethod
+    def _set(con, key: str, value: str) -> None:
+        con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def _rules_digest(self) -> str:
+        try:
+            data = (self.root / store.RULES).read_bytes()
+        except OSError:
+            data = b""
+        return f"{hashlib.sha1(data).hexdigest()}:{self.schema.tz}"
+
+    # ---- queries -------------------------------------------------------------------------
+
+    @_healing
+    def listing(self, flt: Filter, tz, sort: str = "created", reverse: bool = True,
+                limit: int | None = None, priorities=()) -> list:
+        """Plain field dicts of the tickets passing ``flt``, sorted."""
+        con = self.refresh()
+        where, params = _where(flt, tz)
+        order = _SORT[sort]
+        sql = "SELECT doc"
+        if sort == "priority":
+            sql += ", " + _rank_sql(list(priorities)) + " AS prank"
+        sql += " FROM tickets"
+        if where:
+            sql += " WHERE " + " AND ".join(f"({w})" for w in where)
+        direction = "DESC" if reverse else "ASC"
+        sql += f" ORDER BY {order} IS NULL, {order} {direction}, id {direction}"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [json.loads(r[0]) for r in con.execute(sql, params)]
+
+    @_healing
+    def problems(self) -> list:
+        """The ticket files that could not be read, as errors naming file and line."""
+        con = self.refresh()
+        return [TicketFileError(path, message, line) for path, line, message in con.execute(
+            "SELECT path, line, message FROM problems ORDER BY path")]
+
+    @_healing
+    def find(self, prefix: str | None, date_suffix: str, seq: int) -> list:
+        """Paths of the ticket files whose number ends in ``date_suffix``-``seq``."""
+        con = self.refresh()
+        rows = con.execute("SELECT path, id FROM tickets WHERE seq = ? AND day LIKE ?",
+                           (seq, "%" + date_suffix))
+        found = [(path, number) for path, number in rows
+                 if prefix is None or number.startswith(prefix + "-")]
+        for (path,) in con.execute("SELECT path FROM problems"):
+            number = path.rsplit("/", 1)[-1][:-5]
+            parts = number.split("-")
+            if (len(parts) == 3 and parts[1].endswith(date_suffix) and parts[2].isdigit()
+                    and int(parts[2]) == seq and (prefix is None or parts[0] == prefix)):
+                found.append((path, number))
+        return sorted(found, key=lambda pair: pair[1])
+
+    @_healing
+    def search(self, terms: list, flt: Filter, tz, limit: int = 20) -> list:
+        """Tickets holding every term (in title, text and comments, or customer/product), best
+        first, each with the text around the first match."""
+        con = self.refresh()
+        long = [t for t in terms if len(t) >= 3]
+        short = [t for t in terms if len(t) < 3]
+        conds, args = _where(flt, tz, "t.")
+        for term in short:  # too short for trigrams: scan the text instead
+            like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conds.append("(s.title LIKE ? ESCAPE '\\' OR s.body LIKE ? ESCAPE '\\' OR "
+                         "s.extra LIKE ? ESCAPE '\\')")
+            args += [like, like, like]
+        sql = ("SELECT t.doc, s.title, s.body, s.extra, {score} FROM search s "
+               "JOIN tickets t ON t.rowid = s.rowid")
+        if long:
+            conds.insert(0, "search MATCH ?")
+            args.insert(0, " AND ".join('"' + t.replace('"', '""') + '"' for t in long))
+            score = "bm25(search, 5.0, 1.0, 2.0)"
+            order = "ORDER BY 5, t.updated DESC"
+        else:
+            score = "0.0"
+            order = "ORDER BY t.updated DESC"
+        sql = sql.format(score=score)
+        if conds:
+            sql += " WHERE " + " AND ".join(f"({c})" for c in conds)
+        sql += f" {order} LIMIT {int(limit)}"
+        hits = []
+        for doc, title, body, extra, score in con.execute(sql, args):
+            hits.append(Hit(json.loads(doc), -float(score),
+                            _snippet(terms, (body, title, extra))))
+        return hits
+
+    @_healing
+    def open_load(self, open_statuses) -> dict:
+        """{agent: number of open tickets assigned to them}."""
+        con = self.refresh()
+        marks = ", ".join("?" * len(open_statuses))
+        return dict(con.execute(
+            f"SELECT assignee, count(*) FROM tickets WHERE assignee IS NOT NULL AND status IN "
+            f"({marks}) GROUP BY assignee", tuple(open_statuses)))
+
+    @_healing
+    def between(self, column: str, start: datetime, end: datetime) -> list:
+        """Figures and list fields of tickets whose ``column`` (created, resolved, closed,
+        first_response) falls in [start, end)."""
+        if column not in ("created", "resolved", "closed", "first_response", "updated"):
+            raise ValueError(f"not a time column: {column}")
+        con = self.refresh()
+        cur = con.execute(f"SELECT * FROM tickets WHERE {column} >= ? AND {column} < ? "
+                          f"ORDER BY {column}", (start.timestamp(), end.timestamp()))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur]
+
+    @_healing
+    def status(self) -> Status:
+        """Where the index is, how big, and what it holds (brought up to date first)."""
+        con = self.refresh()
+        meta = dict(con.execute("SELECT key, value FROM meta"))
+        tickets = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
+        problems = con.execute("SELECT count(*) FROM problems").fetchone()[0]
+        size = sum(p.stat().st_size for p in self.path.parent.glob(FILE + "*")
+                   if not p.name.endswith(".tmp"))
+        return Status(str(self.path), True, FORMAT, tickets, problems, size,
+                      meta.get("tree") or None)
+
+
+# ---- one ticket file to one row ---------------------------------------------------------------
+
+def _entry(root: Path, schema: model.Schema, relpath: str) -> tuple:
+    """(path, kind, row, search text): kind is ticket, problem, or gone."""
+    path = root / relpath
+    try:
+        st = os.stat(path)
+        raw = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return relpath, "gone", None, None
+    indexed_ns = time.time_ns()
+    try:
+        ticket = store.ticket_from_bytes(schema, raw, relpath)
+    except TicketFileError as exc:
+        return relpath, "problem", (relpath, st.st_mtime_ns, st.st_size, indexed_ns, exc.line,
+                                    exc.message), None
+    f = ticket.fields
+    figures = metrics.ticket_figures(ticket.events)
+    customer, product = f.get("customer") or {}, f.get("product") or {}
+    number = f.get("id") or relpath.rsplit("/", 1)[-1][:-5]
+    parts = number.split("-")
+    notes = [e.note for e in ticket.events if e.note]
+    body = "\n".join(x for x in (f.get("description"), f.get("resolution"), *notes) if x)
+    extra = " ".join(str(v) for v in (
+        number, f.get("category"), *(f.get("tags") or ()), customer.get("name"),
+        customer.get("company"), customer.get("phone"), product.get("model"),
+        product.get("serial"), product.get("order_no")) if v)
+    row = (relpath, st.st_mtime_ns, st.st_size, indexed_ns, f.get("uid"), number,
+           parts[1] if len(parts) == 3 else "", int(parts[2]) if len(parts) == 3 and
+           parts[2].isdigit() else None,
+           f.get("title"), f.get("type"), f.get("category"), f.get("priority"), f.get("status"),
+           f.get("channel"), f.get("assignee"), f.get("team"), customer.get("name"),
+           customer.get("company"), customer.get("tier"), customer.get("region"),
+           product.get("model"), _ts(f.get("created")), _ts(f.get("updated")),
+           _ts(figures["first_response_at"]), _ts(figures["resolved_at"]),
+           _ts(figures["closed_at"]), figures["reopens"], figures["escalations"],
+           figures["reassignments"], figures["paused_seconds"], _ts(figures["paused_since"]),
+           f.get("csat"), _folded(customer.values()), _folded(product.values()),
+           _folded((f.get("title"), f.get("description"), number, f.get("category"))),
+           json.dumps(dump(f), ensure_ascii=False, separators=(",", ":")))
+    return relpath, "ticket", row, (f.get("title") or "", body, extra)
+
+
+def _ts(value) -> float | None:
+    return value.timestamp() if isinstance(value, datetime) else None
+
+
+def _folded(values) -> str:
+    return "\x1f".join(v.casefold() for v in values if isinstance(v, str))
+
+
+_WORKER: dict = {}
+
+
+def _worker_init(root, schema) -> None:
+    _WORKER["root"], _WORKER["schema"] = root, schema
+
+
+def _worker_entry(relpath: str) -> tuple:
+    return _entry(_WORKER["root"], _WORKER["schema"], relpath)
+
+
+def _parallel(root: Path, schema, paths: list):
+    """Parse ``paths`` in worker processes (one per core), yielding results in order."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    workers = min(os.cpu_count() or 1, 8)
+    with ctx.Pool(workers, _worker_init, (root, schema)) as pool:
+        for start in range(0, len(paths), 4096):  # bounded: results wait for the writer
+            yield from pool.imap(_worker_entry, paths[start:start + 4096], chunksize=64)
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+def _connect(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(path, isolation_level=None, timeout=BUSY_MS / 1000)
+    con.execute("PRAGMA synchronous = NORMAL")
+    return con
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.unlink(f"{path}{suffix}")
+        except FileNotFoundError:
+            pass
+
+
+def _folders(root: Path) -> dict:
+    """{relative folder: mtime_ns} of tickets/ and its year and month folders."""
+    out = {}
+    base = root / store.TICKETS
+    try:
+        out[store.TICKETS] = os.stat(base).st_mtime_ns
+    except FileNotFoundError:
+        return out
+    for year in os.scandir(base):
+        if year.is_dir() and len(year.name) == 4 and year.name.isdigit():
+            out[f"{store.TICKETS}/{year.name}"] = year.stat().st_mtime_ns
+            for month in os.scandir(year.path):
+                if month.is_dir() and len(month.name) == 2 and month.name.isdigit():
+                    out[f"{store.TICKETS}/{year.name}/{month.name}"] = \
+                        month.stat().st_mtime_ns
+    return out
+
+
+def _names(folder: Path) -> list:
+    try:
+        return [e.name for e in os.scandir(folder) if store.is_ticket_name(e.name)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _where(flt: Filter, tz, table: str = "") -> tuple:
+    """SQL conditions and their parameters for the filters of `list` and `search`."""
+    conds, params = [], []
+
+    def among(column, values):
+        if values:
+            conds.append(f"{table}{column} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+
+    among("status", flt.statuses)
+    among("type", flt.types)
+    among("priority", flt.priorities)
+    among("team", flt.teams)
+    if flt.assignees:
+        unassigned = "" in flt.assignees
+        named = [a for a in flt.assignees if a]
+        parts = []
+        if named:
+            parts.append(f"{table}assignee IN ({', '.join('?' * len(named))})")
+            params.extend(named)
+        if unassigned:
+            parts.append(f"{table}assignee IS NULL")
+        conds.append(" OR ".join(parts))
+    if flt.since:
+        conds.append(f"{table}created >= ?")
+        params.append(datetime.combine(flt.since, dtime(), tz).timestamp())
+    if flt.until:
+        conds.append(f"{table}created < ?")
+        params.append(datetime.combine(flt.until + timedelta(days=1), dtime(), tz).timestamp())
+    for column, text in (("customer_text", flt.customer), ("product_text", flt.product),
+                         ("filter_text", flt.text)):
+        if text:
+            conds.append(f"instr({table}{column}, ?) > 0")
+            params.append(text.casefold())
+    return conds, params
+
+
+def _rank_sql(priorities: list) -> str:
+    cases = " ".join(f"WHEN '{p}' THEN {i}" for i, p in enumerate(priorities)
+                     if "'" not in p)
+    return f"CASE priority {cases} ELSE {len(priorities)} END"
+
+
+def _snippet(terms: list, texts, width: int = 36) -> str:
+    """The text around the first place any term occurs, on one line."""
+    folded_terms = [t.casefold() for t in terms]
+    for text in texts:
+        if not text:
+            continue
+        folded = text.casefold()
+        hits = [(folded.find(t), t) for t in folded_terms if folded.find(t) >= 0]
+        if not hits:
+            continue
+        at, term = min(hits)
+        start = max(0, at - width // 2)
+        end = min(len(text), at + len(term) + width)
+        piece = " ".join(text[start:end].split())
+        return ("…" if start else "") + piece + ("…" if end < len(text) else "")
+    return ""

@@ -1,0 +1,62 @@
+"""Figures computed from a ticket's events: when it was first answered, resolved, closed.
+
+These are per-ticket facts that lists, reports and SLA checks build on; they come from the
+``events:`` history only, never from git, so a copied or merged desk gives the same figures.
+"""
+
+from datetime import datetime
+
+# What counts as the first customer-facing contact: a public comment, asking the customer
+# for something (wait), or giving them a resolution. Internal notes never count.
+RESPONSE_ACTIONS = ("wait", "resolve")
+PAUSED_STATUSES = ("waiting",)  # the customer has the ball: the clock stops
+
+
+def ticket_figures(events, now: datetime | None = None,
+                   paused_statuses=PAUSED_STATUSES) -> dict:
+    """Return the figures of one ticket's ``events`` (in order).
+
+    Keys: ``first_response_at``, ``resolved_at`` (the last resolution, None once reopened),
+    ``closed_at``, ``reopens``, ``escalations``, ``reassignments``, ``paused_seconds``
+    (calendar time in a paused status, up to ``now`` when still paused) and ``paused_since``.
+    """
+    first_response = resolved = closed = paused_since = None
+    reopens = escalations = reassignments = 0
+    paused = 0.0
+    status = None
+    for index, event in enumerate(events):
+        if index and first_response is None and (
+                (event.action == "comment" and event.visibility != "internal")
+                or event.action in RESPONSE_ACTIONS):
+            first_response = event.at
+        if event.action == "reopen":
+            reopens += 1
+        elif event.action == "escalate":
+            escalations += 1
+        if event.fields is not None:
+            status = event.fields.get("status")
+            if status in paused_statuses:
+                paused_since = event.at
+        assignee = event.changes.get("assignee")
+        if assignee is not None and assignee[0] and assignee[1] != assignee[0]:
+            reassignments += 1
+        change = event.changes.get("status")
+        if change is None:
+            continue
+        status = change[1]
+        if paused_since is not None and status not in paused_statuses:
+            paused += (event.at - paused_since).total_seconds()
+            paused_since = None
+        elif paused_since is None and status in paused_statuses:
+            paused_since = event.at
+        if event.action == "resolve":
+            resolved = event.at
+        elif event.action == "reopen":
+            resolved = closed = None
+        if event.action == "close":
+            closed = event.at
+    if paused_since is not None and now is not None:
+        paused += max(0.0, (now - paused_since).total_seconds())
+    return {"first_response_at": first_response, "resolved_at": resolved, "closed_at": closed,
+            "reopens": reopens, "escalations": escalations, "reassignments": reassignments,
+            "paused_seconds": int(paused), "paused_since": paused_since}

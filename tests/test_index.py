@@ -1,0 +1,327 @@
+"""The ticket index: never stale, rebuilt when damaged, searched in Chinese and English."""
+
+import json
+import os
+import sqlite3
+
+import pytest
+
+from svcdesk import index as index_mod
+from svcdesk.desk import Desk
+from svcdesk.errors import ExitCode
+from svcdesk.query import Filter
+
+from conftest import FAULT, git, svcdesk_process
+
+FIRST = "tickets/2026/11/SD-20261122-0001.yaml"
+SECOND = "tickets/2026/11/SD-20261122-0002.yaml"
+INQUIRY = ("new", "--type", "inquiry", "--title", "How do I print on both sides?",
+           "--customer", "Daniel Müller", "--phone", "13900000000",
+           "--description", "Duplex printing option missing in the Windows 11 driver")
+
+
+def ids(run, *args) -> list:
+    result = run("list", "--status", "all", "--format", "json", *args)
+    assert result.exit_code == 0, result.stderr
+    return [t["id"] for t in json.loads(result.stdout)]
+
+
+def found(run, *words) -> list:
+    result = run("search", *words, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return [h["id"] for h in json.loads(result.stdout)]
+
+
+def commit_all(root, message="by hand"):
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message)
+
+
+def index_file(root):
+    return root / ".git/svcdesk/index.sqlite"
+
+
+# ---- never stale -----------------------------------------------------------------------------
+
+def test_the_first_read_builds_the_index_and_later_reads_parse_nothing(desk, run):
+    run(*FAULT)
+    assert not index_file(desk.root).exists()
+    assert ids(run) == ["SD-20261122-0001"]
+    assert index_file(desk.root).exists()
+    status = json.loads(run("index", "status", "--format", "json").stdout)
+    assert status["tickets"] == 1 and status["parsed_now"] == 0
+    assert status["tree"] == git(desk.root, "rev-parse", "HEAD:tickets").strip()
+
+
+def test_a_new_ticket_and_a_comment_are_seen_by_the_next_read(desk, run):
+    run(*FAULT)
+    assert found(run, "蓝屏") == ["SD-20261122-0001"]
+    run(*INQUIRY)
+    run("comment", "20261122-1", "-m", "已寄回主板，等待更换")
+    assert ids(run) == ["SD-20261122-0002", "SD-20261122-0001"]
+    assert found(run, "主板") == ["SD-20261122-0001"]
+
+
+def test_an_uncommitted_hand_edit_is_seen(desk, run):
+    run(*FAULT)
+    ids(run)
+    path = desk.root / FIRST
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "电脑无法开机故障报修", "笔记本电池鼓包"), encoding="utf-8")
+    listed = json.loads(run("list", "--format", "json").stdout)
+    assert listed[0]["title"] == "笔记本电池鼓包"
+    assert found(run, "电池鼓包") == ["SD-20261122-0001"]
+    assert found(run, "无法开机") == []
+
+
+def test_a_second_edit_of_an_already_edited_file_is_seen(desk, run):
+    run(*FAULT)
+    path = desk.root / FIRST
+    original = path.read_text(encoding="utf-8")
+    for title in ("第一次修改", "第二次修改", "第三次修改"):
+        path.write_text(original.replace("电脑无法开机故障报修", title), encoding="utf-8")
+        os.utime(path, ns=(path.stat().st_mtime_ns, path.stat().st_mtime_ns - 5 * 10**9))
+        assert json.loads(run("list", "--format", "json").stdout)[0]["title"] == title
+
+
+def test_a_deleted_file_leaves_the_index_committed_or_not(desk, run):
+    run(*FAULT)
+    run(*FAULT)
+    assert len(ids(run)) == 2
+    (desk.root / SECOND).unlink()
+    assert ids(run) == ["SD-20261122-0001"]
+    commit_all(desk.root, "remove a ticket")
+    assert ids(run) == ["SD-20261122-0001"]
+    assert run("show", "20261122-2").exit_code == ExitCode.NOT_FOUND
+
+
+def test_a_checkout_of_an_old_commit_and_back_is_seen(desk, run):
+    run(*FAULT)
+    run(*INQUIRY)
+    assert len(ids(run)) == 2
+    git(desk.root, "checkout", "-q", "HEAD~1")
+    assert ids(run) == ["SD-20261122-0001"]
+    git(desk.root, "checkout", "-q", "main")
+    assert len(ids(run)) == 2
+
+
+def test_a_rebuilt_branch_is_seen(desk, run):
+    run(*FAULT)
+    base = git(desk.root, "rev-parse", "HEAD").strip()
+    run(*INQUIRY)
+    assert len(ids(run)) == 2
+    git(desk.root, "reset", "-q", "--hard", base)
+    run(*FAULT)  # a different ticket takes number 0002 on the rebuilt branch
+    listed = json.loads(run("list", "--format", "json").stdout)
+    assert [t["type"] for t in listed] == ["fault", "fault"]
+    assert found(run, "Duplex") == []
+
+
+def test_a_pull_from_another_clone_is_seen(desk, run, tmp_path, monkeypatch):
+    run(*FAULT)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(desk.root), str(clone))
+    monkeypatch.chdir(clone)
+    assert ids(run) == ["SD-20261122-0001"]
+    monkeypatch.chdir(desk.root)
+    run(*INQUIRY)
+    run("comment", "20261122-1", "-m", "客户同意上门检测")
+    monkeypatch.chdir(clone)
+    git(clone, "pull", "-q", "--ff-only")
+    assert ids(run) == ["SD-20261122-0002", "SD-20261122-0001"]
+    assert found(run, "上门检测") == ["SD-20261122-0001"]
+
+
+def test_a_ticket_file_git_does_not_track_is_seen_and_its_edits_too(desk, run):
+    run(*FAULT)
+    ids(run)
+    text = (desk.root / FIRST).read_text(encoding="utf-8")
+    copied = desk.root / "tickets/2026/10/SD-20261015-0001.yaml"
+    copied.parent.mkdir(parents=True)
+    copied.write_text(text.replace("SD-20261122-0001", "SD-20261015-0001"), encoding="utf-8")
+    assert "SD-20261015-0001" in ids(run)
+    copied.write_text(copied.read_text(encoding="utf-8").replace("电脑无法开机故障报修",
+                                                                 "导入的旧工单"),
+                      encoding="utf-8")
+    os.utime(copied, ns=(copied.stat().st_mtime_ns, copied.stat().st_mtime_ns - 5 * 10**9))
+    assert found(run, "导入的旧工单") == ["SD-20261015-0001"]
+    copied.unlink()
+    assert ids(run) == ["SD-20261122-0001"]
+
+
+def test_a_broken_ticket_is_named_left_out_and_back_once_fixed(desk, run):
+    run(*FAULT)
+    run(*INQUIRY)
+    path = desk.root / SECOND
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good.replace("type: inquiry", "type: [inquiry"), encoding="utf-8")
+    result = run("list", "--format", "json")
+    assert result.exit_code == ExitCode.TICKET_FILE
+    assert [t["id"] for t in json.loads(result.stdout)] == ["SD-20261122-0001"]
+    assert f"{SECOND}:" in result.stderr and "not valid YAML" in result.stderr
+    search = run("search", "Duplex")
+    assert search.exit_code == ExitCode.TICKET_FILE and SECOND in search.stderr
+    assert "not found" not in run("show", "20261122-2").stderr  # found; its error is shown
+    path.write_text(good, encoding="utf-8")
+    assert len(ids(run)) == 2
+
+
+# ---- a cache that can always be deleted ------------------------------------------------------
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_a_damaged_index_is_rebuilt(desk, run, damage):
+    run(*FAULT)
+    ids(run)
+    path = index_file(desk.root)
+    data = path.read_bytes()
+    path.write_bytes({"garbage": b"not a database at all " * 200,
+                      "truncated": data[:len(data) // 3], "empty": b""}[damage])
+    assert ids(run) == ["SD-20261122-0001"]
+    assert found(run, "蓝屏") == ["SD-20261122-0001"]
+
+
+def test_an_index_of_another_format_or_other_rules_is_rebuilt(desk, run):
+    run(*FAULT)
+    ids(run)
+    con = sqlite3.connect(index_file(desk.root))
+    con.execute("PRAGMA user_version = 999")
+    con.execute("DELETE FROM tickets")
+    con.commit()
+    con.close()
+    assert ids(run) == ["SD-20261122-0001"]
+    assert sqlite3.connect(index_file(desk.root)).execute(
+        "PRAGMA user_version").fetchone()[0] == index_mod.FORMAT
+    rules = desk.root / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("name: ", "name: 新", 1),
+                     encoding="utf-8")
+    con = sqlite3.connect(index_file(desk.root))
+    con.execute("DELETE FROM tickets")  # a stale row set that only a rebuild would fix
+    con.commit()
+    con.close()
+    assert ids(run) == ["SD-20261122-0001"]
+
+
+def test_an_interrupted_build_leaves_no_index_and_the_next_read_builds_it(desk, run):
+    for _ in range(3):
+        run(*FAULT)
+
+    class Interrupt:
+        def __init__(self, total):
+            pass
+
+        def update(self, count):
+            raise KeyboardInterrupt
+
+        def finish(self):
+            pass
+
+    index_mod_progress = index_mod.PROGRESS_FROM
+    try:
+        index_mod.PROGRESS_FROM = 1
+        with pytest.raises(KeyboardInterrupt):
+            Desk(desk.root, progress=Interrupt).listing(Filter())
+    finally:
+        index_mod.PROGRESS_FROM = index_mod_progress
+    assert not index_file(desk.root).exists()
+    assert not list(index_file(desk.root).parent.glob("*.tmp"))
+    assert len(ids(run)) == 3
+
+
+def test_index_rebuild_and_status(desk, run):
+    run(*FAULT)
+    result = run("index", "rebuild")
+    assert result.exit_code == 0 and "Indexed 1 ticket(s)" in result.stdout
+    status = run("index", "status")
+    assert status.exit_code == 0
+    assert "tickets" in status.stdout and "index.sqlite" in status.stdout
+
+
+def test_the_parallel_build_gives_the_same_rows_as_one_process(make_desk, monkeypatch):
+    sample = make_desk(sample=True)
+    serial = sample.index.rebuild()
+    rows = sample.index.listing(Filter(), sample.rules.tz)
+    sample.index.close()
+    monkeypatch.setattr(index_mod, "PARALLEL_FROM", 1)
+    again = Desk(sample.root)
+    assert again.index.rebuild() == serial == 40
+    assert again.index.listing(Filter(), sample.rules.tz) == rows
+
+
+def test_concurrent_first_reads_build_one_good_index(make_desk):
+    sample = make_desk(sample=True)
+    procs = [svcdesk_process("list", "--status", "all", "--format", "json", cwd=sample.root)
+             for _ in range(4)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1] for o in outputs]
+    assert all(len(json.loads(out)) == 40 for out, _ in outputs)
+    assert sqlite3.connect(index_file(sample.root)).execute(
+        "PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+# ---- search -------------------------------------------------------------------------------
+
+def test_search_finds_chinese_words_of_any_length(make_desk, run):
+    make_desk(sample=True)
+    two = found(run, "卡纸")
+    assert two and set(two) <= set(ids(run))
+    longer = found(run, "频繁卡纸")
+    assert longer and set(longer) <= set(two)
+    assert found(run, "卡纸", "财务") == [i for i in two if i in found(run, "财务")]
+
+
+def test_search_ranks_title_matches_first_and_shows_the_matching_text(make_desk, run):
+    make_desk(sample=True)
+    result = run("search", "打印机")
+    assert result.exit_code == 0
+    hits = json.loads(run("search", "打印机", "--format", "json").stdout)
+    assert hits and "打印机" in hits[0]["title"]
+    assert all("打印机" in h["snippet"] or "打印机" in h["title"] for h in hits)
+    assert "打印机" in result.stdout and "找到" in result.stdout
+
+
+def test_search_is_case_insensitive_in_english_and_filters_by_status(desk, run):
+    run(*FAULT)
+    run(*INQUIRY)
+    assert found(run, "duplex") == ["SD-20261122-0002"]
+    assert found(run, "WINDOWS", "driver") == ["SD-20261122-0002"]
+    assert found(run, "müller") == ["SD-20261122-0002"]  # the customer, too
+    assert run("search", "duplex", "--status", "closed", "--format", "json").stdout.strip() \
+        == "[]"
+
+
+def test_search_covers_comments_and_internal_notes(desk, run):
+    run(*FAULT)
+    run("comment", "20261122-1", "-m", "客户说屏幕有闪烁")
+    run("comment", "20261122-1", "--internal", "-m", "怀疑是批次问题 BATCH-7")
+    assert found(run, "闪烁") == ["SD-20261122-0001"]
+    assert found(run, "batch-7") == ["SD-20261122-0001"]
+
+
+def test_search_with_odd_characters_is_safe(desk, run):
+    run(*FAULT)
+    for text in ('"', "a\"b OR c", "100%", "_", "*", "NEAR(", "0x0000007B'"):
+        result = run("search", text, "--format", "json")
+        assert result.exit_code == 0, (text, result.stderr)
+    assert found(run, "0x0000007B") == ["SD-20261122-0001"]
+    assert run("search", " ").exit_code == ExitCode.USAGE
+
+
+# ---- the queries later commands use -------------------------------------------------------------
+
+def test_open_load_and_tickets_in_a_period(make_desk):
+    sample = make_desk(sample=True)
+    load = sample.open_load()
+    listing = sample.listing(Filter(statuses=tuple(sample.rules.open_statuses())))
+    expected = {}
+    for t in listing.tickets:
+        if t.get("assignee"):
+            expected[t["assignee"]] = expected.get(t["assignee"], 0) + 1
+    assert load == expected
+    from datetime import datetime, timedelta
+
+    end = sample.now()
+    week = sample.index.between("created", end - timedelta(days=7), end)
+    assert week and all(end - timedelta(days=7) <= datetime.fromtimestamp(
+        r["created"], sample.rules.tz) < end for r in week)
+    resolved = sample.index.between("resolved", end - timedelta(days=60), end)
+    assert resolved and all(r["resolved"] >= r["created"] for r in resolved)
