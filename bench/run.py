@@ -27,6 +27,12 @@ def some_ticket(desk: Path) -> str:
     return sorted(months[len(months) // 2].glob("*.yaml"))[0].stem
 
 
+def short(number: str) -> str:
+    """A unique end of a ticket number (MMDD-N), which only the index can resolve."""
+    _, day, seq = number.split("-")
+    return f"{day[2:]}-{int(seq)}"
+
+
 def cases(desk: Path):
     ticket = some_ticket(desk)
     return [
@@ -35,10 +41,88 @@ def cases(desk: Path):
         ("svcdesk --version", [SVCDESK, "--version"]),
         ("svcdesk new", [SVCDESK, *NEW]),
         ("svcdesk show ID", [SVCDESK, "show", ticket]),
-        ("svcdesk show ID (short)", [SVCDESK, "show", ticket.split("-", 1)[1]]),
+        ("svcdesk show ID (short: index)", [SVCDESK, "show", short(ticket)]),
         ("svcdesk comment ID", [SVCDESK, "comment", ticket, "-m", "已电话回访"]),
         ("svcdesk log ID", [SVCDESK, "log", ticket]),
+        ("git status (reference)", ["git", "status", "--porcelain"]),
+        ("svcdesk list (open, table)", [SVCDESK, "list"]),
+        ("svcdesk list --limit 20", [SVCDESK, "list", "--limit", "20"]),
+        ("svcdesk search 卡纸 (2 chars)", [SVCDESK, "search", "卡纸"]),
+        ("svcdesk search 打印机", [SVCDESK, "search", "打印机"]),
+        ("svcdesk search printer jam", [SVCDESK, "search", "printer", "jam"]),
     ]
+
+
+COLD_REFERENCE = """
+import sys, yaml
+from pathlib import Path
+for path in sorted(Path(sys.argv[1]).glob("tickets/*/*/*.yaml")):
+    yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)
+"""
+
+
+def tree_peak_rss(proc) -> int:
+    """Sample the resident memory of ``proc`` and its children until it ends; peak in KB."""
+    peak = 0
+    while proc.poll() is None:
+        total = 0
+        for pid in _tree(proc.pid):
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+            except (OSError, StopIteration):
+                pass
+        peak = max(peak, total)
+        time.sleep(0.05)
+    return peak
+
+
+def _tree(root: int) -> list:
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, ()))
+    return out
+
+
+def cold(desks, runs: int) -> None:
+    """Cold index builds (the index deleted first), with the tree's peak memory."""
+    from tabulate import tabulate
+
+    rows = []
+    for d in desks:
+        index = d / ".git" / "svcdesk" / "index.sqlite"
+        times, peaks = [], []
+        for _ in range(runs):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{index}{suffix}").unlink(missing_ok=True)
+            started = time.perf_counter()
+            proc = subprocess.Popen([SVCDESK, "index", "rebuild"], cwd=d,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            peaks.append(tree_peak_rss(proc))
+            times.append(time.perf_counter() - started)
+            if proc.returncode != 0:
+                raise SystemExit(f"index rebuild failed in {d}: {proc.stderr.read().decode()}")
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", COLD_REFERENCE, str(d)], check=True)
+        reference = time.perf_counter() - started
+        rows.append([d.name, f"{statistics.median(times):.1f}",
+                     f"{max(peaks) / 1024:.0f}", f"{reference:.1f}",
+                     f"{statistics.median(times) / reference:.2f}",
+                     f"{index.stat().st_size / 2**20:.0f}"])
+    print(tabulate(rows, headers=["desk", "cold build s", "peak MB (all processes)",
+                                  "CSafeLoader alone, 1 core s", "ratio", "index MB"],
+                   disable_numparse=True))
 
 
 def timed(argv, cwd) -> float:
@@ -54,9 +138,16 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("desks", nargs="+", type=Path)
     parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--cold", action="store_true",
+                        help="Time cold index builds (and the YAML reference) instead.")
     args = parser.parse_args(argv)
     os.environ.setdefault("SVCDESK_AGENT", "wang.fang")
+    # an installed svcdesk has its bytecode compiled; do not time compiling it on every run
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     desks = [d.resolve() for d in args.desks]
+    if args.cold:
+        cold(desks, args.runs)
+        return 0
     plans = {d: cases(d) for d in desks}
     names = [name for name, _ in plans[desks[0]]]
     results = {(d, n): [] for d in desks for n in names}

@@ -9,6 +9,7 @@ cd "$desk"
 run svcdesk list --limit 8
 first=$(svcdesk list --status all --sort created --asc --format csv | sed -n 2p | cut -d, -f1)
 run svcdesk show "$first"
+run svcdesk search 卡纸
 run svcdesk new --type fault --channel phone --title "打印机卡纸，提示纸盒 2 卡纸" \
     --customer 刘建国 --company 绍兴柯桥纺织印染厂 --phone 13706751234 \
     --product "LP-404 激光打印机" --purchased 2026-05-20 \
