@@ -78,8 +78,7 @@ class Status:
     """What `svcdesk index status` reports."""
 
     path: str
-    exists: bool
-    format: int | None
+    format: int
     tickets: int
     problems: int
     size: int
@@ -457,7 +456,7 @@ class Index:
         problems = con.execute("SELECT count(*) FROM problems").fetchone()[0]
         size = sum(p.stat().st_size for p in self.path.parent.glob(FILE + "*")
                    if not p.name.endswith(".tmp"))
-        return Status(str(self.path), True, FORMAT, tickets, problems, size,
+        return Status(str(self.path), FORMAT, tickets, problems, size,
                       meta.get("tree") or None)
 
 

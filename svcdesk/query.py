@@ -3,8 +3,6 @@
 from dataclasses import dataclass
 from datetime import date
 
-SORT_KEYS = ("created", "updated", "priority", "status", "id", "assignee", "type")
-
 
 @dataclass(frozen=True)
 class Filter:

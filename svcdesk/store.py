@@ -344,17 +344,11 @@ def is_ticket_name(name: str) -> bool:
 
 
 def candidates(root: Path, ref: TicketRef) -> list:
-    """Relative paths of ticket files on disk that ``ref`` names."""
-    if ref.is_full:
-        day = ref.date_suffix
-        folder = root / TICKETS / day[:4] / day[4:6]
-        names = _names_in(folder)
-        return [f"{TICKETS}/{day[:4]}/{day[4:6]}/{n}" for n in names if ref.matches(n[:-5])]
-    out = []
-    for path in ticket_files(root):
-        if ref.matches(path.rsplit("/", 1)[1][:-5]):
-            out.append(path)
-    return out
+    """Relative paths of ticket files on disk that a full ``ref`` (date complete) names."""
+    day = ref.date_suffix
+    folder = root / TICKETS / day[:4] / day[4:6]
+    return [f"{TICKETS}/{day[:4]}/{day[4:6]}/{n}" for n in _names_in(folder)
+            if ref.matches(n[:-5])]
 
 
 def month_numbers(root: Path, year: int, month: int) -> list:
