@@ -105,7 +105,7 @@ class Desk:
         if ref.is_full:
             found = store.candidates(self.root, ref)
         else:
-            found = [path for path, _ in self.index.find(ref.prefix, ref.date_suffix, ref.seq)]
+            found = self.index.find(ref)
         if not found:
             raise TicketNotFoundError(f"no ticket {ref}")
         if len(found) > 1:

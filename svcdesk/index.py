@@ -25,17 +25,18 @@ from pathlib import Path
 from svcdesk import metrics, model, store
 from svcdesk.errors import TicketIndexError, TicketFileError
 from svcdesk.fields import dump
+from svcdesk.identity import NUMBER_RE, TicketRef
 from svcdesk.lock import DeskLock
 from svcdesk.query import Filter
 
-FORMAT = 1  # bump when the tables or what goes in them change: old indexes are rebuilt
+FORMAT = 2  # bump when the tables or what goes in them change: old indexes are rebuilt
 FILE = "index.sqlite"
 PARALLEL_FROM = 400  # files to parse before a second process is worth starting
 PROGRESS_FROM = 2000  # files to parse before a progress bar is worth showing
 RACY_NS = 2_000_000_000  # a file or folder changed this recently may change again unseen
 BUSY_MS = 60_000  # how long a reader waits for another command's refresh of the index
 
-COLUMNS = ("path", "mtime_ns", "size", "indexed_ns", "uid", "id", "day", "seq", "title",
+COLUMNS = ("path", "mtime_ns", "size", "indexed_ns", "uid", "id", "seq", "title",
            "type", "category", "priority", "status", "channel", "assignee", "team",
            "customer", "company", "tier", "region", "product", "created", "updated",
            "first_response", "resolved", "closed", "reopens", "escalations", "reassignments",
@@ -62,6 +63,16 @@ _INSERT = (f"INSERT INTO tickets({', '.join(COLUMNS)}) "
            f"VALUES ({', '.join('?' * len(COLUMNS))})")
 _SORT = {"created": "created", "updated": "updated", "priority": "prank", "status": "status",
          "id": "id", "assignee": "assignee", "type": "type"}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a refresh parses again, and the state of the desk it was checked against."""
+
+    work: list  # paths to parse (or drop, when gone)
+    tree: str  # HEAD's tree of tickets/, or "" when there is none
+    still: list  # paths to check again next time (differ from HEAD, or untracked)
+    folders: dict  # folder -> mtime_ns when checked
 
 
 @dataclass(frozen=True)
@@ -128,14 +139,12 @@ class Index:
         if self._fresh:
             return self._con
         self.prefetch()
-        con = self._open()
-        if con is None:
-            con = self._build()
-        tree, dirty = self._probe.result()
-        if not self._apply(con, tree, dirty, check_only=True):
+        con = self._open() or self._build()
+        plan = self._plan(con, *self._probe.result())
+        if plan is not None:
             con.execute("BEGIN IMMEDIATE")
             try:
-                self._apply(con, tree, dirty, check_only=False)
+                self._carry_out(con, plan)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -145,16 +154,11 @@ class Index:
 
     def rebuild(self) -> int:
         """Throw the index away and build it again from every ticket file; return the count."""
-        self.close()
+        if self._con is not None:
+            self._con.close()
+            self._con, self._fresh = None, False
         _remove(self.path)
-        self.prefetch()
-        con = self._build()
-        tree, dirty = self._probe.result()
-        con.execute("BEGIN IMMEDIATE")
-        self._apply(con, tree, dirty, check_only=False)
-        con.execute("COMMIT")
-        self._fresh = True
-        return con.execute("SELECT count(*) FROM tickets").fetchone()[0]
+        return self.refresh().execute("SELECT count(*) FROM tickets").fetchone()[0]
 
     def close(self) -> None:
         """Close the connection (and wait for git if a probe was started)."""
@@ -218,15 +222,15 @@ class Index:
             raise TicketIndexError(f"the index {self.path} could not be opened after building")
         return con
 
-    def _apply(self, con, tree, dirty, check_only: bool) -> bool:
-        """Find what changed since the index was last brought up to date; store it.
+    def _plan(self, con, tree, dirty) -> "_Plan | None":
+        """What changed since the index was last brought up to date; None when nothing did.
 
-        With ``check_only``, report only whether the index is already fresh (True).
+        Planned outside the write transaction; if another command applies the same changes
+        first, carrying them out again parses the same files to the same rows.
         """
         meta = dict(con.execute("SELECT key, value FROM meta"))
         old_tree = meta.get("tree") or None
         was_dirty = set(json.loads(meta.get("dirty", "[]")))
-        now_ns = time.time_ns()
         folders_now = _folders(self.root)
         folders_then = dict(con.execute("SELECT path, mtime_ns FROM folders"))
         moved = [f for f, m in folders_now.items() if folders_then.get(f) != m]
@@ -245,7 +249,8 @@ class Index:
             for folder in moved + gone_folders:  # files git does not track, made or removed
                 if folder.count("/") != 3 - 1:  # tickets live in month folders only
                     continue
-                on_disk = {f"{folder}/{n}" for n in _names(self.root / folder)}
+                names = store.ticket_names(self.root / folder)
+                on_disk = {f"{folder}/{n}" for n in names}
                 known = {r[0] for r in con.execute(
                     "SELECT path FROM tickets WHERE path >= ? AND path < ? UNION "
                     "SELECT path FROM problems WHERE path >= ? AND path < ?",
@@ -257,11 +262,9 @@ class Index:
             suspects.update(r[0] for r in con.execute("SELECT path FROM tickets"))
             suspects.update(r[0] for r in con.execute("SELECT path FROM problems"))
         work = self._stale(con, suspects)
-        fresh = not work and tree == old_tree and not moved and not gone_folders
-        if check_only:
-            return fresh and set(dirty or ()) <= was_dirty
-        self.changed = len(work)
-        self._store(con, self._parse(sorted(work)), replace=True)
+        if (not work and tree == old_tree and not moved and not gone_folders
+                and set(dirty or ()) <= was_dirty):
+            return None
         # files to look at again next time: those that differ from HEAD, and those git does
         # not track (a folder's mtime does not change when a file in it is edited in place)
         still = set()
@@ -270,23 +273,29 @@ class Index:
                                   if (self.root / p).exists()}
             if len(still) > 64:  # forget files that are back to what HEAD has
                 still = (still - self.git.tracked(sorted(still))) | set(dirty)
-        self._set(con, "tree", tree or "")
-        self._set(con, "dirty", json.dumps(sorted(still), ensure_ascii=False))
+        return _Plan(sorted(work), tree or "", sorted(still), folders_now)
+
+    def _carry_out(self, con, plan: "_Plan") -> None:
+        """Parse the plan's files and record the state they were checked against."""
+        self.changed = len(plan.work)
+        self._store(con, self._parse(plan.work), replace=True)
+        self._set(con, "tree", plan.tree)
+        self._set(con, "dirty", json.dumps(plan.still, ensure_ascii=False))
+        now_ns = time.time_ns()
         con.execute("DELETE FROM folders")
         con.executemany("INSERT INTO folders VALUES (?, ?)",
-                        [(f, m if now_ns - m > RACY_NS else 0) for f, m in folders_now.items()])
-        return fresh
+                        [(f, m if now_ns - m > RACY_NS else 0)
+                         for f, m in plan.folders.items()])
 
     def _stale(self, con, suspects) -> list:
         """The suspects whose file is not what the index holds (by size and mtime)."""
+        where, args = "", ()
+        if len(suspects) <= 500:  # beyond that, reading every row is cheaper than binding
+            where, args = f" WHERE path IN ({', '.join('?' * len(suspects))})", tuple(suspects)
         known = {}
         for table in ("tickets", "problems"):
             for path, mtime_ns, size, indexed_ns in con.execute(
-                    f"SELECT path, mtime_ns, size, indexed_ns FROM {table}"
-                    if len(suspects) > 500 else
-                    f"SELECT path, mtime_ns, size, indexed_ns FROM {table} WHERE path IN "
-                    f"({', '.join('?' * len(suspects))})", () if len(suspects) > 500 else
-                    tuple(suspects)):
+                    f"SELECT path, mtime_ns, size, indexed_ns FROM {table}{where}", args):
                 known[path] = (mtime_ns, size, indexed_ns)
         work = []
         for path in suspects:
@@ -378,20 +387,13 @@ class Index:
             "SELECT path, line, message FROM problems ORDER BY path")]
 
     @_healing
-    def find(self, prefix: str | None, date_suffix: str, seq: int) -> list:
-        """Paths of the ticket files whose number ends in ``date_suffix``-``seq``."""
+    def find(self, ref: TicketRef) -> list:
+        """Paths of the ticket files (readable or not) whose number ``ref`` names."""
         con = self.refresh()
-        rows = con.execute("SELECT path, id FROM tickets WHERE seq = ? AND day LIKE ?",
-                           (seq, "%" + date_suffix))
-        found = [(path, number) for path, number in rows
-                 if prefix is None or number.startswith(prefix + "-")]
-        for (path,) in con.execute("SELECT path FROM problems"):
-            number = path.rsplit("/", 1)[-1][:-5]
-            parts = number.split("-")
-            if (len(parts) == 3 and parts[1].endswith(date_suffix) and parts[2].isdigit()
-                    and int(parts[2]) == seq and (prefix is None or parts[0] == prefix)):
-                found.append((path, number))
-        return sorted(found, key=lambda pair: pair[1])
+        rows = con.execute("SELECT path FROM tickets WHERE seq = ? UNION "
+                           "SELECT path FROM problems", (ref.seq,))
+        return sorted(path for (path,) in rows
+                      if ref.matches(path.rsplit("/", 1)[-1][:-len(".yaml")]))
 
     @_healing
     def search(self, terms: list, flt: Filter, tz, limit: int = 20) -> list:
@@ -480,7 +482,7 @@ def _entry(root: Path, schema: model.Schema, relpath: str) -> tuple:
     figures = metrics.ticket_figures(ticket.events)
     customer, product = f.get("customer") or {}, f.get("product") or {}
     number = f.get("id") or relpath.rsplit("/", 1)[-1][:-5]
-    parts = number.split("-")
+    parsed = NUMBER_RE.match(number)
     notes = [e.note for e in ticket.events if e.note]
     body = "\n".join(x for x in (f.get("description"), f.get("resolution"), *notes) if x)
     extra = " ".join(str(v) for v in (
@@ -488,8 +490,7 @@ def _entry(root: Path, schema: model.Schema, relpath: str) -> tuple:
         customer.get("company"), customer.get("phone"), product.get("model"),
         product.get("serial"), product.get("order_no")) if v)
     row = (relpath, st.st_mtime_ns, st.st_size, indexed_ns, f.get("uid"), number,
-           parts[1] if len(parts) == 3 else "", int(parts[2]) if len(parts) == 3 and
-           parts[2].isdigit() else None,
+           int(parsed["seq"]) if parsed else None,
            f.get("title"), f.get("type"), f.get("category"), f.get("priority"), f.get("status"),
            f.get("channel"), f.get("assignee"), f.get("team"), customer.get("name"),
            customer.get("company"), customer.get("tier"), customer.get("region"),
@@ -566,13 +567,6 @@ def _folders(root: Path) -> dict:
                     out[f"{store.TICKETS}/{year.name}/{month.name}"] = \
                         month.stat().st_mtime_ns
     return out
-
-
-def _names(folder: Path) -> list:
-    try:
-        return [e.name for e in os.scandir(folder) if store.is_ticket_name(e.name)]
-    except (FileNotFoundError, NotADirectoryError):
-        return []
 
 
 def _where(flt: Filter, tz, table: str = "") -> tuple:

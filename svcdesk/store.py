@@ -338,29 +338,25 @@ def _sorted_dirs(folder: Path, width: int):
     return [folder / name for name in entries]
 
 
-def is_ticket_name(name: str) -> bool:
-    """True for a file name a ticket file can have (SD-20261122-0003.yaml)."""
-    return _TICKET_NAME.match(name) is not None
-
-
 def candidates(root: Path, ref: TicketRef) -> list:
     """Relative paths of ticket files on disk that a full ``ref`` (date complete) names."""
     day = ref.date_suffix
     folder = root / TICKETS / day[:4] / day[4:6]
-    return [f"{TICKETS}/{day[:4]}/{day[4:6]}/{n}" for n in _names_in(folder)
+    return [f"{TICKETS}/{day[:4]}/{day[4:6]}/{n}" for n in ticket_names(folder)
             if ref.matches(n[:-5])]
 
 
 def month_numbers(root: Path, year: int, month: int) -> list:
     """Ticket numbers whose files are in the folder of ``year``/``month``."""
     folder = root / TICKETS / f"{year:04d}" / f"{month:02d}"
-    return [n[:-5] for n in _names_in(folder)]
+    return [n[:-5] for n in ticket_names(folder)]
 
 
-def _names_in(folder: Path) -> list:
+def ticket_names(folder: Path) -> list:
+    """The names of ticket files directly in ``folder`` (none if it is not a folder)."""
     try:
         return [e.name for e in os.scandir(folder) if _TICKET_NAME.match(e.name)]
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return []
 
 
