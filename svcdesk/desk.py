@@ -9,7 +9,7 @@ from svcdesk import clock, model, query, store
 from svcdesk.change import Change, holder_text, trailers_for
 from svcdesk.discovery import git_dir_of
 from svcdesk.errors import (AmbiguousTicketError, DeskExistsError, MissingFieldsError,
-                            TicketNotFoundError, UsageError, ValidationError)
+                            TicketNotFoundError, UsageError, ValidationError, WorkflowError)
 from svcdesk.gitlog import Git, Identity
 from svcdesk.identity import TicketRef, format_number, new_ulid, parse_number
 from svcdesk.index import Index
@@ -29,6 +29,25 @@ class Actor:
 
     key: str
     identity: Identity
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command that runs the rules did: the ticket, and the rules' reasoning."""
+
+    ticket: model.Ticket | None
+    decision: object = None  # classify.Decision
+    choice: object = None  # assign.Choice
+    changed: bool = True
+
+
+@dataclass(frozen=True)
+class AgentLoad:
+    """An agent with their open tickets today."""
+
+    agent: object  # rules.Agent
+    open: int
+    off_today: bool
 
 
 @dataclass(frozen=True)
@@ -189,35 +208,231 @@ class Desk:
             return ["type"]
         return model.missing_required(self.rules.types[kind].required, values)
 
-    def create_ticket(self, given: dict) -> model.Ticket:
-        """Record a new ticket from values a person gave; print-ready once this returns."""
+    def create_ticket(self, given: dict, auto: bool = True) -> "Outcome":
+        """Record a new ticket from values a person gave, then (unless ``auto`` is False)
+        classify, prioritise and assign it by the rules: one commit, one event per step."""
         values = self.check_values(given)
-        missing = self.missing_fields(values)
-        if missing:
-            raise MissingFieldsError(values.get("type", "?"), missing)
         rules, actor = self.rules, self.actor()
         now = self.now()
-        kind = rules.types[values["type"]]
-        values.setdefault("priority", kind.priority or rules.default_priority)
+        decision = self.decide(values) if auto else None
+        final = decision.values if decision else values
+        missing = self.missing_fields(final)
+        if missing:
+            raise MissingFieldsError(final.get("type", "?"), missing)
+        kind = rules.types[final["type"]]
+        if decision is None:
+            values.setdefault("priority", kind.priority or rules.default_priority)
         purchased = model.get_path(values, "product.purchased")
         if purchased is not None and model.get_path(values, "product.warranty") is None:
             model.set_path(values, "product.warranty",
                            model.warranty_state(purchased, rules.warranty_months, now.date()))
+        choice = None
+        if decision is not None and rules.auto_assign and not final.get("assignee"):
+            choice = self.choose_agent(final)
         with self._change() as change:
             number = self._next_number(change, now)
             ticket = model.create(rules.schema, values, number, new_ulid(now), new_ulid(now),
                                   now, actor.key, rules.initial_status)
-            change.write(store.ticket_relpath(number), store.encode_ticket(ticket))
-            body = [f"Type: {kind.name} ({kind.label})", f"Priority: {values['priority']}"]
-            if model.get_path(values, "customer.name"):
+            body = [f"Type: {kind.name} ({kind.label})"]
+            if decision is not None and decision.changes:
+                ticket = self._record(ticket, now, actor.key, "classify", decision.changes,
+                                      rule=", ".join(decision.fired) or "priority",
+                                      note=decision.record())
+                body.append("Classified: " + (", ".join(decision.fired) or "no rule matched"))
+            assignee = choice.agent if choice else ticket.get("assignee")
+            if assignee and "assign" in rules.transitions:
+                updates, rule = {"assignee": assignee}, None
+                if choice:
+                    updates["team"], rule = choice.team, _strategy_rule(rules)
+                elif decision is not None and "assignee" in decision.changes:
+                    rule = ", ".join(decision.fired)
+                ticket = self._transition(ticket, now, actor.key, "assign", updates, rule=rule,
+                                          note=_summary(choice.trail) if choice else None)
+                body.append(f"Assigned: {assignee}" + (" (" + ", ".join(rules.strategies)
+                                                        + ")" if choice else ""))
+            elif choice:
+                body.append(f"Queued for team {choice.team}: nobody fits")
+            fields = ticket.fields
+            body.insert(1, f"Priority: {fields.get('priority')}")
+            if model.get_path(fields, "customer.name"):
                 body.append("Customer: " + " / ".join(filter(None, (
-                    model.get_path(values, "customer.name"),
-                    model.get_path(values, "customer.company")))))
-            if values.get("channel"):
-                body.append(f"Channel: {values['channel']}")
-            change.commit(f"{number}: new {kind.name} ticket: {values.get('title', '')}",
+                    model.get_path(fields, "customer.name"),
+                    model.get_path(fields, "customer.company")))))
+            if fields.get("channel"):
+                body.append(f"Channel: {fields['channel']}")
+            change.write(store.ticket_relpath(number), store.encode_ticket(ticket))
+            change.commit(f"{number}: new {kind.name} ticket: {fields.get('title', '')}",
                           "\n".join(body), trailers_for(number, "create"), actor.identity, now)
-        return ticket
+        return Outcome(ticket, decision, choice)
+
+    # ---- the rules at work ---------------------------------------------------------------------
+
+    def decide(self, values: dict, kept=None):
+        """What the rules make of ``values`` (classification, team, priority); fields in
+        ``kept`` (default: every field given) are never changed."""
+        from svcdesk import classify
+
+        if kept is None:
+            kept = frozenset(model.flatten(values))
+        return classify.decide(self.rules, values, kept)
+
+    def choose_agent(self, values: dict):
+        """Who the assignment strategies pick for a ticket with ``values``."""
+        from svcdesk import assign
+
+        team = values.get("team")
+        return assign.choose(self.rules.agents, self.rules.strategies, values, self.open_load(),
+                             self.index.last_assignee(team), self.now().date())
+
+    def preview(self, given: dict) -> "Outcome":
+        """What the rules would do with a request, without recording it."""
+        values = self.check_values(given)
+        decision = self.decide(values)
+        choice = None
+        if self.rules.auto_assign and not decision.values.get("assignee"):
+            choice = self.choose_agent(decision.values)
+        return Outcome(None, decision, choice)
+
+    def classify_ticket(self, ref: TicketRef) -> "Outcome":
+        """Run the rules again on a ticket: fields a person set stay as they are; an
+        unassigned ticket is then assigned."""
+        outcome = {}
+
+        def build(ticket, now, actor):
+            before = len(ticket.events)
+            decision = outcome["decision"] = self.decide(ticket.fields, kept=_hand_set(ticket))
+            changes = {k: v for k, v in decision.changes.items() if ticket.get(k) != v}
+            if changes:
+                ticket = self._record(ticket, now, actor.key, "classify", changes,
+                                      rule=", ".join(decision.fired) or "priority",
+                                      note=decision.record())
+            if self.rules.auto_assign and not ticket.get("assignee") and \
+                    ticket.fields["status"] in self.rules.transitions.get("assign", _NONE).sources:
+                choice = outcome["choice"] = self.choose_agent(ticket.fields)
+                if choice.agent:
+                    ticket = self._transition(ticket, now, actor.key, "assign",
+                                              {"assignee": choice.agent, "team": choice.team},
+                                              rule=_strategy_rule(self.rules),
+                                              note=_summary(choice.trail))
+            outcome["changed"] = len(ticket.events) > before
+            return ticket if outcome["changed"] else None
+
+        ticket = self._update(ref, "classify", build)
+        return Outcome(ticket, outcome.get("decision"), outcome.get("choice"),
+                       outcome["changed"])
+
+    def assign_ticket(self, ref: TicketRef, agent: str | None = None,
+                      note: str | None = None) -> "Outcome":
+        """Assign by hand to ``agent`` (always allowed), or by the strategies; when nobody
+        fits, the ticket stays in its team's queue."""
+        rules = self.rules
+        if agent is not None and agent not in rules.agents:
+            found = rules.agent_by_email(agent)
+            if found is None:
+                raise UsageError(f"unknown agent {agent!r} (agents: {', '.join(rules.agents)})")
+            agent = found.key
+        outcome = {}
+
+        def build(ticket, now, actor):
+            if agent is not None:
+                updates = {"assignee": agent, "team": rules.agents[agent].team}
+                if ticket.get("assignee") == agent:
+                    raise WorkflowError(f"{ticket.number} is already assigned to {agent}")
+                return self._transition(ticket, now, actor.key, "assign", updates, note=note)
+            choice = outcome["choice"] = self.choose_agent(ticket.fields)
+            if choice.agent is None or choice.agent == ticket.get("assignee"):
+                outcome["changed"] = False
+                return None
+            return self._transition(ticket, now, actor.key, "assign",
+                                    {"assignee": choice.agent, "team": choice.team},
+                                    rule=_strategy_rule(rules), note=_summary(choice.trail))
+
+        ticket = self._update(ref, "assign", build, note_body=note or "")
+        return Outcome(ticket, None, outcome.get("choice"), outcome.get("changed", True))
+
+    def set_priority(self, ref: TicketRef, priority: str, note: str) -> model.Ticket:
+        """Override the priority by hand, saying why."""
+        if priority not in self.rules.priorities:
+            raise ValidationError(f"priority {priority!r} is not one of "
+                                  + ", ".join(self.rules.priorities))
+        if not (note and note.strip()):
+            raise ValidationError("say why the priority changes: -m TEXT")
+
+        def build(ticket, now, actor):
+            if ticket.fields["status"] not in self.rules.open_statuses():
+                raise WorkflowError(f"{ticket.number} is {ticket.fields['status']}; its "
+                                    "priority no longer matters (reopen it first)")
+            if ticket.get("priority") == priority:
+                raise WorkflowError(f"{ticket.number} is already {priority}")
+            return self._record(ticket, now, actor.key, "priority", {"priority": priority},
+                                note=note.strip())
+
+        return self._update(ref, "priority", build, note_body=note.strip())
+
+    def move(self, ref: TicketRef, action: str, note: str | None = None,
+             updates: dict | None = None, public: bool = True) -> model.Ticket:
+        """Take a workflow action (start, wait, resume, resolve, close, reopen) as the
+        transition table in rules.yaml allows it; anything else is refused, unchanged."""
+        note = note.strip() if note and note.strip() else None
+
+        def build(ticket, now, actor):
+            changes = dict(updates or {})
+            if action == "start" and not ticket.get("assignee"):
+                agent = self.rules.agents.get(actor.key)
+                if agent is not None:  # taking it from the queue
+                    changes.update(assignee=agent.key, team=agent.team)
+            return self._transition(ticket, now, actor.key, action, changes, note=note,
+                                    visibility=("public" if public else "internal")
+                                    if note else None)
+
+        return self._update(ref, action, build, note_body=note or "")
+
+    def escalate(self, ref: TicketRef, note: str) -> model.Ticket:
+        """Hand the ticket up one level: its team's lead, then the desk's manager."""
+        rules = self.rules
+
+        def build(ticket, now, actor):
+            done = sum(1 for e in ticket.events if e.action == "escalate")
+            lead = rules.teams.get(ticket.get("team"), {}).get("lead")
+            levels = [p for p in (lead, rules.manager) if p]
+            current = ticket.get("assignee")
+            if current in levels:  # already with a level: go above it
+                done = max(done, levels.index(current) + 1)
+            if done >= len(levels):
+                raise WorkflowError(f"{ticket.number} is already at the top escalation level "
+                                    + (f"({levels[-1]})" if levels else
+                                       "(set teams.*.lead and desk.manager in rules.yaml)"))
+            return self._transition(ticket, now, actor.key, "escalate",
+                                    {"assignee": levels[done]}, note=note,
+                                    visibility="internal")
+
+        return self._update(ref, "escalate", build, note_body=note or "")
+
+    def _transition(self, ticket: model.Ticket, now: datetime, by: str, action: str,
+                    updates: dict, rule: str | None = None, note: str | None = None,
+                    visibility: str | None = None) -> model.Ticket:
+        from svcdesk import workflow
+
+        after = model.with_fields(ticket, **updates)
+        after["status"] = workflow.check(self.rules.transitions, self.rules.statuses,
+                                         ticket.number, ticket.fields["status"], action, after,
+                                         note)
+        new, _ = model.change(self.rules.schema, ticket, after, new_ulid(now), now, by, action,
+                              note=note, rule=rule, visibility=visibility)
+        return new
+
+    def _record(self, ticket: model.Ticket, now: datetime, by: str, action: str, updates: dict,
+                rule: str | None = None, note: str | None = None) -> model.Ticket:
+        after = model.with_fields(ticket, **updates)
+        new, _ = model.change(self.rules.schema, ticket, after, new_ulid(now), now, by, action,
+                              note=note, rule=rule, visibility="internal" if note else None)
+        return new
+
+    def agents(self) -> list:
+        """Each agent with their open load, capacity, skills and whether they are off today."""
+        load, today = self.open_load(), self.now().date()
+        return [AgentLoad(a, load.get(a.key, 0), a.off.covers(today))
+                for a in self.rules.agents.values()]
 
     def _next_number(self, change: Change, now: datetime) -> str:
         day = now.date()
@@ -231,8 +446,10 @@ class Desk:
 
     # ---- changes to a ticket ---------------------------------------------------------------------
 
-    def _update(self, ref: TicketRef, action: str, build, subject: str, note_body: str = ""):
-        """Load, absorb hand edits, apply ``build(ticket, now, actor)``, write, commit."""
+    def _update(self, ref: TicketRef, action: str, build, subject=None, note_body: str = ""):
+        """Load, absorb hand edits, apply ``build(ticket, now, actor)``, write, commit.
+
+        The commit subject is ``subject``, or (when None) said from the last event."""
         actor = self.actor()
         now = self.now()
         relpath = self.locate(ref)
@@ -244,7 +461,7 @@ class Desk:
             if result is None:
                 return ticket
             change.write(relpath, store.encode_ticket(result))
-            change.commit(f"{result.number}: {subject}", note_body,
+            change.commit(f"{result.number}: {subject or _subject(result.events[-1])}", note_body,
                           trailers_for(result.number, action), actor.identity, now)
         return result
 
@@ -375,6 +592,52 @@ class Desk:
         if sample:
             fill_sample(desk)
         return desk
+
+
+_NONE = type("NoTransition", (), {"sources": ()})()
+
+
+def _hand_set(ticket: model.Ticket) -> frozenset:
+    """Fields whose latest value a person chose (at intake, by edit, by hand): the rules
+    never override them. An event that names a rule is the rules' doing."""
+    last: dict = {}
+    for event in ticket.events:
+        if event.fields is not None:
+            last.update(dict.fromkeys(model.flatten(event.fields), True))
+        last.update(dict.fromkeys(event.changes, event.rule is None))
+    return frozenset(path for path, by_hand in last.items() if by_hand)
+
+
+def _subject(event: model.Event) -> str:
+    """A commit subject that says what the event did: assign to li.qiang (rule: ...)."""
+    new = {path: after for path, (_, after) in event.changes.items()}
+    text = event.action
+    if event.action in ("assign", "escalate") and new.get("assignee"):
+        text += f" to {new['assignee']}"
+    elif event.action == "classify":
+        text += ": " + ", ".join(f"{k} {v}" for k, v in new.items()
+                                 if k in ("type", "category", "team", "priority"))
+    elif event.action == "priority":
+        text += f" {new.get('priority')}"
+    elif event.action == "resolve" and new.get("resolution"):
+        text += f": {new['resolution'].splitlines()[0][:60]}"
+    elif event.action == "close" and new.get("csat"):
+        text += f" (CSAT {new['csat']})"
+    if event.note and event.action not in ("classify", "assign") and \
+            event.action != "resolve":
+        text += f": {event.note.splitlines()[0][:60]}"
+    if event.rule:
+        text += f" (rule: {event.rule})"
+    return text
+
+
+def _summary(trail) -> str:
+    """The reasoning of a rules step, as recorded on the ticket."""
+    return "\n".join(line.strip() for line in trail)
+
+
+def _strategy_rule(rules) -> str:
+    return "assign: " + ", ".join(rules.strategies)
 
 
 def fill_sample(desk: "Desk", count: int = 40) -> int:

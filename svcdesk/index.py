@@ -438,6 +438,15 @@ class Index:
             f"({marks}) GROUP BY assignee", tuple(open_statuses)))
 
     @_healing
+    def last_assignee(self, team: str | None) -> str | None:
+        """The agent who got the team's (or, with None, the desk's) latest ticket."""
+        con = self.refresh()
+        row = con.execute(
+            "SELECT assignee FROM tickets WHERE assignee IS NOT NULL AND (? IS NULL OR "
+            "team = ?) ORDER BY created DESC, seq DESC LIMIT 1", (team, team)).fetchone()
+        return row[0] if row else None
+
+    @_healing
     def between(self, column: str, start: datetime, end: datetime) -> list:
         """Figures and list fields of tickets whose ``column`` (created, resolved, closed,
         first_response) falls in [start, end)."""

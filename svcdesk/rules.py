@@ -2,12 +2,15 @@
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from svcdesk import model
+from svcdesk import classify as C, fields as F, model
+from svcdesk.assign import DaysOff
 from svcdesk.errors import RulesError
 from svcdesk.fields import TYPES, FieldSpec
 from svcdesk.identity import PREFIX_RE
+from svcdesk.workflow import ACTIONS, Transition, reachable
 
 # ---- the schema language ---------------------------------------------------------------
 
@@ -31,7 +34,7 @@ class Text(Node):
     choices: tuple = ()
 
     def check(self, value, path):
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float, date)):
             raise RulesError(f"expected text, got {_kind(value)}", path)
         value = str(value)
         if self.choices and value not in self.choices:
@@ -133,6 +136,35 @@ class Label(Node):
         return {"label": Text().check(value, path)}
 
 
+@dataclass(frozen=True)
+class Either(Node):
+    """One of several shapes, tried in order (e.g. true/false or a rule name)."""
+
+    options: tuple = ()
+    what: str = ""
+
+    def check(self, value, path):
+        for option in self.options:
+            try:
+                return option.check(value, path)
+            except RulesError:
+                continue
+        raise RulesError(f"expected {self.what}, got {_kind(value)}", path)
+
+
+@dataclass(frozen=True)
+class Values(Node):
+    """A plain value or a list of them; the field they belong to types them later."""
+
+    def check(self, value, path):
+        items = value if isinstance(value, list) else [value]
+        for i, item in enumerate(items):
+            if isinstance(item, (dict, list)):
+                raise RulesError(f"expected a value or a list of values, got {_kind(item)}",
+                                 path + ((i,) if isinstance(value, list) else ()))
+        return value
+
+
 def _kind(value) -> str:
     return {dict: "a mapping", list: "a list", bool: "true/false",
             type(None): "nothing"}.get(type(value), type(value).__name__)
@@ -155,6 +187,7 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
         "default_priority": Text(doc="Priority when neither the type nor the request sets one."),
         "warranty_months": Whole(minimum=0, maximum=240,
                                  doc="Warranty length, to mark product.warranty in/out."),
+        "manager": Text(doc="The agent who takes escalations past a team lead (服务主管)."),
     }),
     "fields": Table(nonempty=False, key=rf"{_NAME}(\.{_NAME})?",
                     doc="The desk's own ticket fields, added to the core fields.",
@@ -173,6 +206,7 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
             "label_en": Text(doc="English name"),
             "required": Seq(Text(), doc="Fields a ticket of this type must have."),
             "priority": Text(doc="Default priority of this type."),
+            "team": Text(doc="The team that handles this type unless a rule says otherwise."),
         })),
     "priorities": Table(doc="Priorities, most urgent first.", value=Label()),
     "statuses": Table(doc="Ticket statuses; the first is where new tickets start.",
@@ -203,7 +237,57 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
             "skills": Seq(Text(), doc="Types, categories or products the agent handles."),
             "regions": Seq(Text(), doc="Regions the agent covers on site."),
             "capacity": Whole(minimum=0, doc="Most open tickets at once."),
+            "days_off": Seq(Text(), doc="Days off: dates (2026-12-24), ranges "
+                                   "(2026-12-28..2027-01-02) or weekdays (sat, sun)."),
         })),
+    "priority": Record(doc="How a ticket's priority follows from impact x urgency.",
+                       required=("matrix",), keys={
+        "matrix": Table(value=Table(value=Text()),
+                        doc="impact -> urgency -> priority: every impact and urgency."),
+        "default_impact": Text(doc="The impact of a ticket that gives only an urgency."),
+        "default_urgency": Text(doc="The urgency of a ticket that gives only an impact."),
+        "raise": Table(value=Whole(minimum=0, maximum=3), nonempty=False,
+                       doc="Customer tier -> how many levels it raises the priority."),
+    }),
+    "workflow": Record(doc="The ticket workflow.", required=("transitions",), keys={
+        "transitions": Table(doc="What each action may do: from which statuses to which, "
+                                 "and what it needs.", value=Record(
+            required=("from",), keys={
+                "from": Seq(Text(), doc="Statuses the action is allowed from."),
+                "to": Text(doc="The status it leads to (left out: the status stays)."),
+                "requires": Seq(Text(), doc="What must be there: note (a message), or "
+                                            "fields that must be filled in afterwards."),
+            })),
+    }),
+    "classify": Seq(doc="Classification rules, tried in order; the first that matches "
+                        "decides, unless it says continue.", item=Record(
+        required=("name",), keys={
+            "name": Text(doc="The rule's name, recorded on the tickets it decides."),
+            "when": Record(doc="Conditions, all of which must hold (none: always).", keys={
+                "keywords": Seq(Text(), doc="Any of these words occurs in the text."),
+                "all_keywords": Seq(Text(), doc="Every one of these words occurs."),
+                "not_keywords": Seq(Text(), doc="None of these words occurs."),
+                "regex": Text(doc="A regular expression found in the text (case ignored)."),
+                "in": Text(choices=("text", "title", "description"),
+                           doc="Where the words and regex look: title, description, or "
+                               "text (both, the default)."),
+                "fields": Table(value=Values(), key=r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?",
+                                doc="Field -> a value or a list of values (* wildcards for "
+                                    "text; ~ for not set)."),
+            }),
+            "set": Table(value=Values(), key=r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?",
+                         doc="Field -> value to set (type, category, priority, team, impact, "
+                             "urgency... any field a person may set)."),
+            "tags": Seq(Text(), doc="Tags to add."),
+            "continue": Either(options=(Flag(), Text()), what="true, false or a rule name",
+                               doc="Go on with the next rule (true) or a later rule by name."),
+        })),
+    "assign": Record(doc="How tickets are assigned.", keys={
+        "strategies": Seq(Text(choices=("skill", "region", "least_loaded", "round_robin")),
+                          doc="Applied in order: skill and region narrow the candidates, "
+                              "least_loaded and round_robin order them."),
+        "auto": Flag(doc="Assign new tickets automatically (default true)."),
+    }),
 })
 
 
@@ -219,6 +303,7 @@ class TicketType:
     label_en: str
     required: tuple
     priority: str | None
+    team: str | None = None
 
 
 @dataclass(frozen=True)
@@ -243,9 +328,20 @@ class Agent:
     skills: tuple = ()
     regions: tuple = ()
     capacity: int | None = None
+    off: DaysOff = field(default_factory=DaysOff)
 
 
 @dataclass(frozen=True)
+class PriorityPolicy:
+    """impact x urgency -> priority, and how far each customer tier raises it."""
+
+    matrix: dict
+    default_impact: str
+    default_urgency: str
+    raise_by: dict
+
+
+@dataclass(frozen=True, kw_only=True)
 class Rules:
     """The validated rules of one desk."""
 
@@ -262,6 +358,12 @@ class Rules:
     vocabularies: dict
     teams: dict
     agents: dict
+    manager: str | None = None
+    priority_policy: PriorityPolicy | None = None
+    transitions: dict = field(default_factory=dict)  # action -> Transition
+    classify: tuple = ()  # classify.Rule, in order
+    strategies: tuple = ("skill", "region", "least_loaded", "round_robin")
+    auto_assign: bool = True
 
     @property
     def initial_status(self) -> str:
@@ -281,6 +383,17 @@ class Rules:
         """Return the agent whose email is ``email`` (case-insensitive), or None."""
         folded = email.strip().casefold()
         return next((a for a in self.agents.values() if a.email.casefold() == folded), None)
+
+    def findings(self) -> list:
+        """What `rules check` warns about: statuses no transition reaches, rules that can
+        never match."""
+        out = []
+        if self.transitions:
+            reached = reachable(self.transitions, self.initial_status)
+            out += [f"statuses.{s}: unreachable (no transition leads to it from "
+                    f"{self.initial_status})" for s in self.statuses if s not in reached]
+        out += C.never_matching(self.classify)
+        return out
 
 
 def compile_rules(data) -> Rules:
@@ -304,9 +417,15 @@ def compile_rules(data) -> Rules:
     statuses = {k: Status(k, v["label"], v.get("label_en", k), v.get("open", True))
                 for k, v in checked["statuses"].items()}
     teams = checked.get("teams", {})
-    agents = {k: Agent(k, v["name"], v["email"], v["team"], v.get("role", "agent"),
-                       tuple(v.get("skills", ())), tuple(v.get("regions", ())),
-                       v.get("capacity")) for k, v in checked.get("agents", {}).items()}
+    agents = {}
+    for k, v in checked.get("agents", {}).items():
+        try:
+            off = DaysOff.parse(v.get("days_off", ()))
+        except ValueError as exc:
+            raise RulesError(str(exc), ("agents", k, "days_off")) from None
+        agents[k] = Agent(k, v["name"], v["email"], v["team"], v.get("role", "agent"),
+                          tuple(v.get("skills", ())), tuple(v.get("regions", ())),
+                          v.get("capacity"), off)
     vocabularies = {
         "types": labels(checked["types"]),
         "priorities": labels(priorities),
@@ -319,6 +438,9 @@ def compile_rules(data) -> Rules:
     vocabularies["warranty"] = model.WARRANTY
 
     _check_people(teams, agents)
+    manager = desk.get("manager")
+    if manager is not None and manager not in agents:
+        raise RulesError(f"{manager!r} is not an agent", ("desk", "manager"))
     default_priority = desk.get("default_priority", list(priorities)[len(priorities) // 2])
     if default_priority not in priorities:
         raise RulesError(f"{default_priority!r} is not one of the priorities: "
@@ -334,11 +456,158 @@ def compile_rules(data) -> Rules:
         if entry.get("priority") is not None and entry["priority"] not in priorities:
             raise RulesError(f"{entry['priority']!r} is not one of the priorities: "
                              + ", ".join(priorities), ("types", key, "priority"))
+        if entry.get("team") is not None and entry["team"] not in teams:
+            raise RulesError(f"{entry['team']!r} is not a team under teams:",
+                             ("types", key, "team"))
         types[key] = TicketType(key, entry["label"], entry.get("label_en", key),
-                                tuple(entry.get("required", ())), entry.get("priority"))
-    return Rules(desk["name"], desk["prefix"], tz, desk.get("language", "zh"), default_priority,
-                 desk.get("warranty_months", 12), schema, types, priorities, statuses,
-                 vocabularies, teams, agents)
+                                tuple(entry.get("required", ())), entry.get("priority"),
+                                entry.get("team"))
+    assign = checked.get("assign", {})
+    return Rules(
+        name=desk["name"], prefix=desk["prefix"], tz=tz, language=desk.get("language", "zh"),
+        default_priority=default_priority, warranty_months=desk.get("warranty_months", 12),
+        schema=schema, types=types, priorities=priorities, statuses=statuses,
+        vocabularies=vocabularies, teams=teams, agents=agents, manager=manager,
+        priority_policy=_priority_policy(checked.get("priority"), vocabularies, priorities),
+        transitions=_transitions(checked.get("workflow"), statuses, schema),
+        classify=_classify_rules(checked.get("classify", []), schema),
+        strategies=tuple(assign.get("strategies", Rules.strategies)),
+        auto_assign=assign.get("auto", True))
+
+
+def _priority_policy(entry, vocabularies: dict, priorities: dict):
+    if entry is None:
+        return None
+    impacts, urgencies = vocabularies["impacts"], vocabularies["urgencies"]
+    matrix = entry["matrix"]
+    for impact in impacts:
+        if impact not in matrix:
+            raise RulesError(f"the matrix has no row for impact {impact!r}",
+                             ("priority", "matrix"))
+    for impact, row in matrix.items():
+        if impact not in impacts:
+            raise RulesError(f"{impact!r} is not an impact under impacts: ("
+                             + ", ".join(impacts) + ")", ("priority", "matrix", impact))
+        for urgency in urgencies:
+            if urgency not in row:
+                raise RulesError(f"no priority for urgency {urgency!r}",
+                                 ("priority", "matrix", impact))
+        for urgency, priority in row.items():
+            where = ("priority", "matrix", impact, urgency)
+            if urgency not in urgencies:
+                raise RulesError(f"{urgency!r} is not an urgency under urgencies: ("
+                                 + ", ".join(urgencies) + ")", where)
+            if priority not in priorities:
+                raise RulesError(f"{priority!r} is not one of the priorities: "
+                                 + ", ".join(priorities), where)
+    defaults = {}
+    for key, table, fallback in (("default_impact", impacts, list(impacts)[:1]),
+                                 ("default_urgency", urgencies, list(urgencies)[1:2])):
+        value = entry.get(key, fallback[0] if fallback else None)
+        if value not in table:
+            raise RulesError(f"{value!r} is not one of: " + ", ".join(table),
+                             ("priority", key))
+        defaults[key] = value
+    for tier in entry.get("raise", {}):
+        if tier not in vocabularies["tiers"]:
+            raise RulesError(f"{tier!r} is not a tier under tiers: ("
+                             + ", ".join(vocabularies["tiers"]) + ")", ("priority", "raise", tier))
+    return PriorityPolicy(matrix, defaults["default_impact"], defaults["default_urgency"],
+                          dict(entry.get("raise", {})))
+
+
+def _transitions(entry, statuses: dict, schema: model.Schema) -> dict:
+    if entry is None:
+        return {}
+    out = {}
+    for action, rule in entry["transitions"].items():
+        path = ("workflow", "transitions", action)
+        if action not in ACTIONS:
+            raise RulesError(f"unknown action {action!r}; actions: " + ", ".join(ACTIONS), path)
+        for i, status in enumerate(rule["from"]):
+            if status not in statuses:
+                raise RulesError(f"{status!r} is not a status under statuses: ("
+                                 + ", ".join(statuses) + ")", path + ("from", i))
+        target = rule.get("to")
+        if target is not None and target not in statuses:
+            raise RulesError(f"a transition to {target!r}, which is not a status under "
+                             "statuses: (" + ", ".join(statuses) + ")", path + ("to",))
+        for i, need in enumerate(rule.get("requires", [])):
+            if need != "note" and need not in schema.specs:
+                raise RulesError(f"{need!r} is neither note nor a field", path + ("requires", i))
+        out[action] = Transition(action, tuple(rule["from"]), target,
+                                 tuple(rule.get("requires", ())))
+    return out
+
+
+def _classify_rules(entries: list, schema: model.Schema) -> tuple:
+    positions = {}
+    for i, entry in enumerate(entries):
+        if entry["name"] in positions:
+            raise RulesError(f"a second rule named {entry['name']!r} (the first is number "
+                             f"{positions[entry['name']] + 1})", ("classify", i, "name"))
+        positions[entry["name"]] = i
+    out = []
+    for i, entry in enumerate(entries):
+        path = ("classify", i)
+        when = entry.get("when", {})
+        regex = when.get("regex")
+        tests = tuple(_field_test(schema, name, allowed, path + ("when", "fields", name))
+                      for name, allowed in when.get("fields", {}).items())
+        sets = {}
+        for name, value in entry.get("set", {}).items():
+            spec = _rule_field(schema, name, path + ("set", name))
+            try:
+                sets[name] = F.parse(spec, value, schema.tz)
+            except ValueError as exc:
+                raise RulesError(str(exc), path + ("set", name)) from None
+        then = entry.get("continue", False)
+        if then is True:
+            then = i + 1
+        elif then is False:
+            then = None
+        else:
+            if then not in positions:
+                raise RulesError(f"continue: {then!r} names no rule", path + ("continue",))
+            target = positions[then]
+            if target <= i:
+                loop = " -> ".join(e["name"] for e in entries[target:i + 1]) + " -> " + then
+                raise RulesError(f"continue: {then!r} goes back to an earlier rule, a cycle "
+                                 f"({loop}); continue only forward", path + ("continue",))
+            then = target
+        out.append(C.Rule(
+            entry["name"], i, C.Words.of(when.get("keywords", ())),
+            C.Words.of(when.get("all_keywords", ())), C.Words.of(when.get("not_keywords", ())),
+            C.compile_regex(regex, path + ("when", "regex")) if regex is not None else None,
+            when.get("in", "text"), tests, sets, tuple(entry.get("tags", ())), then))
+    return tuple(out)
+
+
+def _rule_field(schema: model.Schema, name: str, path) -> FieldSpec:
+    spec = schema.specs.get(name)
+    if spec is None:
+        raise RulesError(f"{name!r} is not a field (core or under fields:)", path)
+    if not spec.editable:
+        raise RulesError(f"{name!r} is kept by svcdesk; a rule cannot set it", path)
+    return spec
+
+
+def _field_test(schema: model.Schema, name: str, allowed, path) -> C.FieldTest:
+    spec = schema.specs.get(name)
+    if spec is None:
+        raise RulesError(f"{name!r} is not a field (core or under fields:)", path)
+    values, globs = [], []
+    for item in allowed if isinstance(allowed, list) else [allowed]:
+        if isinstance(item, str) and "*" in item and spec.type in ("string", "text", "list"):
+            globs.append(item.casefold())
+            continue
+        try:
+            values.append(None if item is None else F.parse(
+                spec if spec.type != "list" else FieldSpec(name, "string", ""), item,
+                schema.tz))
+        except ValueError as exc:
+            raise RulesError(str(exc), path) from None
+    return C.FieldTest(name, tuple(values), tuple(globs))
 
 
 def _check_people(teams: dict, agents: dict) -> None:

@@ -170,12 +170,42 @@ def _build(next_event):
 
 
 class RulesLoader(_UniqueKeys, _Parser, SafeConstructor, yaml.resolver.Resolver):
-    """The standard safe loader (typed scalars), refusing repeated keys."""
+    """The standard safe loader (typed scalars), refusing repeated keys and documents whose
+    aliases expand to more than MAX_NODES nodes (a "billion laughs" alias bomb)."""
+
+    MAX_NODES = 200_000
 
     def __init__(self, stream):
         _Parser.__init__(self, stream)
         SafeConstructor.__init__(self)
         yaml.resolver.Resolver.__init__(self)
+
+    def get_single_data(self):
+        """The document's data, once its expanded size is known to be sane."""
+        node = self.get_single_node()
+        if node is None:
+            return None
+        sizes: dict = {}
+
+        def size(item) -> int:
+            known = sizes.get(id(item))
+            if known is not None:
+                return known
+            sizes[id(item)] = 1  # a recursive alias counts once, then fails in the constructor
+            if isinstance(item, yaml.MappingNode):
+                total = 1 + sum(size(k) + size(v) for k, v in item.value)
+            elif isinstance(item, yaml.SequenceNode):
+                total = 1 + sum(size(v) for v in item.value)
+            else:
+                total = 1
+            sizes[id(item)] = total
+            return total
+
+        expanded = size(node)
+        if expanded > self.MAX_NODES:
+            raise ComposerError(None, None, f"its aliases expand to {expanded:,} values, over "
+                                f"{self.MAX_NODES:,} (an alias bomb?)", node.start_mark)
+        return self.construct_document(node)
 
 
 class _TicketRepresenter(SafeRepresenter):

@@ -90,9 +90,15 @@ def test_missing_required_fields_without_a_terminal_fail_and_change_nothing(desk
     assert not (desk.root / "tickets/2026").exists()
 
 
-def test_new_without_a_type_is_refused(desk, run):
-    result = run("new", "--title", "x")
+def test_new_without_a_type_and_without_the_rules_is_refused(desk, run):
+    result = run("new", "--no-auto", "--title", "x")
     assert result.exit_code == ExitCode.INVALID and "'?': type" in result.stderr
+
+
+def test_new_names_the_fields_the_classified_type_still_needs(desk, run):
+    result = run("new", "--title", "发票抬头开错了", "--description", "需要红冲重开")
+    assert result.exit_code == ExitCode.INVALID
+    assert "type 'invoice'" in result.stderr and "invoice.tax_id" in result.stderr
 
 
 def test_bad_values_fail_with_one_line_naming_the_field(desk, run):
@@ -132,7 +138,8 @@ def test_show_reads_well_and_has_the_timeline(desk, run):
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     assert out.startswith("SD-20261122-0001  电脑无法开机故障报修\n")
-    assert "状态 已受理 (new)" in out and "优先级 P3 一般" in out and "故障报修" in out
+    assert "状态 派工中 (assigned)" in out and "优先级 P3 一般" in out and "故障报修" in out
+    assert "自动分类 (rule: 电脑, 故障-错误代码)" in out and "处理人 李强" in out
     assert "联系电话  13800000000" in out and "保修状态  保内 (in)" in out
     assert out.index("创建工单") < out.index("已远程排查，确认主板故障")
     assert "\x1b[" not in out
@@ -224,7 +231,7 @@ def test_comment_appends_one_event_and_one_commit(desk, run):
     assert run("comment", "1122-1", "-m", "备件缺货", "--internal").exit_code == 0
     assert commit_count(desk.root) == before + 2
     data = json.loads(run("show", "1122-1", "--format", "json").stdout)
-    assert [(e["action"], e.get("visibility"), e.get("note")) for e in data["events"][1:]] == [
+    assert [(e["action"], e.get("visibility"), e.get("note")) for e in data["events"][-2:]] == [
         ("comment", "public", "已电话联系客户"), ("comment", "internal", "备件缺货")]
     assert git(desk.root, "status", "--porcelain") == ""
 
@@ -299,7 +306,7 @@ def test_an_uncommitted_hand_edit_is_not_overwritten(desk, run):
 
 
 def test_a_committed_hand_edit_is_recorded_as_an_event(desk, run):
-    run(*FAULT)
+    run(*FAULT, "--no-auto")
     path = desk.root / TICKET
     path.write_text(path.read_text(encoding="utf-8").replace("张伟", "张三", 1), encoding="utf-8")
     git(desk.root, "-c", "user.name=t", "-c", "user.email=t@e.com", "commit", "-qam", "fix name")

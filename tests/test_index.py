@@ -44,7 +44,7 @@ def index_file(root):
 # ---- never stale -----------------------------------------------------------------------------
 
 def test_the_first_read_builds_the_index_and_later_reads_parse_nothing(desk, run):
-    run(*FAULT)
+    run(*FAULT, "--no-auto")  # the rules' assignment would read the index
     assert not index_file(desk.root).exists()
     assert ids(run) == ["SD-20261122-0001"]
     assert index_file(desk.root).exists()
@@ -203,7 +203,7 @@ def test_an_index_of_another_format_or_other_rules_is_rebuilt(desk, run):
 
 def test_an_interrupted_build_leaves_no_index_and_the_next_read_builds_it(desk, run):
     for _ in range(3):
-        run(*FAULT)
+        run(*FAULT, "--no-auto")
 
     class Interrupt:
         def __init__(self, total):

@@ -66,7 +66,7 @@ def test_malformed_yaml_names_the_file_and_line(desk):
 
 def edited_ticket(desk, run, old: str, new: str) -> str:
     """Make a ticket, replace ``old`` with ``new`` in its file; return its relative path."""
-    run(*FAULT)
+    run(*FAULT, "--no-auto")
     rel = "tickets/2026/11/SD-20261122-0001.yaml"
     text = (desk.root / rel).read_text(encoding="utf-8")
     (desk.root / rel).write_text(text.replace(old, new, 1), encoding="utf-8")

@@ -9,7 +9,8 @@ from svcdesk import __version__
 from svcdesk.errors import ExitCode, SvcdeskError
 
 
-INDEXED = ("list", "search", "index")  # commands that read the index from the start
+# commands that read the index from the start (new, assign and classify for open loads)
+INDEXED = ("list", "search", "index", "new", "assign", "classify", "agents", "rules")
 
 
 class State:
@@ -107,9 +108,9 @@ def cli(ctx, desk_path, agent, debug):
 
 
 def _register():
-    from svcdesk.cli import admin, tickets
+    from svcdesk.cli import admin, setup, tickets, work
 
-    for module in (admin, tickets):
+    for module in (admin, tickets, work, setup):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -18,7 +18,7 @@ COMMON = {
     "channel": "channel", "customer": "customer.name", "company": "customer.company",
     "phone": "customer.phone", "email": "customer.email", "address": "customer.address",
     "product": "product.model", "serial": "product.serial", "purchased": "product.purchased",
-    "expected": "expected",
+    "expected": "expected", "impact": "impact", "urgency": "urgency",
 }
 _HELP = {
     "title": "Short title (电脑无法开机故障报修).", "type": "Ticket type (fault, inquiry...).",
@@ -29,6 +29,8 @@ _HELP = {
     "address": "Address for on-site work.", "product": "Product model.",
     "serial": "Serial number.", "purchased": "Purchase date, YYYY-MM-DD (decides warranty).",
     "expected": "What the customer wants (repair, replace, refund, explain...).",
+    "impact": "How far it reaches (single, group, business, safety): sets the priority.",
+    "urgency": "How soon it hurts (low, medium, high, critical): sets the priority.",
 }
 
 
@@ -45,13 +47,18 @@ def _common_options(func):
 @click.option("--from", "from_file", metavar="FILE",
               help="Read field values from a YAML or JSON file (- for stdin).")
 @click.option("--edit", is_flag=True, help="Fill in a form in $EDITOR.")
+@click.option("--no-auto", is_flag=True,
+              help="Do not classify, prioritise or assign by the rules (give --type).")
+@click.option("--explain", is_flag=True, help="Say which rules decided what, and why.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the new ticket's ID.")
 @pass_state
-def new(state, sets, from_file, edit, quiet, **options):
-    """Record a new request as a ticket.
+def new(state, sets, from_file, edit, no_auto, explain, quiet, **options):
+    """Record a new request as a ticket, classified, prioritised and assigned by the rules.
 
-    Required fields depend on the type (see `svcdesk fields --type TYPE`); on a terminal
-    svcdesk asks for missing ones, anywhere else it refuses and names them.
+    What you give is kept; the rules in rules.yaml fill in the type, category, team and
+    priority, and the assignment strategies pick the engineer. Required fields depend on
+    the type (see `svcdesk fields --type TYPE`); on a terminal svcdesk asks for missing
+    ones, anywhere else it refuses and names them.
     """
     desk = state.desk()
     given = {}
@@ -65,12 +72,16 @@ def new(state, sets, from_file, edit, quiet, **options):
     if edit:
         given = _edit_new(desk, given)
     elif sys.stdin.isatty():
-        given = _prompt_missing(desk, given)
-    ticket = desk.create_ticket(given)
+        given = _prompt_missing(desk, given, not no_auto)
+    outcome = desk.create_ticket(given, auto=not no_auto)
+    ticket = outcome.ticket
     if quiet:
         echo(ticket.number)
-    else:
-        echo(f"{style(ticket.number, bold=True)}  {ticket.fields.get('title', '')}")
+        return
+    from svcdesk.cli.work import report_outcome
+
+    echo(f"{style(ticket.number, bold=True)}  {ticket.fields.get('title', '')}")
+    report_outcome(desk, outcome, explain)
 
 
 def _read_text(path: str) -> str:
@@ -82,9 +93,12 @@ def _read_text(path: str) -> str:
         raise UsageError(f"--from {path}: not UTF-8 text") from None
 
 
-def _prompt_missing(desk, given: dict) -> dict:
-    """Ask on the terminal for each required field still missing."""
+def _prompt_missing(desk, given: dict, auto: bool) -> dict:
+    """Ask on the terminal for each required field still missing (after the rules had
+    their say, when they run)."""
     values = desk.check_values(given)
+    if auto:
+        values = desk.decide(values).values
     for name in desk.missing_fields(values):
         spec = desk.rules.schema.specs[name]
 
@@ -98,7 +112,7 @@ def _prompt_missing(desk, given: dict) -> dict:
         hint = f" [{', '.join(spec.choices)}]" if spec.type == "enum" else ""
         given[name] = click.prompt(f"{spec.label} ({name}){hint}", value_proc=check)
         if name == "type":
-            return _prompt_missing(desk, given)
+            return _prompt_missing(desk, given, auto)
     return given
 
 

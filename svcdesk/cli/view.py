@@ -11,7 +11,8 @@ WORDS = {
            "comment": "沟通记录", "create": "创建工单", "edit": "修改工单",
            "hand-edit": "文件被手工修改", "assign": "派工", "start": "开始处理",
            "wait": "等待客户反馈", "resume": "恢复处理", "escalate": "升级处理",
-           "resolve": "处理完成", "close": "客户确认关闭", "reopen": "重新打开", "status": "状态", "priority": "优先级",
+           "resolve": "处理完成", "close": "客户确认关闭", "reopen": "重新打开",
+           "classify": "自动分类", "re-priority": "调整优先级", "status": "状态", "priority": "优先级",
            "type": "类型", "channel": "渠道", "assignee": "处理人", "team": "处理组",
            "title": "标题", "id": "工单号", "resolution": "处理结果", "csat": "满意度",
            "unreadable": "个工单文件无法读取", "count": "共 {n} 个工单",
@@ -22,7 +23,8 @@ WORDS = {
            "edit": "edited", "hand-edit": "edited by hand", "assign": "assigned",
            "start": "started", "wait": "waiting on customer", "resume": "resumed",
            "escalate": "escalated", "resolve": "resolved", "close": "closed (confirmed)",
-           "reopen": "reopened", "status": "Status",
+           "reopen": "reopened", "classify": "classified", "re-priority": "priority changed",
+           "status": "Status",
            "priority": "Priority", "type": "Type", "channel": "Channel",
            "assignee": "Assignee", "team": "Team", "title": "Title", "id": "ID",
            "resolution": "Resolution", "csat": "CSAT",
@@ -93,7 +95,7 @@ def render_ticket(ticket: model.Ticket, rules) -> str:
 
 def _event_lines(event: model.Event, rules, w) -> list:
     who = rules.label("agents", event.by) if event.by in rules.agents else event.by
-    what = w.get(event.action, event.action)
+    what = w.get("re-priority" if event.action == "priority" else event.action, event.action)
     if event.action == "comment" and event.visibility == "internal":
         what = w["internal"]
     head = f"  {style(when(event.at, rules.tz), fg='bright_black')}  {who}  {what}"

@@ -1,0 +1,384 @@
+"""Classification: ordered rules that read a request and decide its type, team, priority...
+
+A rule's conditions test words and a regular expression on the title and description, and
+field values; its actions set fields and add tags. The first rule that matches decides and
+ends the run, unless it says ``continue``. A field a person set is never overridden, and the
+first rule to set a field keeps it. Priority then follows from impact x urgency (or a rule,
+or the type), raised by the customer's tier.
+"""
+
+import copy
+import fnmatch
+import re
+import signal
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from svcdesk import fields as F
+from svcdesk.errors import RulesError
+from svcdesk.model import get_path, set_path
+
+# A regex may take this long on one text before the rule is skipped (at run time) or refused
+# (when the rules are checked against hostile text of PROBE_LENGTH characters).
+RUN_LIMIT = 0.5
+PROBE_LIMIT = 0.25
+PROBE_LENGTH = 2000
+# English words match whole words, with these endings: jam finds "jams", "jammed".
+_ENDINGS = r"(?:s|es|ed|d|ing|med|ming)?"
+
+
+class _TooSlow(Exception):
+    """A regular expression ran past its time limit."""
+
+
+@dataclass(frozen=True)
+class Words:
+    """Keywords (case ignored): Chinese match as substrings, English as whole words.
+
+    The English patterns are compiled on first use, so commands that never classify do not
+    pay for them.
+    """
+
+    words: tuple = ()
+    _patterns: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, words) -> "Words":
+        """Keywords ``words``."""
+        return cls(tuple(words))
+
+    def found(self, text: str) -> list:
+        """The words that occur in ``text`` (already case folded)."""
+        return [w for w in self.words if self._occurs(w, text)]
+
+    def _occurs(self, word: str, text: str) -> bool:
+        if not (word[:1].isascii() and word[:1].isalnum()
+                or word[-1:].isascii() and word[-1:].isalnum()):
+            return word.casefold() in text
+        pattern = self._patterns.get(word)
+        if pattern is None:
+            pattern = self._patterns[word] = _word_pattern(word)
+        return pattern.search(text) is not None
+
+
+def _word_pattern(word: str) -> re.Pattern:
+    core = re.escape(word.casefold())
+    head = r"(?<![0-9a-z])" if word[:1].isascii() and word[:1].isalnum() else ""
+    if word[-1:].isascii() and word[-1:].isalpha():
+        tail = _ENDINGS + r"(?![0-9a-z])"
+    else:
+        tail = r"(?![0-9])" if word[-1:].isascii() and word[-1:].isdigit() else ""
+    return re.compile(head + core + tail)
+
+
+@dataclass(frozen=True)
+class FieldTest:
+    """A field condition: the field's value is one of ``allowed`` (None: not set)."""
+
+    path: str
+    allowed: tuple
+    globs: tuple = ()
+
+    def holds(self, values: dict) -> bool:
+        """Whether the ticket's value passes."""
+        value = get_path(values, self.path)
+        candidates = value if isinstance(value, list) else [value]
+        if not candidates:
+            candidates = [None]
+        for item in candidates:
+            if item in self.allowed:
+                return True
+            if isinstance(item, str) and any(fnmatch.fnmatchcase(item.casefold(), g)
+                                             for g in self.globs):
+                return True
+        return False
+
+    def describe(self) -> str:
+        """The condition as a person would write it."""
+        shown = [("~" if a is None else F.dump(a)) for a in self.allowed] + list(self.globs)
+        return f"{self.path} is {' or '.join(map(str, shown))}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One classification rule, validated and compiled."""
+
+    name: str
+    position: int
+    keywords: Words = field(default_factory=Words)
+    all_keywords: Words = field(default_factory=Words)
+    not_keywords: Words = field(default_factory=Words)
+    regex: re.Pattern | None = None
+    where: str = "text"
+    tests: tuple = ()  # FieldTest
+    sets: dict = field(default_factory=dict)  # dotted path -> typed value
+    tags: tuple = ()
+    then: int | None = None  # position of the rule to go on with; None: stop here
+
+    @property
+    def unconditional(self) -> bool:
+        """Whether the rule matches every request."""
+        return not (self.keywords.words or self.all_keywords.words or self.not_keywords.words
+                    or self.regex or self.tests)
+
+    def test(self, texts: dict, values: dict) -> tuple:
+        """(matched, why): why is what matched, or what did not."""
+        text = texts[self.where]
+        reasons = []
+        if self.keywords.words:
+            found = self.keywords.found(text)
+            if not found:
+                return False, "none of its keywords occur"
+            reasons.append("keywords " + ", ".join(found))
+        if self.all_keywords.words:
+            found = self.all_keywords.found(text)
+            if len(found) < len(self.all_keywords.words):
+                missing = [w for w in self.all_keywords.words if w not in found]
+                return False, "missing " + ", ".join(missing)
+            reasons.append("all of " + ", ".join(found))
+        if self.not_keywords.words:
+            found = self.not_keywords.found(text)
+            if found:
+                return False, "excluded by " + ", ".join(found)
+        if self.regex is not None:
+            match = search(self.regex, text, RUN_LIMIT)
+            if match is None:
+                return False, f"regex {self.regex.pattern} not found"
+            reasons.append(f"regex found {match.group(0)!r}")
+        for item in self.tests:
+            if not item.holds(values):
+                return False, f"not {item.describe()}"
+            reasons.append(item.describe())
+        return True, "; ".join(reasons) or "always"
+
+
+@dataclass
+class Decision:
+    """What the rules make of a request: its values and why, step by step."""
+
+    values: dict
+    changes: dict = field(default_factory=dict)  # dotted path -> value the rules set
+    fired: list = field(default_factory=list)  # names of the rules that matched
+    trail: list = field(default_factory=list)  # the explanation, one line per step
+    warnings: list = field(default_factory=list)
+    reasons: list = field(default_factory=list)  # why, for the record: what matched
+
+    def record(self) -> str:
+        """The reasons as recorded on the ticket's event."""
+        return "\n".join(self.reasons)
+
+
+# ---- running the rules ---------------------------------------------------------------------
+
+def texts_of(values: dict) -> dict:
+    """The text the rules read, case folded: title, description, and both."""
+    title = str(values.get("title") or "").casefold()
+    description = str(values.get("description") or "").casefold()
+    return {"title": title, "description": description, "text": f"{title}\n{description}"}
+
+
+def classify(rules: tuple, values: dict, kept=frozenset()) -> Decision:
+    """Run the ordered ``rules`` on ``values``; ``kept`` names fields no rule may change."""
+    decision = Decision(copy.deepcopy(values))
+    texts = texts_of(values)
+    setter: dict = {}
+    position = 0
+    while position < len(rules):
+        rule = rules[position]
+        try:
+            matched, why = rule.test(texts, decision.values)
+        except _TooSlow:
+            decision.warnings.append(f"rule {rule.name}: its regex took over {RUN_LIMIT} s "
+                                     "on this text and was skipped")
+            matched, why = False, "regex too slow on this text"
+        if not matched:
+            decision.trail.append(f"rule {rule.name}: no ({why})")
+            position += 1
+            continue
+        decision.fired.append(rule.name)
+        decision.trail.append(f"rule {rule.name}: matched ({why})")
+        decision.reasons.append(f"{rule.name}: {why}")
+        for path, value in rule.sets.items():
+            if path in kept:
+                decision.trail.append(f"  {path}: kept {_shown(get_path(values, path))} "
+                                      "(given by a person)")
+            elif path in setter:
+                decision.trail.append(f"  {path}: already set by rule {setter[path]}")
+            else:
+                setter[path] = rule.name
+                _set(decision, path, value)
+                decision.trail.append(f"  {path} = {_shown(value)}")
+        if rule.tags:
+            tags = list(decision.values.get("tags") or [])
+            added = [t for t in rule.tags if t not in tags]
+            if added:
+                _set(decision, "tags", tags + added)
+                decision.trail.append(f"  tags + {', '.join(added)}")
+        if rule.then is None:
+            break
+        position = rule.then
+    return decision
+
+
+def decide(rules, values: dict, kept=frozenset()) -> Decision:
+    """Everything the rules decide about a request before assignment: the classification,
+    the team (a rule's, else the type's) and the priority."""
+    decision = classify(rules.classify, values, kept)
+    kind = rules.types.get(decision.values.get("type"))
+    if not decision.values.get("team") and kind is not None and kind.team:
+        _set(decision, "team", kind.team)
+        decision.trail.append(f"team {kind.team}: the {kind.name} type's team")
+        decision.reasons.append(decision.trail[-1])
+    settle_priority(decision, rules.priority_policy, kind, rules.default_priority,
+                    list(rules.priorities), kept)
+    return decision
+
+
+def _set(decision: Decision, path: str, value) -> None:
+    set_path(decision.values, path, copy.deepcopy(value))
+    decision.changes[path] = value
+
+
+def _shown(value) -> str:
+    dumped = F.dump(value)
+    return ", ".join(dumped) if isinstance(dumped, list) else str(dumped)
+
+
+def settle_priority(decision: Decision, policy, kind, default: str, priorities: list,
+                    kept=frozenset()) -> None:
+    """Decide the priority: by hand, by a rule, by impact x urgency, or by the type; then
+    raised by the customer's tier (a priority a person gave is never raised)."""
+    values = decision.values
+    if "priority" in kept:
+        decision.trail.append(f"priority {values['priority']}: given by a person")
+        return
+    impact, urgency = values.get("impact"), values.get("urgency")
+    if "priority" in decision.changes:
+        base, why = decision.changes["priority"], "set by a rule"
+    elif policy is not None and (impact or urgency):
+        impact = impact or policy.default_impact
+        urgency = urgency or policy.default_urgency
+        base = policy.matrix[impact][urgency]
+        why = f"impact {impact} x urgency {urgency}"
+    elif kind is not None and kind.priority:
+        base, why = kind.priority, f"the {kind.name} type's default"
+    else:
+        base, why = default, "the desk's default"
+    raised = policy.raise_by.get(get_path(values, "customer.tier"), 0) if policy else 0
+    final = priorities[max(0, priorities.index(base) - raised)]
+    if final != base:
+        why += f", raised {raised} for a {get_path(values, 'customer.tier')} customer"
+    decision.trail.append(f"priority {final}: {why}")
+    decision.reasons.append(decision.trail[-1])
+    if values.get("priority") != final:
+        _set(decision, "priority", final)
+
+
+# ---- rules that can never match ---------------------------------------------------------------
+
+def never_matching(rules: tuple) -> list:
+    """Warnings for rules that no request can reach: they contradict themselves, or an
+    earlier rule that stops always matches first."""
+    out = []
+    for rule in rules:
+        where = f"classify[{rule.position}] {rule.name}"
+        clash = set(rule.all_keywords.words) & set(rule.not_keywords.words)
+        if clash or (rule.keywords.words and
+                     set(rule.keywords.words) <= set(rule.not_keywords.words)):
+            word = sorted(clash or rule.keywords.words)[0]
+            out.append(f"{where}: can never match ({word!r} is both wanted and excluded)")
+            continue
+        for earlier in rules[:rule.position]:
+            if earlier.then is None and _implies(rule, earlier) and not any(
+                    r.then is not None and r.then > earlier.position
+                    for r in rules[:earlier.position]):
+                out.append(f"{where}: can never match (rule {earlier.name} matches every "
+                           "request it would, and stops)")
+                break
+    return out
+
+
+def _implies(rule: Rule, earlier: Rule) -> bool:
+    """Whether every request ``rule`` matches is matched by ``earlier`` too."""
+    texts = (earlier.keywords.words or earlier.all_keywords.words
+             or earlier.not_keywords.words or earlier.regex)
+    if texts and earlier.where != rule.where:
+        return False
+    if earlier.keywords.words:
+        wanted = set(earlier.keywords.words)
+        if not ((rule.keywords.words and set(rule.keywords.words) <= wanted)
+                or wanted & set(rule.all_keywords.words)):
+            return False
+    if not set(earlier.all_keywords.words) <= set(rule.all_keywords.words):
+        return False
+    if not set(earlier.not_keywords.words) <= set(rule.not_keywords.words):
+        return False
+    if earlier.regex is not None and (rule.regex is None
+                                      or rule.regex.pattern != earlier.regex.pattern):
+        return False
+    mine = {t.path: t for t in rule.tests}
+    for test in earlier.tests:
+        other = mine.get(test.path)
+        if other is None or other.globs and set(other.globs) - set(test.globs) or \
+                not set(other.allowed) <= set(test.allowed):
+            return False
+    return True
+
+
+# ---- regular expressions with a time limit ---------------------------------------------------
+
+def search(pattern: re.Pattern, text: str, limit: float):
+    """``pattern.search(text)``, raising _TooSlow past ``limit`` seconds (main thread only:
+    elsewhere it runs unguarded)."""
+    with _time_limit(limit):
+        return pattern.search(text)
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    if threading.current_thread() is not threading.main_thread() or \
+            not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise _TooSlow()
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def compile_regex(pattern: str, path) -> re.Pattern:
+    """Compile a rule's regex; refuse one that does not compile or that hostile text of a
+    few thousand characters slows to a crawl (catastrophic backtracking)."""
+    try:
+        compiled = re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise RulesError(f"the regex {pattern!r} does not compile: {exc}", path) from None
+    for text in _hostile_texts(pattern):
+        try:
+            search(compiled, text, PROBE_LIMIT)
+        except _TooSlow:
+            raise RulesError(f"the regex {pattern!r} is catastrophically slow on long text "
+                             f"(over {PROBE_LIMIT} s on {len(text)} characters of "
+                             f"{text[:3]!r}…); avoid nested repeats like (a+)+ or "
+                             "(.*x){n}", path) from None
+    return compiled
+
+
+def _hostile_texts(pattern: str) -> list:
+    """Long runs of the characters the pattern is about, each ending in one it rejects."""
+    chars = [c for c in dict.fromkeys(pattern.casefold()) if c.isalnum() or c in " -_.:/"]
+    chars = (chars[:6] + ["a", "0", " ", "中"])
+    texts = []
+    for c in dict.fromkeys(chars):
+        texts.append(c * PROBE_LENGTH + "\x00")
+    pairs = [a + b for a, b in zip(chars, chars[1:])][:4]
+    texts.extend(p * (PROBE_LENGTH // 2) + "\x00" for p in pairs)
+    return texts

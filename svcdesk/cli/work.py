@@ -1,0 +1,156 @@
+"""Working a ticket: classify, assign, priority, and the workflow's actions."""
+
+import click
+
+from svcdesk.cli.output import echo, style
+from svcdesk.cli.params import TICKET_ID
+
+pass_state = click.pass_obj
+
+
+def report_outcome(desk, outcome, explain: bool) -> None:
+    """Say what the rules decided; with ``explain``, every step and why."""
+    rules, ticket = desk.rules, outcome.ticket
+    decision, choice = outcome.decision, outcome.choice
+    if ticket is not None:
+        f = ticket.fields
+        facts = [f"{rules.label('types', f.get('type'))} ({f.get('type')})",
+                 f"{f.get('priority')} {rules.label('priorities', f.get('priority'))}"]
+        if f.get("category"):
+            facts.append(f["category"])
+        if f.get("assignee"):
+            facts.append(f"→ {rules.label('agents', f['assignee'])} ({f['assignee']})")
+        elif f.get("team"):
+            facts.append(f"→ {rules.label('teams', f['team'])} queue ({f['team']})")
+        echo("  " + " · ".join(facts))
+    if decision is not None:
+        for warning in decision.warnings:
+            echo(f"Warning: {warning}", err=True)
+    if choice is not None and choice.agent is None:
+        echo(f"  nobody fits now: the ticket waits in the {choice.team or 'desk'} queue "
+             "(`svcdesk assign ID AGENT` to assign by hand)")
+    if explain:
+        if decision is not None:
+            echo(style("Why (classification and priority):", bold=True))
+            for line in decision.trail:
+                echo("  " + line)
+        if choice is not None:
+            echo(style("Why (assignment):", bold=True))
+            for line in choice.trail:
+                echo("  " + line)
+
+
+@click.command()
+@click.argument("ticket", type=TICKET_ID)
+@click.option("--explain", is_flag=True, help="Say which rules decided what, and why.")
+@pass_state
+def classify(state, ticket, explain):
+    """Run the classification rules again on a ticket (what a person set stays)."""
+    desk = state.desk()
+    outcome = desk.classify_ticket(ticket)
+    echo(f"{style(outcome.ticket.number, bold=True)}: "
+         + ("reclassified" if outcome.changed else "no change"))
+    report_outcome(desk, outcome, explain)
+
+
+@click.command()
+@click.argument("ticket", type=TICKET_ID)
+@click.argument("agent", required=False)
+@click.option("-m", "--message", help="Why (recorded on the ticket).")
+@click.option("--explain", is_flag=True, help="Say how the strategies chose.")
+@pass_state
+def assign(state, ticket, agent, message, explain):
+    """Assign a ticket to AGENT, or (without AGENT) by the assignment strategies."""
+    desk = state.desk()
+    outcome = desk.assign_ticket(ticket, agent, message)
+    echo(f"{style(outcome.ticket.number, bold=True)}: "
+         + ("assigned" if outcome.changed else "no change"))
+    report_outcome(desk, outcome, explain)
+
+
+@click.command()
+@click.argument("ticket", type=TICKET_ID)
+@click.argument("level")
+@click.option("-m", "--message", required=True, help="Why the priority changes.")
+@pass_state
+def priority(state, ticket, level, message):
+    """Override a ticket's priority by hand (P1..P4), saying why."""
+    result = state.desk().set_priority(ticket, level.upper(), message)
+    echo(f"{result.number}: priority {result.fields['priority']}")
+
+
+def _moved(desk, result) -> None:
+    status = result.fields["status"]
+    who = result.fields.get("assignee")
+    echo(f"{style(result.number, bold=True)}: {desk.rules.label('statuses', status)} "
+         f"({status})" + (f" · {desk.rules.label('agents', who)} ({who})" if who else ""))
+
+
+def _action(name: str, summary: str, message: str | None, required: bool):
+    @click.command(name, help=summary)
+    @click.argument("ticket", type=TICKET_ID)
+    @click.option("-m", "--message", required=required, help=message)
+    @click.option("--internal", is_flag=True, help="Keep the message from the customer.")
+    @pass_state
+    def command(state, ticket, message, internal):
+        desk = state.desk()
+        _moved(desk, desk.move(ticket, name, message, public=not internal))
+
+    return command
+
+
+start = _action("start", "Start work on a ticket (taking it, when it has no owner).",
+                "A note on how you begin.", False)
+wait = _action("wait", "Wait on the customer (the SLA clock pauses), saying for what.",
+               "What the customer must send or do (请提供购买凭证和故障照片).", True)
+resume = _action("resume", "Go on after the customer answered.",
+                 "What the customer sent.", False)
+
+
+@click.command()
+@click.argument("ticket", type=TICKET_ID)
+@click.option("-m", "--message", "resolution", required=True,
+              help="The resolution: what was done (更换主板后测试正常).")
+@pass_state
+def resolve(state, ticket, resolution):
+    """Mark a ticket resolved; the customer confirms it before it is closed."""
+    desk = state.desk()
+    _moved(desk, desk.move(ticket, "resolve", updates={"resolution": resolution.strip()}))
+
+
+@click.command()
+@click.argument("ticket", type=TICKET_ID)
+@click.option("--csat", type=click.IntRange(1, 5), help="The customer's rating, 1 to 5.")
+@click.option("--feedback", help="What the customer said.")
+@click.option("-m", "--message", help="A note (客户已确认问题解决).")
+@pass_state
+def close(state, ticket, csat, feedback, message):
+    """Close a resolved ticket: the customer confirmed the resolution, with their rating."""
+    desk = state.desk()
+    updates = {"csat": csat, "feedback": feedback.strip() if feedback else None}
+    _moved(desk, desk.move(ticket, "close", message,
+                           {k: v for k, v in updates.items() if v is not None}))
+
+
+@click.command()
+@click.argument("ticket", type=TICKET_ID)
+@click.option("-m", "--message", required=True, help="Why: what the customer reported.")
+@pass_state
+def reopen(state, ticket, message):
+    """Reopen a resolved or closed ticket (its resolution and rating are cleared)."""
+    desk = state.desk()
+    _moved(desk, desk.move(ticket, "reopen", message,
+                           {"resolution": None, "csat": None, "feedback": None}))
+
+
+@click.command()
+@click.argument("ticket", type=TICKET_ID)
+@click.option("-m", "--message", required=True, help="Why it needs a higher level.")
+@pass_state
+def escalate(state, ticket, message):
+    """Hand a ticket up: to its team's lead, then to the desk's manager."""
+    desk = state.desk()
+    _moved(desk, desk.escalate(ticket, message))
+
+
+COMMANDS = (classify, assign, priority, start, wait, resume, resolve, close, reopen, escalate)
