@@ -1,10 +1,11 @@
 """Assignment: choose the agent for a ticket by skill, region and load, in the rules' order.
 
-Agents who are off that day or at capacity are never chosen. ``skill`` keeps the agents whose
-skills best match the ticket's type, category, product and tags; ``region`` keeps those who
+Agents who are off that day or at capacity are never chosen. ``skill`` keeps the agents with a
+skill matching the ticket's type, category, product or tags, most matches first; ``region`` keeps those who
 cover the customer's region (an agent with no regions covers all); ``least_loaded`` prefers
 fewer open tickets; ``round_robin`` takes turns after the agent who got the team's latest
-ticket. When nobody fits, the ticket stays in its team's queue.
+ticket. Filters keep their order's preference too: among agents left after ``region``, more
+matching skills come first. When nobody fits, the ticket stays in its team's queue.
 """
 
 import re
@@ -99,14 +100,13 @@ def choose(agents: dict, strategies: tuple, values: dict, load: dict, last: str 
         if strategy == "skill":
             wanted = needs(values)
             scores = {a.key: len(wanted & {s.casefold() for s in a.skills}) for a in candidates}
-            best = max(scores.values())
-            if best == 0:
+            candidates = [a for a in candidates if scores[a.key]]
+            if not candidates:
                 trail.append(f"skill: nobody has a skill in {', '.join(sorted(wanted))}")
-                candidates = []
                 break
-            candidates = [a for a in candidates if scores[a.key] == best]
-            trail.append(f"skill: best match ({best} of {', '.join(sorted(wanted))}): "
-                         + ", ".join(a.key for a in candidates))
+            orders.append(lambda a, scores=scores: -scores[a.key])
+            trail.append(f"skill: most matches of {', '.join(sorted(wanted))} first: "
+                         + ", ".join(f"{a.key} {scores[a.key]}" for a in candidates))
         elif strategy == "region":
             region = get_path(values, "customer.region")
             if not region:

@@ -40,3 +40,22 @@ def test_the_readme_starts_with_the_two_set_up_commands():
     assert "docs/demo.sh" in commands[0] and "pytest" in commands[1]
     ci = (Path(__file__).parents[1] / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci
+
+
+def test_every_rules_yaml_key_is_documented_in_docs_rules_md():
+    from svcdesk.rules import SCHEMA, Record, Seq, Table
+
+    doc = (Path(__file__).parents[1] / "docs" / "rules.md").read_text(encoding="utf-8")
+
+    def keys(node):
+        if isinstance(node, Record):
+            for key, child in node.keys.items():
+                yield key
+                yield from keys(child)
+        elif isinstance(node, Table):
+            yield from keys(node.value)
+        elif isinstance(node, Seq):
+            yield from keys(node.item)
+
+    missing = sorted({k for k in keys(SCHEMA) if f"`{k}`" not in doc})
+    assert not missing, f"docs/rules.md does not describe: {', '.join(missing)}"

@@ -155,7 +155,7 @@ def agents_of(*entries):
 TODAY = date(2026, 11, 23)  # a Monday
 
 
-def test_skill_keeps_the_best_matching_agents_and_least_loaded_picks_among_them():
+def test_skill_prefers_the_most_matching_skills_and_least_loaded_breaks_ties():
     agents = agents_of(("a", "hw", {"skills": ["fault", "printer"]}),
                        ("b", "hw", {"skills": ["fault", "printer"]}),
                        ("c", "hw", {"skills": ["fault"]}))
@@ -163,7 +163,15 @@ def test_skill_keeps_the_best_matching_agents_and_least_loaded_picks_among_them(
     choice = assign.choose(agents, ("skill", "least_loaded"), values, {"a": 3, "b": 1}, None,
                            TODAY)
     assert choice.agent == "b" and choice.team == "hw"
-    assert any("best match" in line for line in choice.trail)
+    assert "skill: most matches of fault, printer first: a 2, b 2, c 1" in choice.trail
+
+
+def test_skill_then_region_keeps_a_weaker_match_who_covers_the_region():
+    agents = agents_of(("a", "hw", {"skills": ["fault", "laptop"], "regions": ["上海"]}),
+                       ("b", "hw", {"skills": ["fault"], "regions": ["杭州"]}))
+    values = {"team": "hw", "type": "fault", "category": "laptop",
+              "customer": {"region": "杭州"}}
+    assert assign.choose(agents, ("skill", "region"), values, {}, None, TODAY).agent == "b"
 
 
 def test_region_keeps_agents_covering_it_and_agents_without_regions_cover_all():
