@@ -392,3 +392,18 @@ def test_a_committed_ticket_that_is_not_utf8_is_a_file_error_not_a_crash(desk, r
         result = run(*args)
         assert result.exit_code == ExitCode.TICKET_FILE, (args, result.stderr)
         assert f"{TICKET}: not UTF-8 text" in result.stderr
+
+
+def test_new_edit_shows_the_form_for_the_type_the_rules_decide(desk, run, tmp_path,
+                                                             monkeypatch):
+    seen = tmp_path / "form.txt"
+    monkeypatch.setenv("EDITOR", write_editor(tmp_path, (
+        f"open({str(seen)!r}, 'w', encoding='utf-8').write(text)\n"
+        "text = 'title: 需要开增值税专用发票\\ncustomer:\\n  name: 李娜\\n  company: 宁波港联\\n"
+        "product:\\n  order_no: JD1\\ninvoice:\\n  title: 宁波港联\\n  tax_id: \\'9133\\'\\n"
+        "  amount: \\'100.00\\'\\n'")))
+    result = run("new", "--edit", "--title", "需要开增值税专用发票", "--customer", "李娜")
+    assert "Required for this type: title, customer.company" in seen.read_text(encoding="utf-8")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(run("show", "1122-1", "--format", "json").stdout)
+    assert data["type"] == "invoice" and data["invoice"]["tax_id"] == "9133"

@@ -327,3 +327,13 @@ def test_an_alias_bomb_is_refused_quickly():
 def test_a_yaml_error_names_the_line():
     with pytest.raises(RulesError, match=r"^rules.yaml:\d: not valid YAML: .*flow sequence"):
         rules_from_text("desk:\n  name: x\n  prefix: [SD\n", "rules.yaml")
+
+
+def test_an_agent_listed_twice_is_refused_naming_the_line():
+    twice = TEXT.replace("agents:\n", "agents:\n  li.qiang:\n    name: 李强\n    email: "
+                         "other@example.com\n    team: hardware\n", 1)
+    with pytest.raises(RulesError) as info:
+        rules_from_text(twice, "rules.yaml")
+    lines = twice.splitlines()
+    second = [i for i, text in enumerate(lines) if text == "  li.qiang:"][1] + 1
+    assert str(info.value) == f"rules.yaml:{second}: not valid YAML: duplicate key 'li.qiang'"

@@ -70,7 +70,7 @@ def new(state, sets, from_file, edit, no_auto, explain, quiet, **options):
     given.update({COMMON[k]: v for k, v in options.items() if v is not None})
     given.update(dict(sets))
     if edit:
-        given = _edit_new(desk, given)
+        given = _edit_new(desk, given, not no_auto)
     elif sys.stdin.isatty():
         given = _prompt_missing(desk, given, not no_auto)
     outcome = desk.create_ticket(given, auto=not no_auto)
@@ -116,11 +116,12 @@ def _prompt_missing(desk, given: dict, auto: bool) -> dict:
     return given
 
 
-def _edit_new(desk, given: dict) -> dict:
+def _edit_new(desk, given: dict, auto: bool) -> dict:
     from svcdesk import store
 
     values = desk.check_values(given)
-    text = click.edit(desk.form_text(values, values.get("type")), extension=".yaml")
+    kind = desk.decide(values).values.get("type") if auto else values.get("type")
+    text = click.edit(desk.form_text(values, kind), extension=".yaml")
     if text is None:
         raise UsageError("the form was not saved; no ticket was made")
     values = store.read_values(text, "the form")
