@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from svcdesk import clock, model, query, store
+from svcdesk import assign, classify, clock, model, query, store, workflow
 from svcdesk.change import Change, holder_text, trailers_for
 from svcdesk.discovery import git_dir_of
 from svcdesk.errors import (AmbiguousTicketError, DeskExistsError, MissingFieldsError,
@@ -270,16 +270,12 @@ class Desk:
     def decide(self, values: dict, kept=None):
         """What the rules make of ``values`` (classification, team, priority); fields in
         ``kept`` (default: every field given) are never changed."""
-        from svcdesk import classify
-
         if kept is None:
             kept = frozenset(model.flatten(values))
         return classify.decide(self.rules, values, kept)
 
     def choose_agent(self, values: dict):
         """Who the assignment strategies pick for a ticket with ``values``."""
-        from svcdesk import assign
-
         team = values.get("team")
         return assign.choose(self.rules.agents, self.rules.strategies, values, self.open_load(),
                              self.index.last_assignee(team), self.now().date())
@@ -306,8 +302,9 @@ class Desk:
                 ticket = self._record(ticket, now, actor.key, "classify", changes,
                                       rule=", ".join(decision.fired) or "priority",
                                       note=decision.record())
-            if self.rules.auto_assign and not ticket.get("assignee") and \
-                    ticket.fields["status"] in self.rules.transitions.get("assign", _NONE).sources:
+            route = self.rules.transitions.get("assign")
+            if self.rules.auto_assign and not ticket.get("assignee") and route is not None \
+                    and ticket.fields["status"] in route.sources:
                 choice = outcome["choice"] = self.choose_agent(ticket.fields)
                 if choice.agent:
                     ticket = self._transition(ticket, now, actor.key, "assign",
@@ -411,8 +408,6 @@ class Desk:
     def _transition(self, ticket: model.Ticket, now: datetime, by: str, action: str,
                     updates: dict, rule: str | None = None, note: str | None = None,
                     visibility: str | None = None) -> model.Ticket:
-        from svcdesk import workflow
-
         after = model.with_fields(ticket, **updates)
         after["status"] = workflow.check(self.rules.transitions, self.rules.statuses,
                                          ticket.number, ticket.fields["status"], action, after,
@@ -592,9 +587,6 @@ class Desk:
         if sample:
             fill_sample(desk)
         return desk
-
-
-_NONE = type("NoTransition", (), {"sources": ()})()
 
 
 def _hand_set(ticket: model.Ticket) -> frozenset:

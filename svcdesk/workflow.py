@@ -51,7 +51,3 @@ def reachable(transitions: dict, start: str) -> set:
                 todo.append(rule.target)
     return seen
 
-
-def allowed_actions(transitions: dict, status: str) -> list:
-    """The actions a ticket in ``status`` may take next."""
-    return [a for a, rule in transitions.items() if status in rule.sources]
