@@ -235,19 +235,17 @@ class Desk:
                                   now, actor.key, rules.initial_status)
             body = [f"Type: {kind.name} ({kind.label})"]
             if decision is not None and decision.changes:
-                ticket = self._record(ticket, now, actor.key, "classify", decision.changes,
-                                      rule=", ".join(decision.fired) or "priority",
-                                      note=decision.record())
+                ticket = self._classified(ticket, now, actor.key, decision, decision.changes)
                 body.append("Classified: " + (", ".join(decision.fired) or "no rule matched"))
             assignee = choice.agent if choice else ticket.get("assignee")
             if assignee and "assign" in rules.transitions:
-                updates, rule = {"assignee": assignee}, None
                 if choice:
-                    updates["team"], rule = choice.team, _strategy_rule(rules)
-                elif decision is not None and "assignee" in decision.changes:
-                    rule = ", ".join(decision.fired)
-                ticket = self._transition(ticket, now, actor.key, "assign", updates, rule=rule,
-                                          note=_summary(choice.trail) if choice else None)
+                    ticket = self._assigned(ticket, now, actor.key, choice)
+                else:  # given at intake, or set by a rule: the status follows
+                    by_rule = decision is not None and "assignee" in decision.changes
+                    ticket = self._transition(ticket, now, actor.key, "assign",
+                                              {"assignee": assignee},
+                                              rule=", ".join(decision.fired) if by_rule else None)
                 body.append(f"Assigned: {assignee}" + (" (" + ", ".join(rules.strategies)
                                                         + ")" if choice else ""))
             elif choice:
@@ -299,18 +297,13 @@ class Desk:
             decision = outcome["decision"] = self.decide(ticket.fields, kept=_hand_set(ticket))
             changes = {k: v for k, v in decision.changes.items() if ticket.get(k) != v}
             if changes:
-                ticket = self._record(ticket, now, actor.key, "classify", changes,
-                                      rule=", ".join(decision.fired) or "priority",
-                                      note=decision.record())
+                ticket = self._classified(ticket, now, actor.key, decision, changes)
             route = self.rules.transitions.get("assign")
             if self.rules.auto_assign and not ticket.get("assignee") and route is not None \
                     and ticket.fields["status"] in route.sources:
                 choice = outcome["choice"] = self.choose_agent(ticket.fields)
                 if choice.agent:
-                    ticket = self._transition(ticket, now, actor.key, "assign",
-                                              {"assignee": choice.agent, "team": choice.team},
-                                              rule=_strategy_rule(self.rules),
-                                              note=_summary(choice.trail))
+                    ticket = self._assigned(ticket, now, actor.key, choice)
             outcome["changed"] = len(ticket.events) > before
             return ticket if outcome["changed"] else None
 
@@ -340,9 +333,7 @@ class Desk:
             if choice.agent is None or choice.agent == ticket.get("assignee"):
                 outcome["changed"] = False
                 return None
-            return self._transition(ticket, now, actor.key, "assign",
-                                    {"assignee": choice.agent, "team": choice.team},
-                                    rule=_strategy_rule(rules), note=_summary(choice.trail))
+            return self._assigned(ticket, now, actor.key, choice)
 
         ticket = self._update(ref, "assign", build, note_body=note or "")
         return Outcome(ticket, None, outcome.get("choice"), outcome.get("changed", True))
@@ -362,7 +353,7 @@ class Desk:
             if ticket.get("priority") == priority:
                 raise WorkflowError(f"{ticket.number} is already {priority}")
             return self._record(ticket, now, actor.key, "priority", {"priority": priority},
-                                note=note.strip())
+                                note=note.strip(), visibility="internal")
 
         return self._update(ref, "priority", build, note_body=note.strip())
 
@@ -405,23 +396,37 @@ class Desk:
 
         return self._update(ref, "escalate", build, note_body=note or "")
 
-    def _transition(self, ticket: model.Ticket, now: datetime, by: str, action: str,
-                    updates: dict, rule: str | None = None, note: str | None = None,
-                    visibility: str | None = None) -> model.Ticket:
+    def _record(self, ticket: model.Ticket, now: datetime, by: str, action: str, updates: dict,
+                rule: str | None = None, note: str | None = None,
+                visibility: str | None = None, moves: bool = False) -> model.Ticket:
+        """The ticket with one event applying ``updates``; with ``moves``, the workflow's
+        transition table decides (and may refuse) the status it leads to."""
         after = model.with_fields(ticket, **updates)
-        after["status"] = workflow.check(self.rules.transitions, self.rules.statuses,
-                                         ticket.number, ticket.fields["status"], action, after,
-                                         note)
+        if moves:
+            after["status"] = workflow.check(self.rules.transitions, self.rules.statuses,
+                                             ticket.number, ticket.fields["status"], action,
+                                             after, note)
         new, _ = model.change(self.rules.schema, ticket, after, new_ulid(now), now, by, action,
                               note=note, rule=rule, visibility=visibility)
         return new
 
-    def _record(self, ticket: model.Ticket, now: datetime, by: str, action: str, updates: dict,
-                rule: str | None = None, note: str | None = None) -> model.Ticket:
-        after = model.with_fields(ticket, **updates)
-        new, _ = model.change(self.rules.schema, ticket, after, new_ulid(now), now, by, action,
-                              note=note, rule=rule, visibility="internal" if note else None)
-        return new
+    def _transition(self, ticket: model.Ticket, now: datetime, by: str, action: str,
+                    updates: dict, **event) -> model.Ticket:
+        return self._record(ticket, now, by, action, updates, moves=True, **event)
+
+    def _classified(self, ticket: model.Ticket, now: datetime, by: str, decision,
+                    changes: dict) -> model.Ticket:
+        """The ticket with the rules' classification recorded, naming the rules that fired."""
+        return self._record(ticket, now, by, "classify", changes,
+                            rule=", ".join(decision.fired) or "priority",
+                            note=decision.record(), visibility="internal")
+
+    def _assigned(self, ticket: model.Ticket, now: datetime, by: str, choice) -> model.Ticket:
+        """The ticket assigned to the strategies' choice, with their reasoning."""
+        return self._transition(ticket, now, by, "assign",
+                                {"assignee": choice.agent, "team": choice.team},
+                                rule="assign: " + ", ".join(self.rules.strategies),
+                                note=_summary(choice.trail))
 
     def agents(self) -> list:
         """Each agent with their open load, capacity, skills and whether they are off today."""
@@ -626,10 +631,6 @@ def _subject(event: model.Event) -> str:
 def _summary(trail) -> str:
     """The reasoning of a rules step, as recorded on the ticket."""
     return "\n".join(line.strip() for line in trail)
-
-
-def _strategy_rule(rules) -> str:
-    return "assign: " + ", ".join(rules.strategies)
 
 
 def fill_sample(desk: "Desk", count: int = 40) -> int:
