@@ -1,15 +1,17 @@
 """The desk: finding it, who is acting, and one method per thing a person does with it."""
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from svcdesk import assign, classify, clock, model, query, store, workflow
+from svcdesk import assign, classify, clock, metrics, model, query, sla, store, workflow
 from svcdesk.change import Change, holder_text, trailers_for
 from svcdesk.discovery import git_dir_of
 from svcdesk.errors import (AmbiguousTicketError, DeskExistsError, MissingFieldsError,
-                            TicketNotFoundError, UsageError, ValidationError, WorkflowError)
+                            TicketFileError, TicketNotFoundError, UncommittedChangesError,
+                            UsageError, ValidationError, WorkflowError)
 from svcdesk.gitlog import Git, Identity
 from svcdesk.identity import TicketRef, format_number, new_ulid, parse_number
 from svcdesk.index import Index
@@ -21,6 +23,8 @@ GITIGNORE = """\
 .*.svcdesk-tmp
 """
 LOCK_TIMEOUT = 30.0
+SYSTEM = Identity("svcdesk", "svcdesk@localhost")  # the author of the desk's own time rules
+MAX_STEPS = 24  # time-rule steps one ticket may take in one run (a guard, never reached)
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,24 @@ class AgentLoad:
     agent: object  # rules.Agent
     open: int
     off_today: bool
+
+
+@dataclass(frozen=True)
+class Taken:
+    """One step `sla check` took (or, in a dry run, would take) on a ticket."""
+
+    number: str
+    due: object  # sla.Due
+    did: str  # what it did, said plainly
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """What one `sla check` did: the steps, the commit, and tickets it had to leave."""
+
+    taken: list
+    commit: str | None = None
+    skipped: list = field(default_factory=list)  # (number, why)
 
 
 @dataclass(frozen=True)
@@ -79,7 +101,8 @@ class Desk:
         """The ticket index (brought up to date by each of its reads)."""
         if self._index is None:
             self._index = Index(self.root, self.git, self.state_dir, self.rules.schema,
-                                self._progress, self._probe)
+                                self._progress, self._probe,
+                                self.rules.service.response_actions)
         return self._index
 
     def now(self) -> datetime:
@@ -112,9 +135,9 @@ class Desk:
         name = self.git.run("config", "user.name", check=False).decode().strip()
         return Actor(email, Identity(name or email, email))
 
-    def _change(self) -> Change:
+    def _change(self, who: str | None = None) -> Change:
         timeout = float(os.environ.get("SVCDESK_LOCK_TIMEOUT") or LOCK_TIMEOUT)
-        holder = holder_text(self._command or "command", self.actor().key, self.now())
+        holder = holder_text(self._command or "command", who or self.actor().key, self.now())
         return Change(self.root, self.git, self.state_dir, holder, timeout)
 
     # ---- finding tickets ---------------------------------------------------------------------
@@ -250,6 +273,7 @@ class Desk:
                                                         + ")" if choice else ""))
             elif choice:
                 body.append(f"Queued for team {choice.team}: nobody fits")
+            ticket = self._settle(ticket)
             fields = ticket.fields
             body.insert(1, f"Priority: {fields.get('priority')}")
             if model.get_path(fields, "customer.name"):
@@ -460,10 +484,134 @@ class Desk:
             result = build(ticket, now, actor)
             if result is None:
                 return ticket
+            result = self._settle(result)
             change.write(relpath, store.encode_ticket(result))
             change.commit(f"{result.number}: {subject or _subject(result.events[-1])}", note_body,
                           trailers_for(result.number, action), actor.identity, now)
         return result
+
+    def _settle(self, ticket: model.Ticket) -> model.Ticket:
+        """The ticket with its ``sla:`` block (policy, targets, due times, met or breached)
+        recomputed as of its last event, recorded by that same event."""
+        service = self.rules.service
+        summary = sla.summary(ticket.events, ticket.fields, service, ticket.events[-1].at)
+        if summary == ticket.fields.get("sla"):
+            return ticket
+        return model.amend_last(self.rules.schema, ticket, "sla", summary)
+
+    # ---- the clocks and the time rules ---------------------------------------------------------
+
+    def service_level(self, ticket: model.Ticket):
+        """The ticket's policy and clocks as of now (None: no policy applies to it)."""
+        return sla.level(ticket.events, ticket.fields, self.rules.service, self.now())
+
+    def sla_check(self, dry_run: bool = False) -> CheckRun:
+        """Take every time-rule step that is due (warnings, breaches, the escalation ladder,
+        progress updates, closing and reminders), each once per ticket, in one commit."""
+        service, now, tz = self.rules.service, self.now(), self.rules.tz
+        statuses = sorted(set(service.counting) | set(service.paused) | set(service.resolved))
+        planned = []
+        for row in self.index.service_rows(statuses):
+            facts = sla.Facts(
+                row["id"], row["path"], json.loads(row["doc"]), row["first_response"] is not None,
+                _moment(row["resolved"], tz), _moment(row["paused_since"], tz),
+                frozenset(row["sla_done"].split("\x1f")) if row["sla_done"] else frozenset())
+            dues = sla.due_now(facts, service, now)
+            if dues:
+                planned.append((facts, dues))
+        if dry_run:
+            return CheckRun([Taken(f.number, d, d.note) for f, dues in planned for d in dues])
+        if not planned:
+            return CheckRun([])
+        taken, skipped, touched = [], [], []
+        with self._change(sla.SYSTEM) as change:
+            for facts, _ in planned:
+                try:
+                    raw = change.read_committed(facts.relpath)
+                    ticket = store.ticket_from_bytes(self.rules.schema, raw, facts.relpath)
+                except (UncommittedChangesError, TicketFileError) as exc:
+                    skipped.append((facts.number, str(exc)))
+                    continue
+                ticket = self._absorb_hand_edits(ticket, now)
+                before, keys = len(ticket.events), set()
+                for _ in range(MAX_STEPS):
+                    dues = [d for d in sla.due_now(self._facts(ticket, facts.relpath),
+                                                   service, now) if d.key not in keys]
+                    if not dues:
+                        break
+                    due = dues[0]
+                    keys.add(due.key)
+                    try:
+                        ticket, did = self._take(ticket, due, now)
+                    except WorkflowError as exc:
+                        skipped.append((ticket.number, str(exc)))
+                        continue
+                    ticket = self._settle(ticket)
+                    taken.append(Taken(ticket.number, due, did))
+                if len(ticket.events) > before:
+                    change.write(facts.relpath, store.encode_ticket(ticket))
+                    touched.append(ticket.number)
+            if not taken:
+                return CheckRun([], None, skipped)
+            body = "\n".join(f"{t.number}: {t.due.key}: {t.did}" for t in taken)
+            sha = change.commit(f"sla check: {len(taken)} step(s) on {len(touched)} ticket(s)",
+                                body, trailers_for(", ".join(touched), "sla-check"), SYSTEM,
+                                now)
+        return CheckRun(taken, sha, skipped)
+
+    def _facts(self, ticket: model.Ticket, relpath: str):
+        figures = metrics.ticket_figures(ticket.events,
+                                         response_actions=self.rules.service.response_actions)
+        return sla.Facts(ticket.number, relpath, ticket.fields,
+                         figures["first_response_at"] is not None, figures["resolved_at"],
+                         figures["paused_since"], frozenset(figures["done"]))
+
+    def _take(self, ticket: model.Ticket, due, now: datetime) -> tuple:
+        """The ticket with one due time-rule step taken, and what it did."""
+        by, rules = sla.SYSTEM, self.rules
+        if due.kind == "close":
+            return self._transition(ticket, now, by, "close", {}, rule=due.key, note=due.note,
+                                    visibility="internal"), "closed"
+        if due.kind == "remind":
+            return self._record(ticket, now, by, "remind", {}, rule=due.key, note=due.note,
+                                visibility="public"), "reminded the customer"
+        if due.kind != "step":
+            return self._record(ticket, now, by, "sla", {}, rule=due.key, note=due.note,
+                                visibility="internal"), due.note
+        step, updates, did = due.step, {}, []
+        if step.raise_priority:
+            order = list(rules.priorities)
+            current = ticket.get("priority")
+            rank = order.index(current) if current in order else len(order) - 1
+            raised = order[max(0, rank - step.raise_priority)]
+            if raised != current:
+                updates["priority"] = raised
+                did.append(f"priority {current} → {raised}")
+        if step.reassign:
+            to = self._reassignee(ticket, step.reassign)
+            if to and to != ticket.get("assignee"):
+                updates.update(assignee=to, team=rules.agents[to].team)
+                did.append(f"reassigned to {to}")
+            else:
+                did.append(f"nobody to reassign to ({step.reassign})")
+        if step.notify:
+            did.append("notify " + ", ".join(step.notify))
+        action = "escalate" if step.reassign in ("lead", "manager") and "assignee" in updates \
+            else "sla"
+        note = f"{due.note}\n" + "; ".join(did) if did else due.note
+        return self._record(ticket, now, by, action, updates, rule=due.key, note=note,
+                            visibility="internal"), "; ".join(did) or "recorded"
+
+    def _reassignee(self, ticket: model.Ticket, how: str) -> str | None:
+        rules = self.rules
+        if how == "lead":
+            return rules.teams.get(ticket.get("team"), {}).get("lead")
+        if how == "manager":
+            return rules.manager
+        others = {k: a for k, a in rules.agents.items() if k != ticket.get("assignee")}
+        choice = assign.choose(others, rules.strategies, ticket.fields, self.open_load(),
+                               self.index.last_assignee(ticket.get("team")), self.now().date())
+        return choice.agent
 
     def _absorb_hand_edits(self, ticket: model.Ticket, now: datetime) -> model.Ticket:
         """Record committed hand edits of the snapshot as an event, so history explains them."""
@@ -594,6 +742,10 @@ class Desk:
         return desk
 
 
+def _moment(stamp, tz) -> datetime | None:
+    return datetime.fromtimestamp(stamp, tz) if stamp is not None else None
+
+
 def _hand_set(ticket: model.Ticket) -> frozenset:
     """Fields whose latest value a person chose (at intake, by edit, by hand): the rules
     never override them. An event that names a rule is the rules' doing."""
@@ -638,7 +790,14 @@ def fill_sample(desk: "Desk", count: int = 40) -> int:
     from svcdesk import sample
 
     rules, now = desk.rules, desk.now()
-    timeline = sample.tickets(rules, now, count)
+    timeline, settled = [], {}
+    for ticket, event in sample.tickets(rules, now, count):
+        # each state as svcdesk would have kept it: the sla: block in step with the history
+        events = settled.get(ticket.number, ()) + (event,)
+        ticket = desk._settle(model.Ticket(model.ordered_fields(
+            rules.schema, model.replay(events)), events))
+        settled[ticket.number] = ticket.events
+        timeline.append((ticket, ticket.events[-1]))
     commits = []
     for ticket, event in timeline:
         agent = rules.agents.get(event.by)

@@ -29,7 +29,7 @@ from svcdesk.identity import NUMBER_RE, TicketRef
 from svcdesk.lock import DeskLock
 from svcdesk.query import Filter
 
-FORMAT = 2  # bump when the tables or what goes in them change: old indexes are rebuilt
+FORMAT = 3  # bump when the tables or what goes in them change: old indexes are rebuilt
 FILE = "index.sqlite"
 PARALLEL_FROM = 400  # files to parse before a second process is worth starting
 PROGRESS_FROM = 2000  # files to parse before a progress bar is worth showing
@@ -40,8 +40,8 @@ COLUMNS = ("path", "mtime_ns", "size", "indexed_ns", "uid", "id", "seq", "title"
            "type", "category", "priority", "status", "channel", "assignee", "team",
            "customer", "company", "tier", "region", "product", "created", "updated",
            "first_response", "resolved", "closed", "reopens", "escalations", "reassignments",
-           "paused", "paused_since", "csat", "customer_text", "product_text", "filter_text",
-           "doc")
+           "paused", "paused_since", "csat", "response_due", "resolution_due", "update_due",
+           "sla_done", "customer_text", "product_text", "filter_text", "doc")
 
 SCHEMA = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -52,6 +52,8 @@ CREATE INDEX tickets_assignee ON tickets(assignee, status);
 CREATE INDEX tickets_created ON tickets(created);
 CREATE INDEX tickets_resolved ON tickets(resolved);
 CREATE INDEX tickets_seq ON tickets(seq);
+CREATE INDEX tickets_response_due ON tickets(response_due);
+CREATE INDEX tickets_resolution_due ON tickets(resolution_due);
 CREATE TABLE problems(path TEXT PRIMARY KEY, mtime_ns, size, indexed_ns, line, message)
     WITHOUT ROWID;
 CREATE TABLE folders(path TEXT PRIMARY KEY, mtime_ns) WITHOUT ROWID;
@@ -117,8 +119,9 @@ class Index:
     """The index of one desk; every read method refreshes it first."""
 
     def __init__(self, root: Path, git, state_dir: Path, schema: model.Schema,
-                 progress=None, probe=None):
+                 progress=None, probe=None, response_actions=metrics.RESPONSE_ACTIONS):
         self.root, self.git, self.schema = root, git, schema
+        self.response_actions = tuple(response_actions)
         self.path = state_dir / FILE
         self.state_dir = state_dir
         self._progress = progress
@@ -320,9 +323,10 @@ class Index:
         bar = self._progress(total) if self._progress and total >= PROGRESS_FROM else None
         try:
             if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
-                results = _parallel(self.root, self.schema, paths)
+                results = _parallel(self.root, self.schema, paths, self.response_actions)
             else:
-                results = (_entry(self.root, self.schema, p) for p in paths)
+                results = (_entry(self.root, self.schema, p, self.response_actions)
+                           for p in paths)
             for done, result in enumerate(results, 1):
                 yield result
                 if bar is not None and done % 256 == 0:
@@ -459,6 +463,18 @@ class Index:
         return [dict(zip(names, row)) for row in cur]
 
     @_healing
+    def service_rows(self, statuses) -> list:
+        """Tickets in ``statuses`` with what `sla check` decides on: their fields (``doc``),
+        first response, resolution, pause and the time-rule steps already taken."""
+        con = self.refresh()
+        marks = ", ".join("?" * len(statuses))
+        cur = con.execute(f"SELECT path, id, status, first_response, resolved, paused_since, "
+                          f"sla_done, doc FROM tickets WHERE status IN ({marks}) ORDER BY seq",
+                          tuple(statuses))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur]
+
+    @_healing
     def status(self) -> Status:
         """Where the index is, how big, and what it holds (brought up to date first)."""
         con = self.refresh()
@@ -473,7 +489,8 @@ class Index:
 
 # ---- one ticket file to one row ---------------------------------------------------------------
 
-def _entry(root: Path, schema: model.Schema, relpath: str) -> tuple:
+def _entry(root: Path, schema: model.Schema, relpath: str,
+           response_actions=metrics.RESPONSE_ACTIONS) -> tuple:
     """(path, kind, row, search text): kind is ticket, problem, or gone."""
     path = root / relpath
     try:
@@ -488,7 +505,8 @@ def _entry(root: Path, schema: model.Schema, relpath: str) -> tuple:
         return relpath, "problem", (relpath, st.st_mtime_ns, st.st_size, indexed_ns, exc.line,
                                     exc.message), None
     f = ticket.fields
-    figures = metrics.ticket_figures(ticket.events)
+    figures = metrics.ticket_figures(ticket.events, response_actions=response_actions)
+    service = f.get("sla") or {}
     customer, product = f.get("customer") or {}, f.get("product") or {}
     number = f.get("id") or relpath.rsplit("/", 1)[-1][:-5]
     parsed = NUMBER_RE.match(number)
@@ -507,7 +525,9 @@ def _entry(root: Path, schema: model.Schema, relpath: str) -> tuple:
            _ts(figures["first_response_at"]), _ts(figures["resolved_at"]),
            _ts(figures["closed_at"]), figures["reopens"], figures["escalations"],
            figures["reassignments"], figures["paused_seconds"], _ts(figures["paused_since"]),
-           f.get("csat"), _folded(customer.values()), _folded(product.values()),
+           f.get("csat"), _ts(service.get("response_due")),
+           _ts(service.get("resolution_due")), _ts(service.get("update_due")),
+           "\x1f".join(figures["done"]), _folded(customer.values()), _folded(product.values()),
            _folded((f.get("title"), f.get("description"), number, f.get("category"))),
            json.dumps(dump(f), ensure_ascii=False, separators=(",", ":")))
     return relpath, "ticket", row, (f.get("title") or "", body, extra)
@@ -524,22 +544,22 @@ def _folded(values) -> str:
 _WORKER: dict = {}
 
 
-def _worker_init(root, schema) -> None:
-    _WORKER["root"], _WORKER["schema"] = root, schema
+def _worker_init(root, schema, response_actions) -> None:
+    _WORKER.update(root=root, schema=schema, actions=response_actions)
 
 
 def _worker_entry(relpath: str) -> tuple:
-    return _entry(_WORKER["root"], _WORKER["schema"], relpath)
+    return _entry(_WORKER["root"], _WORKER["schema"], relpath, _WORKER["actions"])
 
 
-def _parallel(root: Path, schema, paths: list):
+def _parallel(root: Path, schema, paths: list, response_actions):
     """Parse ``paths`` in worker processes (one per core), yielding results in order."""
     import multiprocessing
 
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     workers = min(os.cpu_count() or 1, 8)
-    with ctx.Pool(workers, _worker_init, (root, schema)) as pool:
+    with ctx.Pool(workers, _worker_init, (root, schema, response_actions)) as pool:
         for start in range(0, len(paths), 4096):  # bounded: results wait for the writer
             yield from pool.imap(_worker_entry, paths[start:start + 4096], chunksize=64)
 

@@ -6,29 +6,34 @@ These are per-ticket facts that lists, reports and SLA checks build on; they com
 
 from datetime import datetime
 
-# What counts as the first customer-facing contact: a public comment, asking the customer
-# for something (wait), or giving them a resolution. Internal notes never count.
+from svcdesk.sla import SYSTEM, is_response
+
+# What counts as the first customer-facing contact besides a public comment or a notice a
+# person sent (rules.yaml sla.first_response): asking the customer for something (wait), or
+# giving them a resolution. Internal notes never count.
 RESPONSE_ACTIONS = ("wait", "resolve")
 PAUSED_STATUSES = ("waiting",)  # the customer has the ball: the clock stops
 
 
-def ticket_figures(events, now: datetime | None = None,
-                   paused_statuses=PAUSED_STATUSES) -> dict:
+def ticket_figures(events, now: datetime | None = None, paused_statuses=PAUSED_STATUSES,
+                   response_actions=RESPONSE_ACTIONS) -> dict:
     """Return the figures of one ticket's ``events`` (in order).
 
     Keys: ``first_response_at``, ``resolved_at`` (the last resolution, None once reopened),
     ``closed_at``, ``reopens``, ``escalations``, ``reassignments``, ``paused_seconds``
-    (calendar time in a paused status, up to ``now`` when still paused) and ``paused_since``.
+    (calendar time in a paused status, up to ``now`` when still paused), ``paused_since``
+    and ``done`` (the rules of the steps the desk's own time rules took, e.g. breach: response).
     """
+    done = []
     first_response = resolved = closed = paused_since = None
     reopens = escalations = reassignments = 0
     paused = 0.0
     status = None
     for index, event in enumerate(events):
-        if index and first_response is None and (
-                (event.action == "comment" and event.visibility != "internal")
-                or event.action in RESPONSE_ACTIONS):
+        if first_response is None and is_response(event, index, response_actions):
             first_response = event.at
+        if event.by == SYSTEM and event.rule:
+            done.append(event.rule)
         if event.action == "reopen":
             reopens += 1
         elif event.action == "escalate":
@@ -59,4 +64,4 @@ def ticket_figures(events, now: datetime | None = None,
         paused += max(0.0, (now - paused_since).total_seconds())
     return {"first_response_at": first_response, "resolved_at": resolved, "closed_at": closed,
             "reopens": reopens, "escalations": escalations, "reassignments": reassignments,
-            "paused_seconds": int(paused), "paused_since": paused_since}
+            "paused_seconds": int(paused), "paused_since": paused_since, "done": done}

@@ -1,7 +1,7 @@
 """Tickets and their history: the snapshot of fields is always the replay of ``events``."""
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 
 from svcdesk import fields as F
@@ -38,13 +38,26 @@ CORE_FIELDS = (
     ("team", "enum", "处理组", "Team", "teams", True),
     ("tags", "list", "标签", "Tags", None, True),
     ("attachments", "list", "附件", "Attachments", None, True),
+    ("sla.policy", "string", "服务等级", "SLA policy", None, False),
+    ("sla.calendar", "string", "工作日历", "Calendar", None, False),
+    ("sla.response_minutes", "integer", "响应时限(工作分钟)", "Response target (minutes)", None,
+     False),
+    ("sla.response_due", "datetime", "响应截止", "Response due", None, False),
+    ("sla.response_state", "string", "响应结果", "Response", None, False),
+    ("sla.resolution_minutes", "integer", "解决时限(工作分钟)", "Resolution target (minutes)",
+     None, False),
+    ("sla.resolution_due", "datetime", "解决截止", "Resolution due", None, False),
+    ("sla.resolution_state", "string", "解决结果", "Resolution", None, False),
+    ("sla.update_minutes", "integer", "进展通报间隔(工作分钟)", "Update interval (minutes)", None,
+     False),
+    ("sla.update_due", "datetime", "下次通报", "Next update due", None, False),
     ("created", "datetime", "创建时间", "Created", None, False),
     ("updated", "datetime", "更新时间", "Updated", None, False),
     ("resolution", "text", "处理结果", "Resolution", None, False),
     ("csat", "integer", "满意度", "CSAT", None, False),
     ("feedback", "text", "客户评价", "Feedback", None, False),
 )
-GROUPS = ("customer", "product")
+GROUPS = ("customer", "product", "sla")
 WARRANTY = {"in": "保内", "out": "保外", "extended": "延保"}
 DERIVED = ("created", "updated")  # recomputed from events, never set by an event
 EVENT_KEYS = ("id", "at", "by", "action", "rule", "changes", "fields", "note", "visibility")
@@ -254,6 +267,26 @@ def change(schema: Schema, ticket: Ticket, new_fields: dict, event_id: str, at: 
     event = Event(event_id, at, by, action, diff(ticket.fields, new_fields), note=note,
                   rule=rule, visibility=visibility)
     return append(schema, ticket, event), event
+
+
+def amend_last(schema: Schema, ticket: Ticket, path: str, value) -> Ticket:
+    """Return ``ticket`` with its last event also setting ``path`` (a top-level key) to
+    ``value`` (None: removing it), so one event still records the whole change."""
+    last = ticket.events[-1]
+    if last.fields is not None:
+        initial = copy.deepcopy(last.fields)
+        set_path(initial, path, copy.deepcopy(value))
+        last = replace(last, fields=ordered_fields(schema, initial))
+    else:
+        current = ticket.fields.get(path)
+        extra = diff({path: current} if current is not None else {},
+                     {path: value} if value is not None else {})
+        merged = dict(last.changes)
+        for key, (old, new) in extra.items():
+            merged[key] = (last.changes[key][0] if key in last.changes else old, new)
+        last = replace(last, changes={k: v for k, v in merged.items() if v[0] != v[1]})
+    events = ticket.events[:-1] + (last,)
+    return Ticket(ordered_fields(schema, replay(events)), events)
 
 
 def hand_edits(ticket: Ticket) -> dict:

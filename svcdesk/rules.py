@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from svcdesk import classify as C, fields as F, model
+from svcdesk import classify as C, fields as F, model, sla as S, worktime as W
 from svcdesk.assign import DaysOff
 from svcdesk.errors import RulesError
 from svcdesk.fields import TYPES, FieldSpec
@@ -282,6 +282,61 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
             "continue": Either(options=(Flag(), Text()), what="true, false or a rule name",
                                doc="Go on with the next rule (true) or a later rule by name."),
         })),
+    "calendars": Table(doc="Business calendars: working hours, holidays, make-up days.",
+                       value=Record(required=("hours",), keys={
+        "label": Text(doc="显示名"),
+        "timezone": Text(doc="IANA time zone of its hours (default: desk.timezone)."),
+        "base": Text(choices=("cn",), doc="Built-in statutory holidays and make-up working "
+                                          "days (cn: China's 法定节假日 and 调休)."),
+        "hours": Table(value=Seq(Text()), key=r"[A-Za-z]{3}(-[A-Za-z]{3})?",
+                       doc="Weekday or range (mon-fri) -> working spans, e.g. "
+                           "[\"09:00-12:00\", \"13:00-18:00\"]."),
+        "holidays": Seq(Text(), doc="The desk's own days off: dates or ranges "
+                                    "(2027-02-05..2027-02-11)."),
+        "workdays": Seq(Text(), doc="Extra working days (make-up days), with the hours of "
+                                    "the first working weekday."),
+    })),
+    "sla": Record(doc="Service levels: the promised times.", required=("policies",), keys={
+        "calendar": Text(doc="The calendar policies use unless they name one (default: the "
+                             "first under calendars:)."),
+        "warn_at": Whole(minimum=1, maximum=99,
+                         doc="Warn when this percent of a target is used up (default 80)."),
+        "first_response": Seq(Text(), doc="Actions that count as the first response besides "
+                                          "a public comment or a notice sent by hand "
+                                          "(default [wait, resolve])."),
+        "pause": Seq(Text(), doc="Statuses whose time does not count (default [waiting])."),
+        "policies": Seq(doc="Policies, first match wins.", item=Record(
+            required=("name",), keys={
+                "name": Text(doc="The policy's name, kept on each ticket it applies to."),
+                "priority": Values(doc="Priorities it applies to (left out: all)."),
+                "tier": Values(doc="Customer tiers it applies to (left out: all)."),
+                "type": Values(doc="Ticket types it applies to (left out: all)."),
+                "response": Text(doc="First response target in working time: 30m, 2h, 1d."),
+                "resolution": Text(doc="Resolution target in working time."),
+                "update": Text(doc="How often the customer is told of progress while open."),
+                "calendar": Text(doc="The calendar its times count on."),
+            })),
+    }),
+    "escalation": Seq(doc="The escalation ladder: steps sla check takes once per ticket.",
+                      item=Record(required=("name", "target", "at"), keys={
+        "name": Text(doc="The step's name, recorded on the ticket."),
+        "target": Text(choices=("response", "resolution"), doc="Which promise it watches."),
+        "at": Whole(minimum=1, maximum=1000,
+                    doc="Percent of the target used up (100: breached)."),
+        "notify": Seq(Text(), doc="Who is told: assignee, team_lead, manager, customer, or "
+                                  "an email address."),
+        "raise_priority": Whole(minimum=1, maximum=3, doc="Raise the priority this many "
+                                                         "levels."),
+        "reassign": Text(choices=("lead", "manager", "auto"),
+                         doc="Hand the ticket to the team lead, the manager, or whoever the "
+                             "assignment strategies pick next."),
+    })),
+    "automation": Record(doc="Time rules sla check runs.", keys={
+        "close_resolved_after": Text(doc="Close resolved tickets after this much working "
+                                         "time without a reply (e.g. 3d)."),
+        "remind_waiting_after": Text(doc="Remind the customer after this much working time "
+                                         "waiting on them, and again each time it passes."),
+    }),
     "assign": Record(doc="How tickets are assigned.", keys={
         "strategies": Seq(Text(choices=("skill", "region", "least_loaded", "round_robin")),
                           doc="Applied in order: skill and region narrow the candidates, "
@@ -364,6 +419,7 @@ class Rules:
     classify: tuple = ()  # classify.Rule, in order
     strategies: tuple = ("skill", "region", "least_loaded", "round_robin")
     auto_assign: bool = True
+    service: S.Service = field(default_factory=S.Service)
 
     @property
     def initial_status(self) -> str:
@@ -393,6 +449,12 @@ class Rules:
             out += [f"statuses.{s}: unreachable (no transition leads to it from "
                     f"{self.initial_status})" for s in self.statuses if s not in reached]
         out += C.never_matching(self.classify)
+        policies = self.service.policies
+        for priority in self.priorities if policies else ():
+            if not any((not p.priorities or priority in p.priorities) and not p.tiers
+                       and not p.types for p in policies):
+                out.append(f"sla.policies: no policy covers every {priority} ticket; "
+                           "those it misses get no promised times")
         return out
 
 
@@ -463,16 +525,118 @@ def compile_rules(data) -> Rules:
                                 tuple(entry.get("required", ())), entry.get("priority"),
                                 entry.get("team"))
     assign = checked.get("assign", {})
+    transitions = _transitions(checked.get("workflow"), statuses, schema)
     return Rules(
         name=desk["name"], prefix=desk["prefix"], tz=tz, language=desk.get("language", "zh"),
         default_priority=default_priority, warranty_months=desk.get("warranty_months", 12),
         schema=schema, types=types, priorities=priorities, statuses=statuses,
         vocabularies=vocabularies, teams=teams, agents=agents, manager=manager,
         priority_policy=_priority_policy(checked.get("priority"), vocabularies, priorities),
-        transitions=_transitions(checked.get("workflow"), statuses, schema),
+        transitions=transitions,
         classify=_classify_rules(checked.get("classify", []), schema),
         strategies=tuple(assign.get("strategies", Rules.strategies)),
-        auto_assign=assign.get("auto", True))
+        auto_assign=assign.get("auto", True),
+        service=_service(checked, tz, vocabularies, statuses, transitions))
+
+
+def _service(checked: dict, tz, vocabularies: dict, statuses: dict,
+             transitions: dict) -> S.Service:
+    calendars = {}
+    for name, entry in checked.get("calendars", {}).items():
+        where = ("calendars", name)
+        zone = tz
+        if "timezone" in entry:
+            try:
+                zone = ZoneInfo(entry["timezone"])
+            except (ZoneInfoNotFoundError, ValueError):
+                raise RulesError(f"unknown time zone {entry['timezone']!r}",
+                                 where + ("timezone",)) from None
+        try:
+            week = W.parse_week(entry["hours"])
+        except ValueError as exc:
+            raise RulesError(str(exc), where + ("hours",)) from None
+        if not any(week):
+            raise RulesError("no working hours on any day", where + ("hours",))
+        days = {}
+        for key in ("holidays", "workdays"):
+            try:
+                days[key] = W.parse_days(entry.get(key, ()))
+            except ValueError as exc:
+                raise RulesError(str(exc), where + (key,)) from None
+        calendars[name] = W.Calendar(name, zone, week, entry.get("base"), days["holidays"],
+                                     days["workdays"], entry.get("label", name))
+    section = checked.get("sla", {"policies": []})
+    default = section.get("calendar", next(iter(calendars), None))
+    if default is not None and default not in calendars:
+        raise RulesError(f"{default!r} is not a calendar under calendars:", ("sla", "calendar"))
+    desk_calendar = calendars[default] if default else W.always(tz)
+    for i, status in enumerate(section.get("pause", ())):
+        if status not in statuses:
+            raise RulesError(f"{status!r} is not a status", ("sla", "pause", i))
+    for i, action in enumerate(section.get("first_response", ())):
+        if action not in ACTIONS:
+            raise RulesError(f"{action!r} is not an action ({', '.join(ACTIONS)})",
+                             ("sla", "first_response", i))
+    policies = []
+    for i, entry in enumerate(section["policies"]):
+        where = ("sla", "policies", i)
+        name = entry.get("calendar", default)
+        if name is None or name not in calendars:
+            raise RulesError(f"{name!r} is not a calendar under calendars:",
+                             where + ("calendar",))
+        calendar = calendars[name]
+        conditions = {}
+        for key, table in (("priority", "priorities"), ("tier", "tiers"), ("type", "types")):
+            values = entry.get(key, [])
+            values = [str(v) for v in (values if isinstance(values, list) else [values])]
+            for value in values:
+                if value not in vocabularies[table]:
+                    raise RulesError(f"{value!r} is not one of the {table}: "
+                                     + ", ".join(vocabularies[table]), where + (key,))
+            conditions[key] = tuple(values)
+        targets = {}
+        for key in ("response", "resolution", "update"):
+            if key in entry:
+                try:
+                    targets[key] = calendar.to_minutes(*W.parse_duration(entry[key]))
+                except ValueError as exc:
+                    raise RulesError(str(exc), where + (key,)) from None
+        policies.append(S.Policy(entry["name"], calendar, targets.get("response"),
+                                 targets.get("resolution"), targets.get("update"),
+                                 conditions["priority"], conditions["tier"],
+                                 conditions["type"]))
+    ladder = tuple(S.Step(e["name"], e["target"], e["at"], tuple(e.get("notify", ())),
+                          e.get("raise_priority", 0), e.get("reassign"))
+                   for e in checked.get("escalation", ()))
+    for i, step in enumerate(ladder):
+        for j, who in enumerate(step.notify):
+            if who not in NOTIFY_ROLES and not re.fullmatch(r"[^@\s]+@[^@\s]+", who):
+                raise RulesError(f"{who!r} is not one of {', '.join(NOTIFY_ROLES)} nor an "
+                                 "email address", ("escalation", i, "notify", j))
+    paused = tuple(section.get("pause", S.Service.paused))
+    done = {t.target for a, t in transitions.items() if a == "resolve"}
+    closed = {t.target for a, t in transitions.items() if a == "close"}
+    counting = tuple(s for s, v in statuses.items() if v.open and s not in paused
+                     and s not in done | closed)
+    return S.Service(calendars, desk_calendar, tuple(policies),
+                     section.get("warn_at", 80),
+                     tuple(section.get("first_response", S.Service.response_actions)),
+                     paused, counting, tuple(done - {None}), ladder, _automation(checked))
+
+
+NOTIFY_ROLES = ("assignee", "team_lead", "manager", "customer")
+
+
+def _automation(checked: dict) -> S.Automation:
+    entry = checked.get("automation", {})
+    out = {}
+    for key in ("close_resolved_after", "remind_waiting_after"):
+        if key in entry:
+            try:
+                out[key] = W.parse_duration(entry[key])
+            except ValueError as exc:
+                raise RulesError(str(exc), ("automation", key)) from None
+    return S.Automation(**out)
 
 
 def _priority_policy(entry, vocabularies: dict, priorities: dict):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).parents[1] / "svcdesk"
 DOMAIN = {"model", "fields", "identity", "rules", "query", "sample", "clock", "errors",
-          "metrics", "classify", "assign", "workflow"}
+          "metrics", "classify", "assign", "workflow", "worktime", "sla"}
 STORAGE = {"store", "gitlog", "lock", "index", "discovery"}
 DESK = {"desk", "change"}
 LAYER = {**{m: 0 for m in DOMAIN}, **{m: 1 for m in STORAGE}, **{m: 2 for m in DESK}}

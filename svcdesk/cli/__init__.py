@@ -10,7 +10,7 @@ from svcdesk.errors import ExitCode, SvcdeskError
 
 
 # commands that read the index from the start (new, assign and classify for open loads)
-INDEXED = ("list", "search", "index", "new", "assign", "classify", "agents", "rules")
+INDEXED = ("list", "search", "index", "new", "assign", "classify", "agents", "rules", "sla")
 
 
 class State:
@@ -108,9 +108,9 @@ def cli(ctx, desk_path, agent, debug):
 
 
 def _register():
-    from svcdesk.cli import admin, setup, tickets, work
+    from svcdesk.cli import admin, service, setup, tickets, work
 
-    for module in (admin, tickets, work, setup):
+    for module in (admin, tickets, work, setup, service):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -142,14 +142,18 @@ def show(state, ticket, fmt):
         echo(desk.read_file(ticket).decode("utf-8"), nl=False)
         return
     found = desk.load(ticket)
+    level = desk.service_level(found)
     if fmt == "json":
         from svcdesk import model
 
-        echo(as_json(model.to_plain(found)))
+        data = model.to_plain(found)
+        if level is not None:  # the clocks as of now, not only as the file keeps them
+            data["sla"] = level.plain()
+        echo(as_json(data))
         return
     from svcdesk.cli.view import render_ticket
 
-    echo(render_ticket(found, desk.rules))
+    echo(render_ticket(found, desk.rules, level))
 
 
 def _split(values) -> tuple:

@@ -16,7 +16,13 @@ WORDS = {
            "type": "类型", "channel": "渠道", "assignee": "处理人", "team": "处理组",
            "title": "标题", "id": "工单号", "resolution": "处理结果", "csat": "满意度",
            "unreadable": "个工单文件无法读取", "count": "共 {n} 个工单",
-           "found": "找到 {n} 个工单", "match": "匹配内容"},
+           "found": "找到 {n} 个工单", "match": "匹配内容",
+           "sla": "服务时限", "response_clock": "首次响应", "resolution_clock": "解决时限",
+           "update": "进展通报", "due": "截止", "left": "剩余", "over": "超时",
+           "met_at": "完成于", "running": "计时中", "paused": "已暂停", "met": "达标",
+           "breached": "已超时", "working": "工作时间", "counted": "计时",
+           "stopped": "停止", "policy": "服务等级", "calendar": "工作日历",
+           "sla-event": "时限提醒", "remind": "提醒客户", "no-sla": "没有适用的服务等级"},
     "en": {"customer": "Customer", "product": "Product", "problem": "Problem",
            "timeline": "Timeline", "created": "Created", "updated": "Updated", "none": "—",
            "internal": "internal note", "comment": "comment", "create": "created",
@@ -29,7 +35,14 @@ WORDS = {
            "assignee": "Assignee", "team": "Team", "title": "Title", "id": "ID",
            "resolution": "Resolution", "csat": "CSAT",
            "unreadable": "ticket file(s) could not be read", "count": "{n} ticket(s)",
-           "found": "{n} ticket(s) found", "match": "Match"},
+           "found": "{n} ticket(s) found", "match": "Match",
+           "sla": "Service level", "response_clock": "First response",
+           "resolution_clock": "Resolution",
+           "update": "Progress update", "due": "due", "left": "left", "over": "over by",
+           "met_at": "done", "running": "running", "paused": "paused", "met": "met",
+           "breached": "breached", "working": "working time", "counted": "counted",
+           "stopped": "stopped", "policy": "Policy", "calendar": "Calendar",
+           "sla-event": "SLA", "remind": "customer reminded", "no-sla": "no service level applies"},
 }
 
 
@@ -50,7 +63,7 @@ def when(value, tz) -> str:
     return str(value) if value is not None else ""
 
 
-def render_ticket(ticket: model.Ticket, rules) -> str:
+def render_ticket(ticket: model.Ticket, rules, level=None) -> str:
     """The readable view of one ticket, with its timeline."""
     w, f, tz = words(rules), ticket.fields, rules.tz
     schema = rules.schema
@@ -71,6 +84,9 @@ def render_ticket(ticket: model.Ticket, rules) -> str:
     shown = {"id", "uid", "title", "status", "priority", "type", "channel", "created",
              "updated", "assignee", "team", "description", "resolution"}
     for group in schema.groups:
+        if group == "sla":
+            shown.add(group)
+            continue
         block = [(schema.specs[f"{group}.{k}"], v) for k, v in f.get(group, {}).items()
                  if f"{group}.{k}" in schema.specs]
         if block:
@@ -87,15 +103,80 @@ def render_ticket(ticket: model.Ticket, rules) -> str:
     if f.get("resolution"):
         lines += ["", style(w["resolution"], bold=True)]
         lines += [f"  {line}" for line in f["resolution"].splitlines()]
+    if level is not None:
+        lines += ["", style(f"{w['sla']} · {level.policy.name} · "
+                            f"{level.policy.calendar.label or level.policy.calendar.name}",
+                            bold=True)]
+        lines += _clock_lines(level, rules, w)
     lines += ["", style(w["timeline"], bold=True)]
     for event in ticket.events:
         lines += _event_lines(event, rules, w)
     return "\n".join(lines)
 
 
+_STATE_COLOURS = {"running": "green", "paused": "yellow", "met": "green", "breached": "red"}
+
+
+def _clock_lines(level, rules, w) -> list:
+    """One line per target: due time, working time left (or over), and its state."""
+    from svcdesk.worktime import duration_text
+
+    lang, tz = rules.language, rules.tz
+    out = []
+    for target, clock in level.clocks.items():
+        parts = [f"{w['due']} {when(clock.due, tz)}" if clock.due else w["paused"]]
+        if clock.stopped is not None:
+            parts.append(f"{w['met_at']} {when(clock.stopped, tz)}")
+        elif clock.remaining >= 0:
+            parts.append(f"{w['left']} {duration_text(clock.remaining, lang)} {w['working']}")
+        else:
+            parts.append(f"{w['over']} {duration_text(-clock.remaining, lang)} {w['working']}")
+        state = style(w[clock.state], fg=_STATE_COLOURS[clock.state], bold=clock.state ==
+                      "breached")
+        out.append(f"  {w[target + '_clock']}  {' · '.join(parts)} · {state}"
+                   f"  ({duration_text(clock.minutes, lang)})")
+    if level.update_due is not None:
+        out.append(f"  {w['update']}  {w['due']} {when(level.update_due, tz)}")
+    return out
+
+
+def render_clock_timeline(ticket: model.Ticket, level, rules) -> str:
+    """`sla explain`: the policy, each clock and every span it counted or paused."""
+    from svcdesk.worktime import duration_text
+
+    w, tz = words(rules), rules.tz
+    lines = [style(f"{ticket.number}  {ticket.get('title', '')}", bold=True)]
+    if level is None:
+        return "\n".join(lines + [w["no-sla"]])
+    calendar = level.policy.calendar
+    label = f" ({calendar.label})" if calendar.label != calendar.name else ""
+    lines.append(f"{w['policy']} {level.policy.name} · {w['calendar']} {calendar.name}{label}")
+    lines += _clock_lines(level, rules, w)
+    for target, clock in level.clocks.items():
+        lines += ["", style(f"{w[target + '_clock']} "
+                            f"({duration_text(clock.minutes, rules.language)})",
+                            bold=True)]
+        total = 0.0
+        for span in clock.spans:
+            end = span.end or clock.at
+            if end <= span.start:
+                continue
+            worked = calendar.minutes(span.start, end) if span.kind == "counted" else 0.0
+            total += worked
+            status = rules.label("statuses", span.status)
+            counted = (f"+{duration_text(worked, rules.language)} = "
+                       f"{duration_text(total, rules.language)}") if span.kind == "counted" \
+                else ""
+            lines.append(f"  {when(span.start, tz)} → "
+                         f"{when(span.end, tz) if span.end else when(clock.at, tz) + ' (now)'}"
+                         f"  {status}  {w[span.kind]}  {counted}".rstrip())
+    return "\n".join(lines)
+
+
 def _event_lines(event: model.Event, rules, w) -> list:
     who = rules.label("agents", event.by) if event.by in rules.agents else event.by
-    what = w.get("re-priority" if event.action == "priority" else event.action, event.action)
+    what = w.get({"priority": "re-priority", "sla": "sla-event"}.get(event.action, event.action),
+                 event.action)
     if event.action == "comment" and event.visibility == "internal":
         what = w["internal"]
     head = f"  {style(when(event.at, rules.tz), fg='bright_black')}  {who}  {what}"

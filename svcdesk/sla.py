@@ -1,0 +1,421 @@
+"""Service levels: which policy a ticket is under, and its clocks on a business calendar.
+
+A ticket has two promises, a first response and a resolution, each a number of working
+minutes on the policy's calendar. The clocks are computed from the ticket's events alone:
+
+- the response clock runs from creation until the first customer-facing contact;
+- the resolution clock runs while the ticket is open and not waiting on the customer, until
+  it is resolved (a reopened ticket's clock goes on from where it stopped);
+- a due time is when the counted time reaches the target if it keeps counting; while the
+  clock is paused there is none.
+
+What a ticket file keeps under ``sla:`` is this computation as of the ticket's last event, so
+lists, the index and ``sla check`` read it without a calendar; ``show`` computes it again
+for now.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from svcdesk.model import replay
+
+TARGETS = ("response", "resolution")
+STATES = ("running", "paused", "met", "breached")
+SYSTEM = "svcdesk"  # who the desk's own time rules act as
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Targets for the tickets it matches (all conditions; none means every ticket)."""
+
+    name: str
+    calendar: object  # worktime.Calendar
+    response: int | None  # working minutes
+    resolution: int | None
+    update: int | None = None
+    priorities: tuple = ()
+    tiers: tuple = ()
+    types: tuple = ()
+
+    def matches(self, fields: dict) -> bool:
+        """Whether a ticket with ``fields`` falls under this policy."""
+        tier = (fields.get("customer") or {}).get("tier")
+        return ((not self.priorities or fields.get("priority") in self.priorities)
+                and (not self.tiers or tier in self.tiers)
+                and (not self.types or fields.get("type") in self.types))
+
+    def minutes(self, target: str) -> int | None:
+        """The target in working minutes (None: no promise)."""
+        return getattr(self, target)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A rung of the escalation ladder: at ``at`` percent of a target, do these things."""
+
+    name: str
+    target: str  # response or resolution
+    at: int  # percent of the target used up
+    notify: tuple = ()  # assignee, team_lead, manager, customer, or an address
+    raise_priority: int = 0
+    reassign: str | None = None  # lead, manager, or auto (the assignment strategies)
+
+
+@dataclass(frozen=True)
+class Automation:
+    """Time rules: close resolved tickets nobody answered, remind on waiting ones."""
+
+    close_resolved_after: tuple | None = None  # (amount, unit) of working time
+    remind_waiting_after: tuple | None = None
+
+
+@dataclass(frozen=True)
+class Service:
+    """The sla, escalation and automation sections of rules.yaml."""
+
+    calendars: dict = field(default_factory=dict)  # name -> worktime.Calendar
+    calendar: object = None  # the desk's calendar (automation, reports)
+    policies: tuple = ()
+    warn_at: int = 80
+    response_actions: tuple = ("wait", "resolve")
+    paused: tuple = ("waiting",)
+    counting: tuple = ()  # statuses whose time counts: open, not paused, not resolved
+    resolved: tuple = ()  # statuses the resolve action leads to
+    ladder: tuple = ()
+    automation: Automation = field(default_factory=Automation)
+
+    def policy_for(self, fields: dict) -> Policy | None:
+        """The first policy matching ``fields``."""
+        return next((p for p in self.policies if p.matches(fields)), None)
+
+
+# ---- the clock ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of the ticket's life and whether a clock counted it."""
+
+    start: datetime
+    end: datetime | None  # None: still going
+    status: str
+    kind: str  # counted, paused, stopped
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One target's clock as of ``at``."""
+
+    target: str
+    minutes: int
+    due: datetime | None
+    state: str
+    elapsed: float  # working minutes counted by ``at``
+    stopped: datetime | None  # when it was met (responded, resolved)
+    spans: tuple
+    at: datetime
+
+    @property
+    def remaining(self) -> float:
+        """Working minutes left (negative: over by that much)."""
+        return self.minutes - self.elapsed
+
+    @property
+    def used_pct(self) -> float:
+        """Share of the target used up, in percent."""
+        return 100.0 * self.elapsed / self.minutes if self.minutes else 100.0
+
+
+def is_response(event, index: int, actions) -> bool:
+    """Whether ``event`` is a customer-facing contact: a public comment, a notice a person
+    sent, or a status change rules.yaml counts as one. Internal notes never count."""
+    if index == 0:
+        return False
+    if event.action == "comment":
+        return event.visibility != "internal"
+    if event.action == "notice":
+        return event.by != SYSTEM
+    return event.action in actions
+
+
+def life(events, at: datetime) -> list:
+    """[(start, end or None, status)] of a ticket's statuses up to ``at``."""
+    out = []
+    status, since = None, None
+    for event in events:
+        if event.at > at:
+            break
+        new = None
+        if event.fields is not None:
+            new = event.fields.get("status")
+        elif "status" in event.changes:
+            new = event.changes["status"][1]
+        if new is None or new == status:
+            continue
+        if status is not None:
+            out.append((since, event.at, status))
+        status, since = new, event.at
+    if status is not None:
+        out.append((since, None, status))
+    return out
+
+
+def measure(events, policy: Policy, target: str, service: Service,
+            at: datetime) -> Clock | None:
+    """The clock of ``target`` under ``policy`` as of ``at`` (None: the policy promises
+    nothing for it)."""
+    minutes = policy.minutes(target)
+    if minutes is None:
+        return None
+    calendar = policy.calendar
+    stop = None
+    if target == "response":
+        stop = next((e.at for i, e in enumerate(events)
+                     if is_response(e, i, service.response_actions)), None)
+    spans = []
+    for start, end, status in life(events, at):
+        if stop is not None and start >= stop:
+            break
+        if stop is not None and (end is None or end > stop):
+            spans.append(Span(start, stop, status, _kind(status, service)))
+            break
+        spans.append(Span(start, end, status, _kind(status, service)))
+    if target == "resolution" and spans and spans[-1].kind == "stopped":
+        stop = spans[-1].start  # resolved (or closed) and not reopened
+    elapsed, due = 0.0, None
+    for span in spans:
+        if span.kind != "counted":
+            continue
+        if due is None:  # where the counted time reaches the target
+            length = None if span.end is None else calendar.minutes(span.start, span.end)
+            if length is None or elapsed + length >= minutes:
+                due = calendar.add(span.start, minutes - elapsed)
+        end = at if span.end is None else min(span.end, at)
+        if end > span.start:
+            elapsed += calendar.minutes(span.start, end)
+    if due is None and stop is not None:  # met early: when it would have been due
+        due = calendar.add(stop, minutes - elapsed)
+    last = spans[-1] if spans else None
+    paused = stop is None and last is not None and last.kind == "paused"
+    if paused and elapsed < minutes:
+        due = None
+    if stop is not None:
+        state = "met" if elapsed <= minutes + 1e-6 else "breached"
+    elif elapsed >= minutes:
+        state = "breached"
+    else:
+        state = "paused" if paused else "running"
+    return Clock(target, minutes, due, state, elapsed, stop, tuple(spans), at)
+
+
+def _kind(status: str, service: Service) -> str:
+    if status in service.paused:
+        return "paused"
+    return "counted" if status in service.counting else "stopped"
+
+
+def update_due(events, policy: Policy, service: Service,
+               at: datetime) -> datetime | None:
+    """When the customer is next owed word of progress (None: not while the ticket is closed,
+    resolved or waiting on them, or when the policy sets no interval)."""
+    if not policy.update:
+        return None
+    status_spans = life(events, at)
+    if not status_spans:
+        return None
+    start, _, status = status_spans[-1]
+    if status not in service.counting:
+        return None
+    contact = max([e.at for i, e in enumerate(events)
+                   if is_response(e, i, service.response_actions)] + [events[0].at, start])
+    return policy.calendar.add(contact, policy.update)
+
+
+@dataclass(frozen=True)
+class Level:
+    """A ticket's service level as of a moment: its policy, clocks and next update."""
+
+    policy: Policy
+    clocks: dict  # target -> Clock
+    update_due: datetime | None
+
+    def stored(self) -> dict:
+        """What the ticket file keeps under ``sla:``."""
+        out = {"policy": self.policy.name, "calendar": self.policy.calendar.name}
+        for target, clock in self.clocks.items():
+            out[f"{target}_minutes"] = clock.minutes
+            if clock.due is not None:
+                out[f"{target}_due"] = clock.due
+            if clock.state in ("met", "breached"):
+                out[f"{target}_state"] = clock.state
+        if self.policy.update:
+            out["update_minutes"] = self.policy.update
+            if self.update_due is not None:
+                out["update_due"] = self.update_due
+        return out
+
+    def plain(self) -> dict:
+        """The level as JSON-ready data (show --format json)."""
+        out = {"policy": self.policy.name, "calendar": self.policy.calendar.name}
+        for target, clock in self.clocks.items():
+            out[target] = {
+                "target_minutes": clock.minutes,
+                "due": clock.due.isoformat() if clock.due else None,
+                "state": clock.state,
+                "elapsed_minutes": round(clock.elapsed, 1),
+                "remaining_minutes": round(clock.remaining, 1),
+                "met_at": clock.stopped.isoformat() if clock.stopped else None,
+            }
+        if self.policy.update:
+            out["update"] = {"interval_minutes": self.policy.update,
+                             "due": self.update_due.isoformat() if self.update_due else None}
+        return out
+
+
+def level(events, fields: dict, service: Service, at: datetime) -> Level | None:
+    """The service level of a ticket with ``events`` and ``fields`` as of ``at`` (None: no
+    policy applies)."""
+    policy = service.policy_for(fields)
+    if policy is None:
+        return None
+    clocks = {}
+    for target in TARGETS:
+        clock = measure(events, policy, target, service, at)
+        if clock is not None and clock.stopped is not None:
+            # a promise kept (or broken) stays judged by the policy in force at the time
+            then = service.policy_for(replay([e for e in events if e.at <= clock.stopped]))
+            if then is not None and then is not policy:
+                clock = measure(events, then, target, service, at)
+        if clock is not None:
+            clocks[target] = clock
+    return Level(policy, clocks, update_due(events, policy, service, at))
+
+
+def summary(events, fields: dict, service: Service, at: datetime) -> dict | None:
+    """What a ticket file keeps under ``sla:`` as of ``at`` (None: no policy applies)."""
+    found = level(events, fields, service, at)
+    return found.stored() if found else None
+
+
+# ---- what `sla check` does ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the time rules decide on for one ticket (from the index or from its file)."""
+
+    number: str
+    relpath: str
+    fields: dict  # the snapshot; times may be datetimes or ISO 8601 text
+    responded: bool
+    resolved_at: datetime | None
+    paused_since: datetime | None
+    done: frozenset  # the rules of steps the desk already took on it
+
+
+@dataclass(frozen=True)
+class Due:
+    """One thing the time rules say to do to a ticket now."""
+
+    kind: str  # policy, warn, breach, step, update, close, remind
+    key: str  # the rule recorded on its event: what makes it happen once
+    note: str
+    target: str | None = None
+    step: Step | None = None
+
+
+def due_now(facts: Facts, service: Service, now: datetime) -> list:
+    """What is due on one ticket at ``now``, in the order to do it."""
+    fields = facts.fields
+    status = fields.get("status")
+    stored = fields.get("sla") or {}
+    policy = service.policy_for(fields)
+    if _stale(stored, policy, facts, service):
+        name = policy.name if policy else "none"
+        return [Due("policy", f"policy: {name}",
+                    f"service level now {name} (priority {fields.get('priority')})")]
+    out = []
+    if policy is not None and status in service.counting:
+        for target in TARGETS:
+            if target == "response" and facts.responded:
+                continue
+            used = _used(stored, target, policy.calendar, now)
+            if used is None:
+                continue
+            due = _time(stored[f"{target}_due"])
+            said = f"{target} target {_whole(stored[f'{target}_minutes'])} working minutes, due " \
+                   f"{due:%Y-%m-%d %H:%M}, {used:.0f}% used"
+            if service.warn_at <= used < 100 and f"warn: {target}" not in facts.done:
+                out.append(Due("warn", f"warn: {target}", said, target))
+            if used >= 100 and f"breach: {target}" not in facts.done:
+                out.append(Due("breach", f"breach: {target}", said, target))
+            for step in sorted(service.ladder, key=lambda s: s.at):
+                if step.target == target and used >= step.at and \
+                        f"escalation: {step.name}" not in facts.done:
+                    out.append(Due("step", f"escalation: {step.name}", said, target, step))
+        update = _time(stored.get("update_due"))
+        if update is not None and update <= now:
+            key = f"update: {update:%Y-%m-%dT%H:%M}"
+            if key not in facts.done:
+                out.append(Due("update", key, f"the customer is owed word of progress since "
+                                              f"{update:%Y-%m-%d %H:%M}"))
+    automation, calendar = service.automation, service.calendar
+    if automation.close_resolved_after and status in service.resolved and facts.resolved_at:
+        limit = calendar.to_minutes(*automation.close_resolved_after)
+        if calendar.minutes(facts.resolved_at, now) >= limit:
+            out.append(Due("close", "automation: close_resolved_after",
+                           f"no reply in {_amount(automation.close_resolved_after)} of working "
+                           f"time since it was resolved; closed automatically"))
+    if automation.remind_waiting_after and status in service.paused and facts.paused_since:
+        every = calendar.to_minutes(*automation.remind_waiting_after)
+        times = int(calendar.minutes(facts.paused_since, now) // every) if every else 0
+        key = f"remind: {facts.paused_since:%Y-%m-%dT%H:%M} #{times}"
+        if times >= 1 and key not in facts.done:
+            out.append(Due("remind", key, f"waiting on the customer since "
+                                          f"{facts.paused_since:%Y-%m-%d %H:%M} (reminder "
+                                          f"{times})"))
+    return out
+
+
+def _stale(stored: dict, policy: Policy | None, facts: Facts, service: Service) -> bool:
+    """Whether the kept ``sla:`` block is not that of ``policy`` (rules or fields changed);
+    a target already met or missed keeps the minutes it was judged by."""
+    if policy is None:
+        return bool(stored)
+    status = facts.fields.get("status")
+    running = {"response": not facts.responded,
+               "resolution": status in service.counting or status in service.paused}
+    return (stored.get("policy") != policy.name
+            or stored.get("calendar") != policy.calendar.name
+            or any(running[t] and _whole(stored.get(f"{t}_minutes")) != policy.minutes(t)
+                   for t in TARGETS)
+            or _whole(stored.get("update_minutes")) != policy.update)
+
+
+def _used(stored: dict, target: str, calendar, now: datetime) -> float | None:
+    """Percent of ``target`` used up at ``now``, from the kept due time."""
+    minutes = _whole(stored.get(f"{target}_minutes"))
+    due = _time(stored.get(f"{target}_due"))
+    if not minutes or due is None:
+        return None
+    if now >= due:
+        elapsed = minutes + calendar.minutes(due, now)
+    else:
+        elapsed = minutes - calendar.minutes(now, due)
+    return 100.0 * elapsed / minutes
+
+
+def _whole(value) -> int | None:
+    """A whole number kept as a number or as text (the index keeps text)."""
+    return int(value) if value is not None else None
+
+
+def _time(value):
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value
+
+
+def _amount(duration: tuple) -> str:
+    amount, unit = duration
+    return f"{amount:g}{unit}"
