@@ -73,6 +73,18 @@ class CheckRun:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """What one delivery run did: notices sent (and recorded), still queued, failed."""
+
+    sent: list  # outbox entries
+    queued: int
+    failed: list  # (entry, error): templates that do not render
+    error: str | None = None  # why delivery stopped (SMTP down, login refused)
+    smtp: str | None = None  # where it delivered to (None: no SMTP configured)
+    commit: str | None = None
+
+
+@dataclass(frozen=True)
 class Listing:
     """What `list` shows: ticket snapshots, and the files that could not be read."""
 
@@ -95,6 +107,7 @@ class Desk:
         self._progress = progress
         self._index: Index | None = None
         self._probe = probe
+        self.warnings: list = []  # said after the command: notices that failed to render...
 
     @property
     def index(self) -> Index:
@@ -285,6 +298,7 @@ class Desk:
             change.write(store.ticket_relpath(number), store.encode_ticket(ticket))
             change.commit(f"{number}: new {kind.name} ticket: {fields.get('title', '')}",
                           "\n".join(body), trailers_for(number, "create"), actor.identity, now)
+        self._queue_notices(ticket, ticket.events)
         return Outcome(ticket, decision, choice)
 
     # ---- the rules at work ---------------------------------------------------------------------
@@ -481,6 +495,7 @@ class Desk:
             raw = change.read_committed(relpath)
             ticket = store.ticket_from_bytes(self.rules.schema, raw, relpath)
             ticket = self._absorb_hand_edits(ticket, now)
+            before = len(ticket.events)
             result = build(ticket, now, actor)
             if result is None:
                 return ticket
@@ -488,6 +503,7 @@ class Desk:
             change.write(relpath, store.encode_ticket(result))
             change.commit(f"{result.number}: {subject or _subject(result.events[-1])}", note_body,
                           trailers_for(result.number, action), actor.identity, now)
+        self._queue_notices(result, result.events[before:])
         return result
 
     def _settle(self, ticket: model.Ticket) -> model.Ticket:
@@ -500,6 +516,17 @@ class Desk:
         return model.amend_last(self.rules.schema, ticket, "sla", summary)
 
     # ---- the clocks and the time rules ---------------------------------------------------------
+
+    def calendar_warnings(self) -> list:
+        """Years a calendar counted in this command without official holiday data."""
+        out = []
+        for calendar in self.rules.service.calendars.values():
+            for year in sorted(calendar.uncovered):
+                out.append(f"calendar {calendar.name} ({calendar.base_name}) has no official "
+                           f"holiday data for {year}; it counted plain weekdays. List {year}'s "
+                           f"holidays and make-up days under calendars.{calendar.name} in "
+                           "rules.yaml")
+        return out
 
     def service_level(self, ticket: model.Ticket):
         """The ticket's policy and clocks as of now (None: no policy applies to it)."""
@@ -523,7 +550,7 @@ class Desk:
             return CheckRun([Taken(f.number, d, d.note) for f, dues in planned for d in dues])
         if not planned:
             return CheckRun([])
-        taken, skipped, touched = [], [], []
+        taken, skipped, touched, changed = [], [], [], []
         with self._change(sla.SYSTEM) as change:
             for facts, _ in planned:
                 try:
@@ -551,12 +578,15 @@ class Desk:
                 if len(ticket.events) > before:
                     change.write(facts.relpath, store.encode_ticket(ticket))
                     touched.append(ticket.number)
+                    changed.append((ticket, ticket.events[before:]))
             if not taken:
                 return CheckRun([], None, skipped)
             body = "\n".join(f"{t.number}: {t.due.key}: {t.did}" for t in taken)
             sha = change.commit(f"sla check: {len(taken)} step(s) on {len(touched)} ticket(s)",
                                 body, trailers_for(", ".join(touched), "sla-check"), SYSTEM,
                                 now)
+        for ticket, events in changed:
+            self._queue_notices(ticket, events)
         return CheckRun(taken, sha, skipped)
 
     def _facts(self, ticket: model.Ticket, relpath: str):
@@ -612,6 +642,265 @@ class Desk:
         choice = assign.choose(others, rules.strategies, ticket.fields, self.open_load(),
                                self.index.last_assignee(ticket.get("team")), self.now().date())
         return choice.agent
+
+    # ---- notices -------------------------------------------------------------------------------
+
+    def notices_for(self, ticket: model.Ticket, events, names=None) -> list:
+        """The notices ``events`` of ``ticket`` send (or, with ``names``, those notice events
+        would send for its latest event)."""
+        from svcdesk import notices
+
+        rules, out = self.rules, []
+        routes = rules.notices.routes if rules.notices else {}
+        for event in events:
+            triggered = names if names is not None else notices.triggers(event, None, rules)
+            for name in triggered:
+                step = self._step_of(event)
+                for template, roles in routes.get(name, ()):
+                    if name == "escalated" and step is not None and step.notify:
+                        roles = step.notify
+                    for person in notices.recipients(roles, ticket.fields, rules):
+                        out.append(notices.Notice(ticket.number, ticket.fields["uid"], event.id,
+                                                  name, template, person))
+        return out
+
+    def _step_of(self, event):
+        rule = event.rule or ""
+        if not rule.startswith("escalation: "):
+            return None
+        return next((s for s in self.rules.service.ladder
+                     if s.name == rule[len("escalation: "):]), None)
+
+    def _notice_context(self, ticket: model.Ticket, event: model.Event, notice) -> dict:
+        rules, f = self.rules, ticket.fields
+        level = sla.level(ticket.events, f, rules.service, max(event.at, ticket.events[-1].at))
+        step = self._step_of(event)
+        target = step.target if step else (event.rule or "").partition(": ")[2] or "response"
+        plain = level.plain() if level else {}
+        by = rules.agents[event.by].name if event.by in rules.agents else event.by
+        # every field the schema knows is defined (None when empty), so a template may test
+        # any of them while a misspelt name still stops it
+        full: dict = {}
+        for name in rules.schema.specs:
+            head, _, rest = name.partition(".")
+            if rest:
+                full.setdefault(head, {})[rest] = None
+            else:
+                full[name] = None
+        for key, value in model.F.dump(f).items():
+            if isinstance(value, dict) and isinstance(full.get(key), dict):
+                full[key].update(value)
+            else:
+                full[key] = value
+        return {
+            "desk": {"name": rules.name}, "number": ticket.number, "title": f.get("title", ""),
+            "ticket": full, "status": rules.label("statuses", f.get("status")),
+            "priority": f"{f.get('priority')} {rules.label('priorities', f.get('priority'))}",
+            "type": rules.label("types", f.get("type")),
+            "assignee": rules.label("agents", f["assignee"]) if f.get("assignee") else "",
+            "team": rules.label("teams", f["team"]) if f.get("team") else "",
+            "customer": full["customer"], "product": full["product"],
+            "sla": {"policy": plain.get("policy"), "response": plain.get("response"),
+                    "resolution": plain.get("resolution"), "update": plain.get("update")},
+            "target": target if target in sla.TARGETS else "response",
+            "step": step.name if step else None,
+            "event": {"action": event.action, "note": event.note or "", "by": by,
+                      "at": event.at, "rule": event.rule or ""},
+            "recipient": {"name": notice.recipient.name, "role": notice.recipient.role,
+                          "email": notice.recipient.email},
+        }
+
+    def _renderer(self):
+        from svcdesk.notices import Renderer
+        from svcdesk.worktime import duration_text
+
+        return Renderer(self.root / "templates", DEFAULTS / "templates", self.rules.language,
+                        self.rules.tz, duration_text)
+
+    def _render(self, renderer, notice, ticket: model.Ticket, event: model.Event) -> tuple:
+        """(message bytes, subject) of a notice; raise TemplateError naming file and line."""
+        from svcdesk import notices
+
+        subject, body = renderer.render(notice.template,
+                                        self._notice_context(ticket, event, notice))
+        n = self.rules.notices
+        sender = notices.Recipient("sender", n.sender_name, n.sender_email)
+        domain = n.sender_email.rpartition("@")[2] or "svcdesk.localhost"
+        msg = notices.message(notice, subject, body, sender, domain, event.at)
+        return msg.as_bytes(policy=notices.WIRE), msg["Subject"]
+
+    def _queue_notices(self, ticket: model.Ticket, events, by: str = sla.SYSTEM,
+                       names=None) -> list:
+        """Render the notices of ``events`` into the outbox; a template that fails is kept as
+        a failed notice (retried by `notify send`) and said as a warning. The change that
+        triggered them has landed either way."""
+        from svcdesk.errors import TemplateError
+        from svcdesk.outbox import Outbox
+
+        todo = self.notices_for(ticket, events, names)
+        if not todo:
+            return []
+        outbox, renderer = Outbox(self.state_dir), self._renderer()
+        by_id = {e.id: e for e in ticket.events}
+        for notice in todo:
+            meta = {"key": notice.key, "number": notice.number,
+                    "relpath": store.ticket_relpath(notice.number), "event_id": notice.event_id,
+                    "event": notice.event, "template": notice.template, "by": by,
+                    "to": {"role": notice.recipient.role, "name": notice.recipient.name,
+                           "email": notice.recipient.email}}
+            event = by_id.get(notice.event_id, ticket.events[-1])
+            try:
+                data, subject = self._render(renderer, notice, ticket, event)
+            except TemplateError as exc:
+                self.warnings.append(f"notice {notice.template} for {notice.number} not sent: "
+                                     f"{exc} (fix the template; `svcdesk notify send` retries)")
+                outbox.put(notice.file_stem, {**meta, "state": "failed", "error": str(exc)},
+                           None)
+                continue
+            outbox.put(notice.file_stem, {**meta, "state": "pending", "subject": subject},
+                       data)
+        return todo
+
+    def preview_notice(self, ref: TicketRef, name: str) -> list:
+        """[(notice, message bytes)] of what notice event ``name`` would send now."""
+        ticket = self.load(ref)
+        found = self._hand_notices(ticket, ticket.events[-1], name)
+        renderer = self._renderer()
+        return [(n, self._render(renderer, n, ticket, ticket.events[-1])[0]) for n in found]
+
+    def send_notice(self, ref: TicketRef, name: str) -> Delivery:
+        """Send notice event ``name`` for a ticket by hand (it counts as a contact with the
+        customer once delivered), then deliver the outbox."""
+        ticket = self.load(ref)
+        now, actor = self.now(), self.actor()
+        event = model.Event(new_ulid(now), now, actor.key, "notice")
+        self._hand_notices(ticket, event, name)
+        self._queue_notices(model.Ticket(ticket.fields, ticket.events + (event,)), [event],
+                            by=actor.key, names=[name])
+        return self.deliver()
+
+    def _hand_notices(self, ticket: model.Ticket, event: model.Event, name: str) -> list:
+        from svcdesk import notices
+
+        if name not in notices.EVENTS:
+            raise UsageError(f"{name!r} is not a notice event; events: "
+                             + ", ".join(notices.EVENTS))
+        found = self.notices_for(ticket, [event], names=[name])
+        if not found:
+            raise UsageError(f"notice event {name} sends nothing for {ticket.number} (no "
+                             "route under notices.events, or no address for its recipients)")
+        return found
+
+    def outbox(self) -> list:
+        """The notices waiting in the outbox."""
+        from svcdesk.outbox import Outbox
+
+        return Outbox(self.state_dir).entries()
+
+    def smtp(self):
+        """Where notices go: SVCDESK_SMTP_URL, else notices.smtp in rules.yaml (None: the
+        outbox keeps them)."""
+        from svcdesk.outbox import Smtp
+
+        url = os.environ.get("SVCDESK_SMTP_URL")
+        if url:
+            return Smtp.from_url(url, "SVCDESK_SMTP_URL")
+        configured = self.rules.notices.smtp if self.rules.notices else None
+        return Smtp.from_url(configured, "rules.yaml: notices.smtp") if configured else None
+
+    def deliver(self) -> Delivery:
+        """Re-render failed notices, deliver pending ones by SMTP (when configured) and record
+        each delivery on its ticket, in one commit. Under the desk lock, so two runs at once
+        never send a notice twice; one already recorded on its ticket is dropped unsent."""
+        from svcdesk.outbox import Outbox
+
+        outbox, smtp, now = Outbox(self.state_dir), self.smtp(), self.now()
+        failed, tickets = [], {}
+        with self._change(sla.SYSTEM) as change:
+            def ticket_of(entry):
+                relpath = entry.meta["relpath"]
+                if relpath not in tickets:
+                    raw = change.read_committed(relpath)
+                    tickets[relpath] = store.ticket_from_bytes(self.rules.schema, raw, relpath)
+                return tickets[relpath]
+
+            ready = []
+            renderer = None
+            for entry in outbox.entries():
+                try:
+                    ticket = ticket_of(entry)
+                except (UncommittedChangesError, TicketFileError, OSError) as exc:
+                    failed.append((entry, str(exc)))
+                    continue
+                if any(e.rule == f"notice: {entry.meta['key']}" for e in ticket.events):
+                    outbox.remove(entry)  # delivered and recorded before: never twice
+                    continue
+                if entry.state == "failed":
+                    renderer = renderer or self._renderer()
+                    entry = self._rerender(outbox, entry, ticket, renderer, failed)
+                    if entry is None:
+                        continue
+                ready.append(entry)
+            sent_now, error = [], None
+            pending = [e for e in ready if e.state == "pending"]
+            if smtp is not None and pending:
+                sender = self.rules.notices.sender_email
+                sent_now, error = smtp.send([(e, e.message_bytes(), sender, [e.meta["to"]["email"]])
+                                             for e in pending if e.message_bytes() is not None])
+                sent_now = [outbox.mark(e, state="sent", sent=now.isoformat())
+                            for e in sent_now]
+            done = [e for e in ready if e.state == "sent"] + sent_now
+            sha = self._record_deliveries(change, done, ticket_of, now) if done else None
+        for entry in done:
+            outbox.remove(entry)
+        return Delivery(done, len(pending) - len(sent_now), failed, error,
+                        smtp.describe() if smtp else None, sha)
+
+    def _rerender(self, outbox, entry, ticket, renderer, failed):
+        from svcdesk import notices
+        from svcdesk.errors import TemplateError
+
+        meta = entry.meta
+        event = next((e for e in ticket.events if e.id == meta["event_id"]), None)
+        if event is None:  # a hand-sent notice: its event is made when it is recorded
+            event = model.Event(meta["event_id"], ticket.events[-1].at, meta["by"], "notice")
+            ticket = model.Ticket(ticket.fields, ticket.events + (event,))
+        to = meta["to"]
+        notice = notices.Notice(meta["number"], ticket.fields["uid"], meta["event_id"],
+                                meta["event"], meta["template"],
+                                notices.Recipient(to["role"], to["name"], to["email"]))
+        try:
+            data, subject = self._render(renderer, notice, ticket, event)
+        except TemplateError as exc:
+            outbox.mark(entry, error=str(exc))
+            failed.append((entry, str(exc)))
+            return None
+        outbox.put(entry.stem, {**meta, "state": "pending", "subject": subject,
+                                "error": None}, data)
+        return outbox.entries_named(entry.stem)
+
+    def _record_deliveries(self, change, done: list, ticket_of, now: datetime) -> str | None:
+        """One notice event per delivery on its ticket, all in one commit."""
+        touched = {}
+        for entry in done:
+            meta = entry.meta
+            ticket = touched.get(meta["relpath"]) or ticket_of(entry)
+            to = meta["to"]
+            event = model.Event(
+                meta["event_id"] if meta["by"] != sla.SYSTEM else new_ulid(now), now,
+                meta["by"], "notice", rule=f"notice: {meta['key']}",
+                note=f"{meta['template']} → {to['name']} <{to['email']}>: "
+                     f"{meta.get('subject', '')}".strip(),
+                visibility="public" if to["role"] == "customer" else "internal")
+            touched[meta["relpath"]] = self._settle(model.append(self.rules.schema, ticket,
+                                                                 event))
+        for relpath, ticket in touched.items():
+            change.write(relpath, store.encode_ticket(ticket))
+        numbers = ", ".join(t.number for t in touched.values())
+        body = "\n".join(f"{e.meta['number']}: {e.meta['template']} to {e.meta['to']['email']}"
+                         for e in done)
+        return change.commit(f"notify: {len(done)} notice(s) delivered", body,
+                             trailers_for(numbers, "notify"), SYSTEM, now)
 
     def _absorb_hand_edits(self, ticket: model.Ticket, now: datetime) -> model.Ticket:
         """Record committed hand edits of the snapshot as an event, so history explains them."""

@@ -18,6 +18,8 @@ class ExitCode(IntEnum):
     LOCKED = 9           # the desk lock is held by another process past the wait
     GIT = 10             # git failed
     WORKFLOW = 11        # a transition the workflow does not allow
+    TEMPLATE = 12        # a template does not parse, names an unknown variable, or breaks out
+    DELIVERY = 13        # a notice could not be delivered (SMTP unreachable, login refused)
 
 
 class SvcdeskError(Exception):
@@ -128,3 +130,16 @@ class TicketIndexError(SvcdeskError):
     """The ticket index could not be used (held by another command too long, disk full...)."""
 
     exit_code = ExitCode.FAILURE
+
+
+class TemplateError(SvcdeskError):
+    """A template has a syntax error, uses an unknown variable, or tries to leave the
+    sandbox; the message names the file and line."""
+
+    exit_code = ExitCode.TEMPLATE
+
+
+class DeliveryError(SvcdeskError):
+    """A notice could not be delivered; it stays queued."""
+
+    exit_code = ExitCode.DELIVERY

@@ -331,6 +331,25 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
                          doc="Hand the ticket to the team lead, the manager, or whoever the "
                              "assignment strategies pick next."),
     })),
+    "notices": Record(doc="Who is told what, by email.", keys={
+        "sender": Record(required=("email",), doc="Who notices come from.", keys={
+            "name": Text(doc="Display name, e.g. the desk's name."),
+            "email": Text(doc="The From address; replies should reach the desk."),
+        }),
+        "smtp": Text(doc="Where to deliver: smtp://user@host:587?starttls=1 or "
+                         "smtps://host:465 (SVCDESK_SMTP_URL wins; the password only ever "
+                         "from SVCDESK_SMTP_PASSWORD). Left out: notices stay in the outbox."),
+        "events": Table(doc="Event (created, assigned, status_changed, commented, "
+                            "waiting_reminder, sla_warning, breached, escalated, resolved, "
+                            "closed, survey) -> the notices it sends.",
+                        nonempty=False, value=Seq(Record(required=("template", "to"), keys={
+                            "template": Text(pattern=r"[a-z][a-z0-9_]*",
+                                             doc="templates/notices/NAME.j2 (NAME.en.j2 in "
+                                                 "English)."),
+                            "to": Seq(Text(), doc="customer, assignee, team_lead, manager, "
+                                                  "team, or email addresses."),
+                        }))),
+    }),
     "automation": Record(doc="Time rules sla check runs.", keys={
         "close_resolved_after": Text(doc="Close resolved tickets after this much working "
                                          "time without a reply (e.g. 3d)."),
@@ -420,6 +439,7 @@ class Rules:
     strategies: tuple = ("skill", "region", "least_loaded", "round_robin")
     auto_assign: bool = True
     service: S.Service = field(default_factory=S.Service)
+    notices: "NoticeRules" = None
 
     @property
     def initial_status(self) -> str:
@@ -536,7 +556,8 @@ def compile_rules(data) -> Rules:
         classify=_classify_rules(checked.get("classify", []), schema),
         strategies=tuple(assign.get("strategies", Rules.strategies)),
         auto_assign=assign.get("auto", True),
-        service=_service(checked, tz, vocabularies, statuses, transitions))
+        service=_service(checked, tz, vocabularies, statuses, transitions),
+        notices=_notices(checked.get("notices", {}), desk["name"]))
 
 
 def _service(checked: dict, tz, vocabularies: dict, statuses: dict,
@@ -610,7 +631,7 @@ def _service(checked: dict, tz, vocabularies: dict, statuses: dict,
                    for e in checked.get("escalation", ()))
     for i, step in enumerate(ladder):
         for j, who in enumerate(step.notify):
-            if who not in NOTIFY_ROLES and not re.fullmatch(r"[^@\s]+@[^@\s]+", who):
+            if who not in NOTIFY_ROLES and not _EMAIL.fullmatch(who):
                 raise RulesError(f"{who!r} is not one of {', '.join(NOTIFY_ROLES)} nor an "
                                  "email address", ("escalation", i, "notify", j))
     paused = tuple(section.get("pause", S.Service.paused))
@@ -624,7 +645,43 @@ def _service(checked: dict, tz, vocabularies: dict, statuses: dict,
                      paused, counting, tuple(done - {None}), ladder, _automation(checked))
 
 
-NOTIFY_ROLES = ("assignee", "team_lead", "manager", "customer")
+NOTIFY_ROLES = ("assignee", "team_lead", "manager", "customer", "team")
+NOTICE_EVENTS = ("created", "assigned", "status_changed", "commented", "waiting_reminder",
+                 "sla_warning", "breached", "escalated", "resolved", "closed", "survey")
+_EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
+
+
+@dataclass(frozen=True)
+class NoticeRules:
+    """The notices section: the sender, SMTP, and event -> ((template, recipients), ...)."""
+
+    sender_name: str
+    sender_email: str
+    smtp: str | None
+    routes: dict
+
+
+def _notices(entry: dict, desk_name: str) -> NoticeRules:
+    sender = entry.get("sender", {})
+    email = sender.get("email", "svcdesk@localhost")
+    if "email" in sender and not _EMAIL.fullmatch(email):
+        raise RulesError(f"{email!r} is not an email address", ("notices", "sender", "email"))
+    if entry.get("smtp") and ":" in (entry["smtp"].split("//", 1)[-1].split("@")[0]) \
+            and "@" in entry["smtp"]:
+        raise RulesError("put the SMTP password in SVCDESK_SMTP_PASSWORD, never in rules.yaml",
+                         ("notices", "smtp"))
+    routes = {}
+    for event, items in entry.get("events", {}).items():
+        if event not in NOTICE_EVENTS:
+            raise RulesError(f"{event!r} is not a notice event; events: "
+                             + ", ".join(NOTICE_EVENTS), ("notices", "events", event))
+        for i, item in enumerate(items):
+            for j, who in enumerate(item["to"]):
+                if who not in NOTIFY_ROLES and not _EMAIL.fullmatch(who):
+                    raise RulesError(f"{who!r} is not one of {', '.join(NOTIFY_ROLES)} nor "
+                                     "an email address", ("notices", "events", event, i, "to", j))
+        routes[event] = tuple((item["template"], tuple(item["to"])) for item in items)
+    return NoticeRules(sender.get("name", desk_name), email, entry.get("smtp"), routes)
 
 
 def _automation(checked: dict) -> S.Automation:

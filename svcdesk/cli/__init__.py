@@ -107,6 +107,19 @@ def cli(ctx, desk_path, agent, debug):
         ctx.obj.prefetch()
 
 
+@cli.result_callback()
+@click.pass_context
+def _warnings(ctx, result, **_):
+    """Say what a command left to attend to: notices that failed, calendars without data."""
+    desk = getattr(ctx.obj, "_desk", None)
+    if desk is not None:
+        from svcdesk.cli.output import echo
+
+        for warning in desk.warnings + desk.calendar_warnings():
+            echo(f"Warning: {warning}", err=True)
+    return result
+
+
 def _register():
     from svcdesk.cli import admin, service, setup, tickets, work
 

@@ -25,8 +25,6 @@ def check(state, dry_run, fmt):
     it prints nothing when nothing is due, and each step happens once."""
     desk = state.desk()
     run = desk.sla_check(dry_run=dry_run)
-    for year in _uncovered(desk):
-        echo(f"Warning: {year}", err=True)
     for number, why in run.skipped:
         echo(f"Warning: {number} left as it is: {why}", err=True)
     if fmt == "json":
@@ -54,20 +52,82 @@ def explain(state, ticket):
     desk = state.desk()
     found = desk.load(ticket)
     echo(render_clock_timeline(found, desk.service_level(found), desk.rules))
-    for year in _uncovered(desk):
-        echo(f"Warning: {year}", err=True)
-
-
-def _uncovered(desk) -> list:
-    """Warnings for years a calendar counted without official holiday data."""
-    out = []
-    for calendar in desk.rules.service.calendars.values():
-        for year in sorted(calendar.uncovered):
-            out.append(f"calendar {calendar.name} ({calendar.base_name}) has no official "
-                       f"holiday data for {year}; it counted plain weekdays. List {year}'s "
-                       f"holidays and make-up days under calendars.{calendar.name} in "
-                       "rules.yaml")
-    return out
 
 
 COMMANDS = [sla]
+
+
+@click.group()
+def notify():
+    """Notices by email: what is queued, what a notice would say, send them."""
+
+
+@notify.command("list")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
+              show_default=True, help="table for people; json for scripts.")
+@pass_state
+def notify_list(state, fmt):
+    """The notices in the outbox: pending, failed (with why) and sent but not yet recorded."""
+    from svcdesk.cli.output import clip, table
+
+    entries = state.desk().outbox()
+    rows = [{"ticket": e.meta["number"], "event": e.meta["event"],
+             "template": e.meta["template"], "to": e.meta["to"]["email"], "state": e.state,
+             "subject": e.meta.get("subject") or "", "error": e.meta.get("error") or "",
+             "file": str(e.path.with_suffix(".eml"))} for e in entries]
+    if fmt == "json":
+        echo(as_json(rows))
+        return
+    if not rows:
+        echo("The outbox is empty.")
+        return
+    echo(table([[r["ticket"], r["event"], r["to"], r["state"],
+                 clip(r["error"] or r["subject"], 60)] for r in rows],
+               ["ticket", "event", "to", "state", "subject / error"]))
+
+
+@notify.command("preview")
+@click.argument("ticket", type=TICKET_ID)
+@click.argument("event")
+@pass_state
+def notify_preview(state, ticket, event):
+    """Show the messages notice EVENT (created, assigned, resolved...) would send now."""
+    from email import message_from_bytes, policy
+
+    for _notice, data in state.desk().preview_notice(ticket, event):
+        msg = message_from_bytes(data, policy=policy.default)
+        for name in ("From", "To", "Subject", "Message-ID", "In-Reply-To"):
+            echo(f"{name}: {msg[name]}")
+        echo("")
+        echo(msg.get_content().rstrip("\n"))
+        echo("")
+
+
+@notify.command("send")
+@click.argument("ticket", type=TICKET_ID, required=False)
+@click.argument("event", required=False)
+@pass_state
+def notify_send(state, ticket, event):
+    """Deliver the outbox (run it from cron after `sla check`); with TICKET and EVENT, send
+    that notice by hand first. Each delivery is recorded on its ticket, never sent twice."""
+    from svcdesk.errors import DeliveryError, TemplateError, UsageError
+
+    desk = state.desk()
+    if (ticket is None) != (event is None):
+        raise UsageError("give both TICKET and EVENT, or neither (to deliver the outbox)")
+    run = desk.send_notice(ticket, event) if ticket else desk.deliver()
+    for entry in run.sent:
+        echo(f"{entry.meta['number']}  {entry.meta['template']} → {entry.meta['to']['email']}")
+    if run.smtp is None and run.queued:
+        echo(f"{run.queued} notice(s) kept in the outbox (no SMTP: set notices.smtp in "
+             "rules.yaml or SVCDESK_SMTP_URL)", err=True)
+    for entry, why in run.failed:
+        echo(f"Warning: {entry.meta['number']} {entry.meta['template']}: {why}", err=True)
+    if run.error:
+        raise DeliveryError(f"{run.error}; {run.queued} notice(s) stay queued for the next run")
+    if run.failed:
+        raise TemplateError(f"{len(run.failed)} notice(s) could not be rendered; they stay "
+                            "queued (see the warnings)")
+
+
+COMMANDS.append(notify)

@@ -1,0 +1,234 @@
+"""Notices: which ticket events tell whom, rendered from Jinja templates in a sandbox, as
+RFC 5322 messages threaded per ticket.
+
+A template is ``templates/notices/NAME.j2`` (Chinese) or ``NAME.en.j2`` (English): its first
+line is the subject, the rest (after a blank line) the body. The desk's own templates win
+over the ones svcdesk ships, which stay reachable as ``svcdesk/notices/NAME.j2``.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+from svcdesk.errors import TemplateError
+
+EVENTS = ("created", "assigned", "status_changed", "commented", "waiting_reminder",
+          "sla_warning", "breached", "escalated", "resolved", "closed", "survey")
+ROLES = ("customer", "assignee", "team_lead", "manager", "team")
+WIRE = policy.SMTP  # CRLF line ends, as SMTP and .eml readers expect
+_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One notice an event sends: which template, to whom."""
+
+    template: str
+    to: tuple  # roles or addresses
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a notice goes to."""
+
+    role: str  # customer, assignee, team_lead, manager, team, or address
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notice to send: what triggered it and to whom (rendered later)."""
+
+    number: str
+    uid: str
+    event_id: str
+    event: str  # one of EVENTS
+    template: str
+    recipient: Recipient
+
+    @property
+    def key(self) -> str:
+        """What makes it one notice: never sent twice."""
+        return f"{self.event_id}/{self.template}/{self.recipient.email.casefold()}"
+
+    @property
+    def file_stem(self) -> str:
+        """A file name for it in the outbox."""
+        digest = hashlib.sha1(self.key.encode()).hexdigest()[:12]
+        return f"{self.number}-{self.template}-{digest}"
+
+
+def triggers(event, before_status: str | None, rules) -> list:
+    """The notice events one ticket event triggers (created, assigned, resolved...)."""
+    action, changes = event.action, event.changes
+    if action == "create":
+        return ["created"]
+    out = []
+    if action == "comment":
+        return ["commented"] if event.visibility != "internal" else []
+    if action == "remind":
+        return ["waiting_reminder"]
+    if action == "sla" and event.rule:
+        if event.rule.startswith("warn:"):
+            return ["sla_warning"]
+        if event.rule.startswith("breach:"):
+            return ["breached"]
+        if event.rule.startswith("escalation:"):
+            return ["escalated"]
+        return []
+    if action == "escalate":
+        out.append("escalated")
+    elif "assignee" in changes and changes["assignee"][1]:
+        out.append("assigned")
+    if "status" in changes:
+        if action == "resolve":
+            out.append("resolved")
+        elif action == "close":
+            out.append("closed")
+            if event.changes.get("csat") is None:
+                out.append("survey")
+        elif action not in ("assign", "escalate"):
+            out.append("status_changed")
+    return out
+
+
+def recipients(roles, fields: dict, rules) -> list:
+    """The people ``roles`` (roles or addresses) name for a ticket; those without an
+    address are left out."""
+    out, seen = [], set()
+    team = rules.teams.get(fields.get("team")) or {}
+
+    def agent(key, role):
+        found = rules.agents.get(key) if key else None
+        return Recipient(role, found.name, found.email) if found else None
+
+    for role in roles:
+        if role == "customer":
+            customer = fields.get("customer") or {}
+            found = Recipient(role, customer.get("name") or customer.get("company") or "",
+                              customer["email"]) if customer.get("email") else None
+        elif role == "assignee":
+            found = agent(fields.get("assignee"), role)
+        elif role == "team_lead":
+            found = agent(team.get("lead"), role)
+        elif role == "manager":
+            found = agent(rules.manager, role)
+        elif role == "team":
+            found = Recipient(role, team.get("label", ""), team["email"]) \
+                if team.get("email") else None
+        else:
+            found = Recipient("address", "", role)
+        if found is not None and found.email.casefold() not in seen:
+            seen.add(found.email.casefold())
+            out.append(found)
+    return out
+
+
+# ---- rendering ----------------------------------------------------------------------------
+
+
+class Renderer:
+    """Renders notice templates in a sandbox with strict undefined variables."""
+
+    def __init__(self, desk_templates: Path, shipped: Path, language: str, tz, level_text):
+        from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+        self.language, self.tz = language, tz
+        self.env = ImmutableSandboxedEnvironment(
+            loader=ChoiceLoader([FileSystemLoader(str(desk_templates)),
+                                 PrefixLoader({"svcdesk": FileSystemLoader(str(shipped))})]),
+            undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+        self.env.filters["when"] = self._when
+        self.env.filters["duration"] = lambda m: level_text(m, language)
+        self.desk_templates = desk_templates
+
+    def _when(self, value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value is None:
+            return ""
+        return value.astimezone(self.tz).strftime(fmt)
+
+    def name(self, template: str) -> str:
+        """The template file for ``template`` in the desk's language (English falls back
+        to Chinese where there is no English version)."""
+        if self.language == "en":
+            return f"notices/{template}.en.j2"
+        return f"notices/{template}.j2"
+
+    def render(self, template: str, context: dict) -> tuple:
+        """(subject, body); raise TemplateError naming the file and line."""
+        import jinja2
+        from jinja2.sandbox import SecurityError
+
+        name = self.name(template)
+        try:
+            try:
+                found = self.env.get_template(name)
+            except jinja2.TemplateNotFound:
+                if self.language != "en":
+                    raise
+                name = f"notices/{template}.j2"
+                found = self.env.get_template(name)
+            text = found.render(context)
+        except jinja2.TemplateNotFound:
+            raise TemplateError(f"templates/{name}: no such template") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"templates/{exc.name or name}:{exc.lineno}: {exc.message}") \
+                from None
+        except SecurityError as exc:
+            raise TemplateError(f"templates/{name}:{_template_line(exc)}: not allowed in a "
+                                f"template ({exc})") from None
+        except jinja2.UndefinedError as exc:
+            raise TemplateError(f"templates/{name}:{_template_line(exc)}: {exc.message}") \
+                from None
+        except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+            raise TemplateError(f"templates/{name}:{_template_line(exc)}: {exc}") from None
+        head, _, body = text.lstrip("\n").partition("\n")
+        return one_line(head.removeprefix("Subject:").strip()), body.lstrip("\n")
+
+
+def _template_line(exc: BaseException) -> str:
+    """The template line a rendering error came from (Jinja maps its frames to it)."""
+    import traceback
+
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__)
+             if f.filename.endswith(".j2")]
+    return str(lines[-1]) if lines else "?"
+
+
+def one_line(text: str) -> str:
+    """``text`` with every line break made a space: nothing can start a new header."""
+    return _LINE_BREAKS.sub(" ", text or "").strip()
+
+
+# ---- messages -------------------------------------------------------------------------------
+
+
+def message(notice: Notice, subject: str, body: str, sender: Recipient, domain: str,
+            at: datetime) -> EmailMessage:
+    """The RFC 5322 message: the ticket number in the subject, threaded per ticket."""
+    msg = EmailMessage()
+    msg["From"] = Address(one_line(sender.name), addr_spec=sender.email)
+    msg["To"] = Address(one_line(notice.recipient.name), addr_spec=notice.recipient.email)
+    tag = f"[{notice.number}]"
+    msg["Subject"] = one_line(subject if tag in subject else f"{tag} {subject}")
+    msg["Date"] = format_datetime(at)
+    msg["Message-ID"] = f"<{hashlib.sha1(notice.key.encode()).hexdigest()[:20]}." \
+                        f"{notice.uid.lower()}@{domain}>"
+    thread = f"<{notice.uid.lower()}@{domain}>"
+    msg["In-Reply-To"] = thread
+    msg["References"] = thread
+    msg["X-Svcdesk-Ticket"] = notice.number
+    msg["X-Svcdesk-Notice"] = notice.key
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(body, charset="utf-8")
+    return msg

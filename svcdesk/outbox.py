@@ -1,0 +1,158 @@
+"""The outbox (``.git/svcdesk/outbox``) and SMTP delivery.
+
+Each notice is two files named after it: ``NAME.json`` (what it is, its state, the last
+error) and, once rendered, ``NAME.eml`` (the message). States: ``pending`` (rendered, not yet
+delivered), ``failed`` (the template could not render; re-rendered by the next send) and
+``sent`` (delivered, not yet recorded on its ticket). Without SMTP, pending messages stay
+here as .eml files for another program (or a person) to pick up.
+"""
+
+import json
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from svcdesk.errors import DeliveryError, UsageError
+from svcdesk.store import write_atomic
+
+FOLDER = "outbox"
+TIMEOUT = 20  # seconds to wait on an SMTP server
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One notice in the outbox."""
+
+    stem: str
+    meta: dict
+    path: Path
+
+    @property
+    def state(self) -> str:
+        return self.meta.get("state", "pending")
+
+    def message_bytes(self) -> bytes | None:
+        try:
+            return self.path.with_suffix(".eml").read_bytes()
+        except FileNotFoundError:
+            return None
+
+
+class Outbox:
+    """The notices waiting to go out."""
+
+    def __init__(self, state_dir: Path):
+        self.path = state_dir / FOLDER
+
+    def put(self, stem: str, meta: dict, message: bytes | None) -> None:
+        """Queue a notice (its message, or with None, its failure to render)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        if message is not None:
+            write_atomic(self.path / f"{stem}.eml", message)
+        else:
+            (self.path / f"{stem}.eml").unlink(missing_ok=True)
+        write_atomic(self.path / f"{stem}.json",
+                     json.dumps(meta, ensure_ascii=False, indent=1).encode())
+
+    def mark(self, entry: Entry, **changes) -> Entry:
+        """Update an entry's state or error."""
+        meta = {**entry.meta, **changes}
+        write_atomic(entry.path, json.dumps(meta, ensure_ascii=False, indent=1).encode())
+        return Entry(entry.stem, meta, entry.path)
+
+    def remove(self, entry: Entry) -> None:
+        """Drop a notice once it is recorded on its ticket."""
+        entry.path.with_suffix(".eml").unlink(missing_ok=True)
+        entry.path.unlink(missing_ok=True)
+
+    def entries_named(self, stem: str) -> Entry:
+        """The entry ``stem``, as it is on disk now."""
+        path = self.path / f"{stem}.json"
+        return Entry(stem, json.loads(path.read_text(encoding="utf-8")), path)
+
+    def entries(self) -> list:
+        """Every notice in the outbox, oldest first."""
+        if not self.path.is_dir():
+            return []
+        out = []
+        for path in sorted(self.path.glob("*.json"), key=lambda p: (p.stat().st_mtime_ns,
+                                                                   p.name)):
+            try:
+                meta = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # half-written by a process that died: its notice is requeued
+            out.append(Entry(path.stem, meta, path))
+        return out
+
+
+@dataclass(frozen=True)
+class Smtp:
+    """Where notices are delivered: from SVCDESK_SMTP_URL or rules.yaml's notices.smtp."""
+
+    host: str
+    port: int
+    tls: str  # none, starttls, ssl
+    user: str | None
+    password: str | None
+
+    @staticmethod
+    def from_url(url: str, where: str) -> "Smtp":
+        """Parse smtp://user@host:587?starttls=1 or smtps://host:465; the password comes
+        only from SVCDESK_SMTP_PASSWORD."""
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise UsageError(f"{where}: {url!r} is not an SMTP address like "
+                             "smtp://user@host:587?starttls=1 or smtps://host:465")
+        if parts.password:
+            raise UsageError(f"{where}: put the password in SVCDESK_SMTP_PASSWORD, not in "
+                             "the address")
+        query = parse_qs(parts.query)
+        starttls = query.get("starttls", ["0"])[0].lower() in ("1", "true", "yes")
+        tls = "ssl" if parts.scheme == "smtps" else ("starttls" if starttls else "none")
+        try:
+            port = parts.port or (465 if tls == "ssl" else 587 if starttls else 25)
+        except ValueError:
+            raise UsageError(f"{where}: {url!r} has a bad port") from None
+        user = unquote(parts.username) if parts.username else None
+        return Smtp(parts.hostname, port, tls, user,
+                    os.environ.get("SVCDESK_SMTP_PASSWORD") if user else None)
+
+    def describe(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def send(self, messages: list) -> tuple:
+        """Deliver [(entry, bytes, sender, recipients)]; return (sent entries, error or
+        None). Stops at the first failure: the rest stay queued."""
+        sent = []
+        context = ssl.create_default_context()
+        if os.environ.get("SVCDESK_SMTP_INSECURE"):  # a test server with its own certificate
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        try:
+            if self.tls == "ssl":
+                server = smtplib.SMTP_SSL(self.host, self.port, timeout=TIMEOUT,
+                                          context=context)
+            else:
+                server = smtplib.SMTP(self.host, self.port, timeout=TIMEOUT)
+            with server:
+                if self.tls == "starttls":
+                    server.starttls(context=context)
+                if self.user:
+                    if not self.password:
+                        raise DeliveryError(f"SMTP {self.describe()}: user {self.user} needs "
+                                            "a password in SVCDESK_SMTP_PASSWORD")
+                    server.login(self.user, self.password)
+                for entry, data, sender, to in messages:
+                    server.sendmail(sender, to, data)
+                    sent.append(entry)
+        except DeliveryError as exc:
+            return sent, str(exc)
+        except smtplib.SMTPAuthenticationError as exc:
+            return sent, f"SMTP {self.describe()}: login refused ({exc.smtp_code})"
+        except smtplib.SMTPException as exc:
+            return sent, f"SMTP {self.describe()}: {exc}"
+        except OSError as exc:
+            return sent, f"SMTP {self.describe()} unreachable: {exc.strerror or exc}"
+        return sent, None

@@ -1,0 +1,266 @@
+"""Notices by email through a real SMTP server (aiosmtpd, started by the test): headers,
+encoding, threading, never twice, failures that leave them queued, and broken templates."""
+
+import socket
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from conftest import FAULT, commit_count, git, svcdesk_process
+from svcdesk import notices
+from svcdesk.errors import ExitCode
+
+FRIDAY_1730 = "2026-11-20T17:30:00+08:00"
+ID = "20261120-1"
+WITH_EMAIL = FAULT + ("--email", "zhang.wei@example.cn", "--impact", "single", "--urgency",
+                      "high")
+
+
+class Inbox:
+    """What the server received: (envelope recipients, parsed message)."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+    def parsed(self):
+        return [(to, message_from_bytes(data, policy=policy.default))
+                for to, data in self.messages]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port, authenticator=None):
+    inbox = Inbox()
+    extra = {"authenticator": authenticator, "auth_require_tls": False} if authenticator else {}
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **extra)
+    controller.start()
+    return controller, inbox
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    port = free_port()
+    controller, inbox = start_server(port)
+    monkeypatch.setenv("SVCDESK_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def ticket(desk, run, monkeypatch):
+    monkeypatch.setenv("SVCDESK_NOW", FRIDAY_1730)
+    result = run(*WITH_EMAIL)
+    assert result.exit_code == 0, result.stderr
+    return desk
+
+
+def test_the_customer_gets_a_readable_chinese_acknowledgement_with_the_promised_times(
+        ticket, run, smtp):
+    result = run("notify", "send")
+    assert result.exit_code == 0, result.stderr
+    received = {m["To"].addresses[0].addr_spec: (to, m) for to, m in smtp.parsed()}
+    assert set(received) == {"zhang.wei@example.cn", "li.qiang@example.com"}
+    to, ack = received["zhang.wei@example.cn"]
+    assert to == ["zhang.wei@example.cn"]
+    assert str(ack["Subject"]) == "[SD-20261120-0001] 您的服务请求已受理：电脑无法开机故障报修"
+    assert ack["From"].addresses[0].display_name == "示例售后服务台"
+    assert ack["To"].addresses[0].display_name == "张伟"
+    body = ack.get_content()
+    assert "工单号为 SD-20261120-0001" in body
+    assert "2026-11-23 10:30 前与您联系（2小时工作时间内）" in body
+    assert ack.get_content_charset() == "utf-8"
+    raw = smtp.messages[0][1]
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii()  # non-ASCII headers are RFC 2047 encoded
+    assert b"=?utf-8?" in head
+
+
+def test_notices_of_one_ticket_share_a_thread_and_are_never_sent_twice(ticket, run, smtp,
+                                                                       monkeypatch):
+    assert run("notify", "send").exit_code == 0
+    before = commit_count(ticket.root)
+    again = run("notify", "send")
+    assert again.exit_code == 0 and again.stdout == ""
+    assert len(smtp.messages) == 2 and commit_count(ticket.root) == before
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-23T11:00:00+08:00")
+    assert run("--as", "li.qiang", "resolve", ID, "-m", "更换硬盘后正常开机").exit_code == 0
+    assert run("notify", "send").exit_code == 0
+    messages = [m for _, m in smtp.parsed()]
+    threads = {m["References"] for m in messages}
+    assert len(threads) == 1 and {m["In-Reply-To"] for m in messages} == threads
+    assert len({m["Message-ID"] for m in messages}) == len(messages) == 3
+    resolved = messages[-1]
+    assert "您的问题已处理完成" in str(resolved["Subject"])
+    assert "更换硬盘后正常开机" in resolved.get_content()
+    log = git(ticket.root, "log", "-1", "--format=%s%n%an")
+    assert log.split("\n")[:2] == ["notify: 1 notice(s) delivered", "svcdesk"]
+    shown = run("show", ID, "--format", "json").stdout
+    assert shown.count('"action": "notice"') == 3
+
+
+def test_an_unreachable_server_leaves_the_notices_queued_with_a_clear_error(ticket, run,
+                                                                           monkeypatch):
+    port = free_port()
+    monkeypatch.setenv("SVCDESK_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    result = run("notify", "send")
+    assert result.exit_code == ExitCode.DELIVERY
+    assert "unreachable" in result.stderr and "stay queued" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert [e["state"] for e in _outbox(run)] == ["pending", "pending"]
+    controller, inbox = start_server(port)
+    try:
+        assert run("notify", "send").exit_code == 0
+        assert len(inbox.messages) == 2 and _outbox(run) == []
+    finally:
+        controller.stop()
+
+
+def test_a_refused_login_leaves_the_notices_queued(ticket, run, monkeypatch):
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=auth_data.password == b"right", handled=False)
+
+    port = free_port()
+    controller, inbox = start_server(port, authenticator)
+    try:
+        monkeypatch.setenv("SVCDESK_SMTP_URL", f"smtp://desk@127.0.0.1:{port}")
+        monkeypatch.setenv("SVCDESK_SMTP_PASSWORD", "wrong")
+        result = run("notify", "send")
+        assert result.exit_code == ExitCode.DELIVERY and "login refused" in result.stderr
+        assert inbox.messages == [] and len(_outbox(run)) == 2
+        monkeypatch.setenv("SVCDESK_SMTP_PASSWORD", "right")
+        assert run("notify", "send").exit_code == 0 and len(inbox.messages) == 2
+    finally:
+        controller.stop()
+
+
+def test_a_password_in_the_address_is_refused(ticket, run, monkeypatch):
+    monkeypatch.setenv("SVCDESK_SMTP_URL", "smtp://desk:secret@127.0.0.1:25")
+    result = run("notify", "send")
+    assert result.exit_code == ExitCode.USAGE and "SVCDESK_SMTP_PASSWORD" in result.stderr
+
+
+def test_a_broken_template_is_named_the_change_lands_and_the_notice_waits_for_the_fix(
+        desk, run, smtp, monkeypatch):
+    template = desk.root / "templates/notices/ack.j2"
+    good = template.read_text()
+    template.write_text(good.replace("{% endif %}", "{% endiff %}", 1))
+    git(desk.root, "-c", "user.name=t", "-c", "user.email=t@e.com", "commit", "-qam", "oops")
+    monkeypatch.setenv("SVCDESK_NOW", FRIDAY_1730)
+    before = commit_count(desk.root)
+    result = run(*WITH_EMAIL)
+    assert result.exit_code == 0
+    assert commit_count(desk.root) == before + 1  # the ticket is recorded all the same
+    assert "templates/notices/ack.j2:8:" in result.stderr and "endiff" in result.stderr
+    failed = run("notify", "send")
+    assert failed.exit_code == ExitCode.TEMPLATE
+    assert [m["To"].addresses[0].addr_spec for _, m in smtp.parsed()] == \
+        ["li.qiang@example.com"]
+    template.write_text(good)
+    assert run("notify", "send").exit_code == 0
+    assert [m["To"].addresses[0].addr_spec for _, m in smtp.parsed()][-1] == \
+        "zhang.wei@example.cn"
+
+
+def test_an_unknown_variable_is_named_with_its_line(desk, run, monkeypatch):
+    (desk.root / "templates/notices/ack.j2").write_text("主题 {{ title }}\n\n{{ custmer.name }}\n")
+    monkeypatch.setenv("SVCDESK_NOW", FRIDAY_1730)
+    result = run(*WITH_EMAIL)
+    assert result.exit_code == 0
+    assert "templates/notices/ack.j2:3: 'custmer' is undefined" in result.stderr
+
+
+@pytest.mark.parametrize("attack", [
+    "{{ title.__class__.__mro__[1].__subclasses__() }}",
+    "{{ ticket.items.__globals__ }}",
+    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+])
+def test_a_template_cannot_reach_python_internals(desk, run, monkeypatch, attack):
+    (desk.root / "templates/notices/ack.j2").write_text(f"主题\n\n{attack}\n")
+    monkeypatch.setenv("SVCDESK_NOW", FRIDAY_1730)
+    result = run(*WITH_EMAIL)
+    assert result.exit_code == 0
+    assert "templates/notices/ack.j2:3:" in result.stderr
+    assert [e["state"] for e in _outbox(run) if e["event"] == "created"] == ["failed"]
+
+
+def test_line_breaks_in_names_and_subjects_cannot_add_headers():
+    notice = notices.Notice("SD-20261120-0001", "01ABC", "01EV", "created", "ack",
+                            notices.Recipient("customer", "张伟\r\nBcc: evil@example.com",
+                                              "zhang@example.cn"))
+    sender = notices.Recipient("sender", "服务台\nX-Evil: 1", "desk@example.com")
+    msg = notices.message(notice, "您好\r\nBcc: evil@example.com", "正文", sender,
+                          "example.com", __import__("datetime").datetime(2026, 11, 20))
+    data = bytes(msg)
+    parsed = message_from_bytes(data, policy=policy.default)
+    assert parsed["Bcc"] is None and parsed["X-Evil"] is None
+    assert "Bcc: evil@example.com" in str(parsed["Subject"])  # kept as text, on one line
+    assert parsed["To"].addresses[0].addr_spec == "zhang@example.cn"
+
+
+def test_preview_shows_the_message_without_queueing_it(ticket, run):
+    before = _outbox(run)
+    result = run("notify", "preview", ID, "resolved")
+    assert result.exit_code == 0, result.stderr
+    assert "Subject: [SD-20261120-0001] 您的问题已处理完成" in result.stdout
+    assert "To: 张伟 <zhang.wei@example.cn>" in result.stdout
+    assert _outbox(run) == before
+    assert run("notify", "preview", ID, "exploded").exit_code == ExitCode.USAGE
+
+
+def test_a_notice_sent_by_hand_is_the_first_response(ticket, run, smtp, monkeypatch):
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-23T09:20:00+08:00")
+    result = run("--as", "li.qiang", "notify", "send", ID, "status_changed")
+    assert result.exit_code == 0, result.stderr
+    import json
+
+    data = json.loads(run("show", ID, "--format", "json").stdout)
+    assert data["sla"]["response"]["state"] == "met"
+    assert data["sla"]["response"]["met_at"] == "2026-11-23T09:20:00+08:00"
+
+
+def test_two_deliveries_at_once_send_each_notice_once(ticket, smtp):
+    procs = [svcdesk_process("notify", "send", cwd=ticket.root) for _ in range(3)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert len(smtp.messages) == 2
+
+
+def test_sla_check_notices_go_to_the_people_the_ladder_names(ticket, run, smtp, monkeypatch):
+    assert run("notify", "send").exit_code == 0
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-23T10:40:00+08:00")
+    assert run("sla", "check").exit_code == 0
+    assert run("notify", "send").exit_code == 0
+    late = [m for _, m in smtp.parsed()][2:]
+    subjects = {(m["To"].addresses[0].addr_spec, str(m["Subject"])) for m in late}
+    assert ("li.qiang@example.com", "[SD-20261120-0001] 已超时：电脑无法开机故障报修") in subjects
+    assert any("工单升级" in s for _, s in subjects)
+
+
+def test_an_english_desk_sends_english_notices(make_desk, run, smtp, monkeypatch):
+    desk = make_desk()
+    rules = (desk.root / "rules.yaml").read_text()
+    (desk.root / "rules.yaml").write_text(rules.replace("language: zh", "language: en"))
+    git(desk.root, "-c", "user.name=t", "-c", "user.email=t@e.com", "commit", "-qam", "en")
+    monkeypatch.setenv("SVCDESK_NOW", FRIDAY_1730)
+    assert run(*WITH_EMAIL).exit_code == 0
+    assert run("notify", "send").exit_code == 0
+    subjects = sorted(str(m["Subject"]) for _, m in smtp.parsed())
+    assert subjects[1] == "[SD-20261120-0001] We have your request: 电脑无法开机故障报修"
+
+
+def _outbox(run):
+    import json
+
+    result = run("notify", "list", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
