@@ -6,7 +6,9 @@ imports every command pays) measured in the same run.
 """
 
 import argparse
+import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -125,9 +127,61 @@ def cold(desks, runs: int) -> None:
                    disable_numparse=True))
 
 
-def timed(argv, cwd) -> float:
+SLA_BASE = "refs/bench/sla-base"
+
+
+def sla(desks, runs: int, busy: int) -> None:
+    """`sla check` with nothing due, and with about ``busy`` tickets due (one commit each
+    run, the desk put back to the same state before every run)."""
+    from datetime import datetime, timedelta
+
+    from tabulate import tabulate
+
+    now = datetime.fromisoformat(os.environ.get("SVCDESK_NOW", "2026-11-22T10:03:00+08:00"))
+    rows = []
+    for d in desks:
+        env = {**os.environ, "SVCDESK_NOW": now.isoformat()}
+        subprocess.run([SVCDESK, "sla", "check"], cwd=d, env=env, capture_output=True)
+        subprocess.run(["git", "update-ref", SLA_BASE, "HEAD"], cwd=d, check=True)
+        quiet = [timed([SVCDESK, "sla", "check"], d, env) for _ in range(runs)]
+
+        def due_at(minutes):
+            out = subprocess.run([SVCDESK, "sla", "check", "--dry-run", "--format", "json"],
+                                 cwd=d, env={**env, "SVCDESK_NOW": (
+                                     now + timedelta(minutes=minutes)).isoformat()},
+                                 capture_output=True, text=True).stdout
+            return len({s["ticket"] for s in json.loads(out)["steps"]})
+
+        low, high = 0, 30
+        while due_at(high) < busy and high < 60 * 24 * 60:  # doubling, then halving
+            low, high = high, high * 2
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (middle, high) if due_at(middle) < busy else (low, middle)
+        later, due = now + timedelta(minutes=high), due_at(high)
+        busy_env = {**env, "SVCDESK_NOW": later.isoformat()}
+        times = []
+        for _ in range(runs):
+            subprocess.run(["git", "reset", "-q", "--hard", SLA_BASE], cwd=d, check=True)
+            shutil.rmtree(d / ".git" / "svcdesk" / "outbox", ignore_errors=True)
+            subprocess.run([SVCDESK, "list", "--limit", "1"], cwd=d, env=busy_env,
+                           capture_output=True)  # the index catches up with the reset
+            times.append(timed([SVCDESK, "sla", "check"], d, busy_env))
+        subprocess.run(["git", "reset", "-q", "--hard", SLA_BASE], cwd=d, check=True)
+        shutil.rmtree(d / ".git" / "svcdesk" / "outbox", ignore_errors=True)
+        opened = subprocess.run([SVCDESK, "list", "--format", "json"], cwd=d, env=env,
+                                capture_output=True, text=True).stdout
+        rows.append([d.name, len(json.loads(opened)), f"{statistics.median(quiet):.0f}",
+                     due, f"{statistics.median(times):.0f}"])
+    print(tabulate(rows, headers=["desk", "open tickets", "sla check, nothing due ms",
+                                  "tickets due", "sla check, those due ms"],
+                   disable_numparse=True))
+    print(f"\n{runs} runs each (medians); {os.cpu_count()} cores; {sys.executable}")
+
+
+def timed(argv, cwd, env=None) -> float:
     started = time.perf_counter()
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True)
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, env=env)
     elapsed = (time.perf_counter() - started) * 1000
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed in {cwd}: {proc.stderr.decode().strip()}")
@@ -140,6 +194,8 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=11)
     parser.add_argument("--cold", action="store_true",
                         help="Time cold index builds (and the YAML reference) instead.")
+    parser.add_argument("--sla", type=int, metavar="N",
+                        help="Time sla check instead: nothing due, then about N tickets due.")
     args = parser.parse_args(argv)
     os.environ.setdefault("SVCDESK_AGENT", "wang.fang")
     # an installed svcdesk has its bytecode compiled; do not time compiling it on every run
@@ -147,6 +203,9 @@ def main(argv=None) -> int:
     desks = [d.resolve() for d in args.desks]
     if args.cold:
         cold(desks, args.runs)
+        return 0
+    if args.sla:
+        sla(desks, args.runs, args.sla)
         return 0
     plans = {d: cases(d) for d in desks}
     names = [name for name, _ in plans[desks[0]]]

@@ -100,13 +100,17 @@ class Change:
             final.update(files)
         paths = list(final)
         _write_journal(self.state_dir, {"head": self.head, "paths": paths})
+        folders = set()
         for relpath, data in final.items():
             target = self.root / relpath
+            folders.add(target.parent)
             if data is None:
                 target.unlink(missing_ok=True)
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                store.write_atomic(target, data)
+                store.write_atomic(target, data, sync_dir=False)
+        for folder in folders:  # each folder's renames made durable once
+            store.fsync_dir(folder)
         try:
             sha = self.git.import_commits(self.head, self.ref, commits)
         except BaseException:

@@ -586,7 +586,8 @@ class Desk:
                                 body, trailers_for(", ".join(touched), "sla-check"), SYSTEM,
                                 now)
         for ticket, events in changed:
-            self._queue_notices(ticket, events)
+            self._queue_notices(ticket, events, sync=False)
+        self._outbox().sync()
         return CheckRun(taken, sha, skipped)
 
     def _facts(self, ticket: model.Ticket, relpath: str):
@@ -711,11 +712,14 @@ class Desk:
         }
 
     def _renderer(self):
-        from svcdesk.notices import Renderer
-        from svcdesk.worktime import duration_text
+        """The notice renderer, one per command (templates compile once)."""
+        if getattr(self, "_notice_renderer", None) is None:
+            from svcdesk.notices import Renderer
+            from svcdesk.worktime import duration_text
 
-        return Renderer(self.root / "templates", DEFAULTS / "templates", self.rules.language,
-                        self.rules.tz, duration_text)
+            self._notice_renderer = Renderer(self.root / "templates", DEFAULTS / "templates",
+                                             self.rules.language, self.rules.tz, duration_text)
+        return self._notice_renderer
 
     def _render(self, renderer, notice, ticket: model.Ticket, event: model.Event) -> tuple:
         """(message bytes, subject) of a notice; raise TemplateError naming file and line."""
@@ -726,21 +730,27 @@ class Desk:
         n = self.rules.notices
         sender = notices.Recipient("sender", n.sender_name, n.sender_email)
         domain = n.sender_email.rpartition("@")[2] or "svcdesk.localhost"
-        msg = notices.message(notice, subject, body, sender, domain, event.at)
-        return msg.as_bytes(policy=notices.WIRE), msg["Subject"]
+        data = notices.message(notice, subject, body, sender, domain, event.at)
+        return data, notices.full_subject(notice, subject)
+
+    def _outbox(self):
+        if getattr(self, "_notice_outbox", None) is None:
+            from svcdesk.outbox import Outbox
+
+            self._notice_outbox = Outbox(self.state_dir)
+        return self._notice_outbox
 
     def _queue_notices(self, ticket: model.Ticket, events, by: str = sla.SYSTEM,
-                       names=None) -> list:
+                       names=None, sync: bool = True) -> list:
         """Render the notices of ``events`` into the outbox; a template that fails is kept as
         a failed notice (retried by `notify send`) and said as a warning. The change that
         triggered them has landed either way."""
         from svcdesk.errors import TemplateError
-        from svcdesk.outbox import Outbox
 
         todo = self.notices_for(ticket, events, names)
         if not todo:
             return []
-        outbox, renderer = Outbox(self.state_dir), self._renderer()
+        outbox, renderer = self._outbox(), self._renderer()
         by_id = {e.id: e for e in ticket.events}
         for notice in todo:
             meta = {"key": notice.key, "number": notice.number,
@@ -751,7 +761,7 @@ class Desk:
             event = by_id.get(notice.event_id, ticket.events[-1])
             try:
                 data, subject = self._render(renderer, notice, ticket, event)
-            except TemplateError as exc:
+            except (TemplateError, ValueError) as exc:
                 self.warnings.append(f"notice {notice.template} for {notice.number} not sent: "
                                      f"{exc} (fix the template; `svcdesk notify send` retries)")
                 outbox.put(notice.file_stem, {**meta, "state": "failed", "error": str(exc)},
@@ -759,6 +769,8 @@ class Desk:
                 continue
             outbox.put(notice.file_stem, {**meta, "state": "pending", "subject": subject},
                        data)
+        if sync:
+            outbox.sync()
         return todo
 
     def preview_notice(self, ref: TicketRef, name: str) -> list:
@@ -793,9 +805,7 @@ class Desk:
 
     def outbox(self) -> list:
         """The notices waiting in the outbox."""
-        from svcdesk.outbox import Outbox
-
-        return Outbox(self.state_dir).entries()
+        return self._outbox().entries()
 
     def smtp(self):
         """Where notices go: SVCDESK_SMTP_URL, else notices.smtp in rules.yaml (None: the
@@ -812,9 +822,9 @@ class Desk:
         """Re-render failed notices, deliver pending ones by SMTP (when configured) and record
         each delivery on its ticket, in one commit. Under the desk lock, so two runs at once
         never send a notice twice; one already recorded on its ticket is dropped unsent."""
-        from svcdesk.outbox import Outbox
+        from svcdesk import notices
 
-        outbox, smtp, now = Outbox(self.state_dir), self.smtp(), self.now()
+        outbox, smtp, now = self._outbox(), self.smtp(), self.now()
         failed, tickets = [], {}
         with self._change(sla.SYSTEM) as change:
             def ticket_of(entry):
@@ -845,8 +855,10 @@ class Desk:
             pending = [e for e in ready if e.state == "pending"]
             if smtp is not None and pending:
                 sender = self.rules.notices.sender_email
-                sent_now, error = smtp.send([(e, e.message_bytes(), sender, [e.meta["to"]["email"]])
-                                             for e in pending if e.message_bytes() is not None])
+                sent_now, error = smtp.send([
+                    (e, e.message_bytes(), notices.wire_address(sender),
+                     [notices.wire_address(e.meta["to"]["email"])])
+                    for e in pending if e.message_bytes() is not None])
                 sent_now = [outbox.mark(e, state="sent", sent=now.isoformat())
                             for e in sent_now]
             done = [e for e in ready if e.state == "sent"] + sent_now
@@ -871,7 +883,7 @@ class Desk:
                                 notices.Recipient(to["role"], to["name"], to["email"]))
         try:
             data, subject = self._render(renderer, notice, ticket, event)
-        except TemplateError as exc:
+        except (TemplateError, ValueError) as exc:
             outbox.mark(entry, error=str(exc))
             failed.append((entry, str(exc)))
             return None

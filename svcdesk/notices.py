@@ -10,10 +10,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
 from email import policy
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email.header import Header
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr
 from pathlib import Path
 
 from svcdesk.errors import TemplateError
@@ -21,7 +21,7 @@ from svcdesk.errors import TemplateError
 EVENTS = ("created", "assigned", "status_changed", "commented", "waiting_reminder",
           "sla_warning", "breached", "escalated", "resolved", "closed", "survey")
 ROLES = ("customer", "assignee", "team_lead", "manager", "team")
-WIRE = policy.SMTP  # CRLF line ends, as SMTP and .eml readers expect
+WIRE = policy.compat32.clone(linesep="\r\n")  # CRLF line ends, as SMTP expects
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
 
 
@@ -214,13 +214,14 @@ def one_line(text: str) -> str:
 
 
 def message(notice: Notice, subject: str, body: str, sender: Recipient, domain: str,
-            at: datetime) -> EmailMessage:
-    """The RFC 5322 message: the ticket number in the subject, threaded per ticket."""
-    msg = EmailMessage()
-    msg["From"] = Address(one_line(sender.name), addr_spec=sender.email)
-    msg["To"] = Address(one_line(notice.recipient.name), addr_spec=notice.recipient.email)
-    tag = f"[{notice.number}]"
-    msg["Subject"] = one_line(subject if tag in subject else f"{tag} {subject}")
+            at: datetime) -> bytes:
+    """The RFC 5322 message, CRLF line ends: the ticket number in the subject, threaded per
+    ticket, non-ASCII headers RFC 2047 encoded, the body UTF-8. (The compat32 generator:
+    three times as fast as the modern one, which matters when sla check queues hundreds.)"""
+    msg = MIMEText(body, "plain", "utf-8")
+    msg["From"] = _address(sender)
+    msg["To"] = _address(notice.recipient)
+    msg["Subject"] = Header(full_subject(notice, subject), "utf-8")
     msg["Date"] = format_datetime(at)
     msg["Message-ID"] = f"<{hashlib.sha1(notice.key.encode()).hexdigest()[:20]}." \
                         f"{notice.uid.lower()}@{domain}>"
@@ -228,7 +229,34 @@ def message(notice: Notice, subject: str, body: str, sender: Recipient, domain: 
     msg["In-Reply-To"] = thread
     msg["References"] = thread
     msg["X-Svcdesk-Ticket"] = notice.number
-    msg["X-Svcdesk-Notice"] = notice.key
+    msg["X-Svcdesk-Notice"] = one_line(notice.key)
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(body, charset="utf-8")
-    return msg
+    return msg.as_bytes(policy=WIRE)
+
+
+def full_subject(notice: Notice, subject: str) -> str:
+    """The subject with the ticket number in it, on one line."""
+    tag = f"[{notice.number}]"
+    return one_line(subject if tag in subject else f"{tag} {subject}")
+
+
+def _address(person: Recipient) -> str:
+    name = one_line(person.name)
+    if name and not name.isascii():
+        name = Header(name, "utf-8").encode()
+    return formataddr((name, wire_address(person.email)))
+
+
+def wire_address(email: str) -> str:
+    """``email`` as it travels: an internationalised domain in IDNA (例子.cn becomes
+    xn--fsqu00a.cn); raise ValueError for a non-ASCII local part, which needs SMTPUTF8."""
+    local, _, domain = one_line(email).rpartition("@")
+    if not local.isascii():
+        raise ValueError(f"{email}: a non-ASCII name before the @ needs SMTPUTF8, which "
+                         "svcdesk does not send")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"{email}: the domain is not a valid internationalised name") \
+            from None
+    return f"{local}@{domain}"

@@ -51,11 +51,20 @@ class Outbox:
         """Queue a notice (its message, or with None, its failure to render)."""
         self.path.mkdir(parents=True, exist_ok=True)
         if message is not None:
-            write_atomic(self.path / f"{stem}.eml", message)
+            write_atomic(self.path / f"{stem}.eml", message, sync=False, sync_dir=False)
         else:
             (self.path / f"{stem}.eml").unlink(missing_ok=True)
         write_atomic(self.path / f"{stem}.json",
-                     json.dumps(meta, ensure_ascii=False, indent=1).encode())
+                     json.dumps(meta, ensure_ascii=False, indent=1).encode(), sync=False,
+                     sync_dir=False)
+        self._unsynced = True
+
+    def sync(self) -> None:
+        """Make the notices put since the last sync durable: one sync for a whole batch
+        (hundreds of fsyncs would cost sla check seconds)."""
+        if getattr(self, "_unsynced", False):
+            os.sync()
+            self._unsynced = False
 
     def mark(self, entry: Entry, **changes) -> Entry:
         """Update an entry's state or error."""

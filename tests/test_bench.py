@@ -25,3 +25,21 @@ def test_make_desk_writes_a_valid_realistic_desk(tmp_path, monkeypatch):
     assert len({t["type"] for t in tickets}) == 6
     assert git(tmp_path / "b", "status", "--porcelain") == ""
     assert run_cli(*("comment", tickets[0]["id"], "-m", "回访")).exit_code == 0
+
+
+def test_the_sla_benchmark_times_a_quiet_and_a_busy_check_and_puts_the_desk_back(tmp_path):
+    desk = tmp_path / "b"
+    made = subprocess.run([sys.executable, str(ROOT / "bench" / "make_desk.py"), str(desk),
+                           "--tickets", "300", "--years", "1", "--open", "0.1"],
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), str(desk), "--sla",
+                          "5", "--runs", "1"], capture_output=True, text=True,
+                         env={**__import__("os").environ,
+                              "SVCDESK_NOW": "2026-11-22T10:03:00+08:00"})
+    assert out.returncode == 0, out.stderr
+    row = next(line.split() for line in out.stdout.splitlines() if line.startswith("b "))
+    assert int(row[1]) == 30 and int(row[3]) >= 5  # open tickets; tickets due
+    base = git(desk, "rev-parse", "refs/bench/sla-base").strip()
+    assert git(desk, "rev-parse", "HEAD").strip() == base
+    assert git(desk, "status", "--porcelain") == ""

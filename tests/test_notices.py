@@ -198,9 +198,8 @@ def test_line_breaks_in_names_and_subjects_cannot_add_headers():
                             notices.Recipient("customer", "张伟\r\nBcc: evil@example.com",
                                               "zhang@example.cn"))
     sender = notices.Recipient("sender", "服务台\nX-Evil: 1", "desk@example.com")
-    msg = notices.message(notice, "您好\r\nBcc: evil@example.com", "正文", sender,
-                          "example.com", __import__("datetime").datetime(2026, 11, 20))
-    data = bytes(msg)
+    data = notices.message(notice, "您好\r\nBcc: evil@example.com", "正文", sender,
+                           "example.com", __import__("datetime").datetime(2026, 11, 20))
     parsed = message_from_bytes(data, policy=policy.default)
     assert parsed["Bcc"] is None and parsed["X-Evil"] is None
     assert "Bcc: evil@example.com" in str(parsed["Subject"])  # kept as text, on one line
@@ -264,3 +263,11 @@ def _outbox(run):
     result = run("notify", "list", "--format", "json")
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def test_an_internationalised_domain_travels_in_idna(desk, run, smtp, monkeypatch):
+    monkeypatch.setenv("SVCDESK_NOW", FRIDAY_1730)
+    assert run(*FAULT, "--email", "zhang@例子.cn").exit_code == 0
+    assert run("notify", "send").exit_code == 0
+    envelopes = [to for to, _ in smtp.messages]
+    assert ["zhang@xn--fsqu00a.cn"] in envelopes
