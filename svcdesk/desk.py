@@ -676,7 +676,9 @@ class Desk:
         rules, f = self.rules, ticket.fields
         level = sla.level(ticket.events, f, rules.service, max(event.at, ticket.events[-1].at))
         step = self._step_of(event)
-        target = step.target if step else (event.rule or "").partition(": ")[2] or "response"
+        rule = event.rule or ""
+        target = step.target if step else ("update" if rule.startswith("update:") else
+                                           rule.partition(": ")[2] or "response")
         plain = level.plain() if level else {}
         by = rules.agents[event.by].name if event.by in rules.agents else event.by
         # every field the schema knows is defined (None when empty), so a template may test
@@ -702,8 +704,8 @@ class Desk:
             "team": rules.label("teams", f["team"]) if f.get("team") else "",
             "customer": full["customer"], "product": full["product"],
             "sla": {"policy": plain.get("policy"), "response": plain.get("response"),
-                    "resolution": plain.get("resolution"), "update": plain.get("update")},
-            "target": target if target in sla.TARGETS else "response",
+                    "resolution": plain.get("resolution"), "progress": plain.get("update")},
+            "target": target if target in sla.TARGETS + ("update",) else "response",
             "step": step.name if step else None,
             "event": {"action": event.action, "note": event.note or "", "by": by,
                       "at": event.at, "rule": event.rule or ""},

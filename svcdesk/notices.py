@@ -76,7 +76,7 @@ def triggers(event, before_status: str | None, rules) -> list:
     if action == "remind":
         return ["waiting_reminder"]
     if action == "sla" and event.rule:
-        if event.rule.startswith("warn:"):
+        if event.rule.startswith(("warn:", "update:")):
             return ["sla_warning"]
         if event.rule.startswith("breach:"):
             return ["breached"]

@@ -271,3 +271,15 @@ def test_an_internationalised_domain_travels_in_idna(desk, run, smtp, monkeypatc
     assert run("notify", "send").exit_code == 0
     envelopes = [to for to, _ in smtp.messages]
     assert ["zhang@xn--fsqu00a.cn"] in envelopes
+
+
+def test_an_update_due_reminds_the_engineer_to_tell_the_customer(ticket, run, smtp,
+                                                                 monkeypatch):
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-23T09:05:00+08:00")
+    run("comment", ID, "-m", "已收到，工程师今天联系您")  # update due 4 working hours later
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-23T14:10:00+08:00")
+    assert "update: 2026-11-23T14:05" in run("sla", "check").stdout
+    assert run("notify", "send").exit_code == 0
+    last = [m for _, m in smtp.parsed()][-1]
+    assert str(last["Subject"]) == "[SD-20261120-0001] 请向客户通报进展：电脑无法开机故障报修"
+    assert "2026-11-23 14:05" in last.get_content()
