@@ -107,7 +107,10 @@ class Desk:
         self._progress = progress
         self._index: Index | None = None
         self._probe = probe
-        self.warnings: list = []  # said after the command: notices that failed to render...
+        self.warnings: list = []  # said after the command (see all_warnings)
+        self._failures: dict = {}  # (template, error) -> numbers of the notices it stopped
+        self._notice_renderer = self._notice_outbox = None  # made on first use
+        self._levels: dict = {}  # (number, events, at) -> sla.Level, for a ticket's notices
 
     @property
     def index(self) -> Index:
@@ -654,7 +657,7 @@ class Desk:
         rules, out = self.rules, []
         routes = rules.notices.routes if rules.notices else {}
         for event in events:
-            triggered = names if names is not None else notices.triggers(event, None, rules)
+            triggered = names if names is not None else notices.triggers(event)
             for name in triggered:
                 step = self._step_of(event)
                 for template, roles in routes.get(name, ()):
@@ -674,7 +677,11 @@ class Desk:
 
     def _notice_context(self, ticket: model.Ticket, event: model.Event, notice) -> dict:
         rules, f = self.rules, ticket.fields
-        level = sla.level(ticket.events, f, rules.service, max(event.at, ticket.events[-1].at))
+        at = max(event.at, ticket.events[-1].at)
+        key = (ticket.number, len(ticket.events), at)
+        if key not in self._levels:  # one ticket's notices share its clocks
+            self._levels[key] = sla.level(ticket.events, f, rules.service, at)
+        level = self._levels[key]
         step = self._step_of(event)
         rule = event.rule or ""
         target = step.target if step else ("update" if rule.startswith("update:") else
@@ -715,7 +722,7 @@ class Desk:
 
     def _renderer(self):
         """The notice renderer, one per command (templates compile once)."""
-        if getattr(self, "_notice_renderer", None) is None:
+        if self._notice_renderer is None:
             from svcdesk.notices import Renderer
             from svcdesk.worktime import duration_text
 
@@ -736,7 +743,7 @@ class Desk:
         return data, notices.full_subject(notice, subject)
 
     def _outbox(self):
-        if getattr(self, "_notice_outbox", None) is None:
+        if self._notice_outbox is None:
             from svcdesk.outbox import Outbox
 
             self._notice_outbox = Outbox(self.state_dir)
@@ -764,8 +771,7 @@ class Desk:
             try:
                 data, subject = self._render(renderer, notice, ticket, event)
             except (TemplateError, ValueError) as exc:
-                self.warnings.append(f"notice {notice.template} for {notice.number} not sent: "
-                                     f"{exc} (fix the template; `svcdesk notify send` retries)")
+                self._failed_notice(notice, str(exc))
                 outbox.put(notice.file_stem, {**meta, "state": "failed", "error": str(exc)},
                            None)
                 continue
@@ -774,6 +780,19 @@ class Desk:
         if sync:
             outbox.sync()
         return todo
+
+    def _failed_notice(self, notice, error: str) -> None:
+        self._failures.setdefault((notice.template, error), []).append(notice.number)
+
+    def all_warnings(self) -> list:
+        """What the command leaves to attend to: notices a template stopped (one line per
+        distinct error, not per ticket) and years counted without holiday data."""
+        out = list(self.warnings)
+        for (template, error), numbers in self._failures.items():
+            out.append(f"notice {template} not sent for {len(numbers)} ticket(s) ("
+                       + ", ".join(numbers[:3]) + (", …" if len(numbers) > 3 else "")
+                       + f"): {error} (fix it; `svcdesk notify send` retries)")
+        return out + self.calendar_warnings()
 
     def preview_notice(self, ref: TicketRef, name: str) -> list:
         """[(notice, message bytes)] of what notice event ``name`` would send now."""

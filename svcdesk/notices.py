@@ -17,20 +17,11 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 
 from svcdesk.errors import TemplateError
+from svcdesk.rules import NOTICE_EVENTS
 
-EVENTS = ("created", "assigned", "status_changed", "commented", "waiting_reminder",
-          "sla_warning", "breached", "escalated", "resolved", "closed", "survey")
-ROLES = ("customer", "assignee", "team_lead", "manager", "team")
+EVENTS = NOTICE_EVENTS  # what rules.yaml may route, and what notify preview/send accept
 WIRE = policy.compat32.clone(linesep="\r\n")  # CRLF line ends, as SMTP expects
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
-
-
-@dataclass(frozen=True)
-class Route:
-    """One notice an event sends: which template, to whom."""
-
-    template: str
-    to: tuple  # roles or addresses
 
 
 @dataclass(frozen=True)
@@ -65,7 +56,7 @@ class Notice:
         return f"{self.number}-{self.template}-{digest}"
 
 
-def triggers(event, before_status: str | None, rules) -> list:
+def triggers(event) -> list:
     """The notice events one ticket event triggers (created, assigned, resolved...)."""
     action, changes = event.action, event.changes
     if action == "create":
@@ -148,7 +139,6 @@ class Renderer:
             undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
         self.env.filters["when"] = self._when
         self.env.filters["duration"] = lambda m: level_text(m, language)
-        self.desk_templates = desk_templates
 
     def _when(self, value, fmt: str = "%Y-%m-%d %H:%M") -> str:
         if isinstance(value, str):

@@ -16,10 +16,11 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from svcdesk.errors import DeliveryError, UsageError
-from svcdesk.store import write_atomic
+from svcdesk.store import fsync_dir, write_atomic
 
 FOLDER = "outbox"
 TIMEOUT = 20  # seconds to wait on an SMTP server
+SYNC_ONE_BY_ONE = 16  # more files than this are made durable with one sync()
 
 
 @dataclass(frozen=True)
@@ -46,25 +47,35 @@ class Outbox:
 
     def __init__(self, state_dir: Path):
         self.path = state_dir / FOLDER
+        self._unsynced: list = []  # files put since the last sync
 
     def put(self, stem: str, meta: dict, message: bytes | None) -> None:
         """Queue a notice (its message, or with None, its failure to render)."""
         self.path.mkdir(parents=True, exist_ok=True)
         if message is not None:
             write_atomic(self.path / f"{stem}.eml", message, sync=False, sync_dir=False)
+            self._unsynced.append(self.path / f"{stem}.eml")
         else:
             (self.path / f"{stem}.eml").unlink(missing_ok=True)
         write_atomic(self.path / f"{stem}.json",
                      json.dumps(meta, ensure_ascii=False, indent=1).encode(), sync=False,
                      sync_dir=False)
-        self._unsynced = True
+        self._unsynced.append(self.path / f"{stem}.json")
 
     def sync(self) -> None:
-        """Make the notices put since the last sync durable: one sync for a whole batch
-        (hundreds of fsyncs would cost sla check seconds)."""
-        if getattr(self, "_unsynced", False):
+        """Make the notices put since the last sync durable: a few files one by one, a batch
+        (sla check may queue hundreds) with one sync() instead of an fsync per file."""
+        written, self._unsynced = self._unsynced, []
+        if len(written) > SYNC_ONE_BY_ONE:
             os.sync()
-            self._unsynced = False
+        elif written:
+            for path in written:
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            fsync_dir(self.path)
 
     def mark(self, entry: Entry, **changes) -> Entry:
         """Update an entry's state or error."""

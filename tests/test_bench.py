@@ -38,8 +38,9 @@ def test_the_sla_benchmark_times_a_quiet_and_a_busy_check_and_puts_the_desk_back
                          env={**__import__("os").environ,
                               "SVCDESK_NOW": "2026-11-22T10:03:00+08:00"})
     assert out.returncode == 0, out.stderr
-    row = next(line.split() for line in out.stdout.splitlines() if line.startswith("b "))
-    assert int(row[1]) == 30 and int(row[3]) >= 5  # open tickets; tickets due
+    rows = [line.split() for line in out.stdout.splitlines() if line.startswith("b ")]
+    assert rows and all(int(row[1]) == 30 for row in rows)  # open tickets
+    assert int(rows[-1][3]) >= 5  # tickets due at the busy moment
     base = git(desk, "rev-parse", "refs/bench/sla-base").strip()
     assert git(desk, "rev-parse", "HEAD").strip() == base
     assert git(desk, "status", "--porcelain") == ""

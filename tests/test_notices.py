@@ -161,6 +161,7 @@ def test_a_broken_template_is_named_the_change_lands_and_the_notice_waits_for_th
     assert result.exit_code == 0
     assert commit_count(desk.root) == before + 1  # the ticket is recorded all the same
     assert "templates/notices/ack.j2:8:" in result.stderr and "endiff" in result.stderr
+    assert "notice ack not sent for 1 ticket(s) (SD-20261120-0001)" in result.stderr
     failed = run("notify", "send")
     assert failed.exit_code == ExitCode.TEMPLATE
     assert [m["To"].addresses[0].addr_spec for _, m in smtp.parsed()] == \

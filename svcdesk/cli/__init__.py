@@ -115,7 +115,7 @@ def _warnings(ctx, result, **_):
     if desk is not None:
         from svcdesk.cli.output import echo
 
-        for warning in desk.warnings + desk.calendar_warnings():
+        for warning in desk.all_warnings():
             echo(f"Warning: {warning}", err=True)
     return result
 
