@@ -846,6 +846,8 @@ class Desk:
         from svcdesk import notices
 
         outbox, smtp, now = self._outbox(), self.smtp(), self.now()
+        if not outbox.entries():  # the usual cron run: nothing to lock the desk for
+            return Delivery([], 0, [], None, smtp.describe() if smtp else None)
         failed, tickets = [], {}
         with self._change(sla.SYSTEM) as change:
             def ticket_of(entry):
@@ -856,7 +858,6 @@ class Desk:
                 return tickets[relpath]
 
             ready = []
-            renderer = None
             for entry in outbox.entries():
                 try:
                     ticket = ticket_of(entry)
@@ -867,8 +868,7 @@ class Desk:
                     outbox.remove(entry)  # delivered and recorded before: never twice
                     continue
                 if entry.state == "failed":
-                    renderer = renderer or self._renderer()
-                    entry = self._rerender(outbox, entry, ticket, renderer, failed)
+                    entry = self._rerender(outbox, entry, ticket, self._renderer(), failed)
                     if entry is None:
                         continue
                 ready.append(entry)

@@ -181,7 +181,10 @@ def measure(events, policy: Policy, target: str, service: Service,
             break
         spans.append(Span(start, end, status, _kind(status, service)))
     if target == "resolution" and spans and spans[-1].kind == "stopped":
-        stop = spans[-1].start  # resolved (or closed) and not reopened
+        first = len(spans) - 1  # resolved (then perhaps closed) and not reopened:
+        while first and spans[first - 1].kind == "stopped":  # stopped when it was resolved
+            first -= 1
+        stop = spans[first].start
     elapsed, due = 0.0, None
     for span in spans:
         if span.kind != "counted":

@@ -112,8 +112,11 @@ def test_resolving_late_is_breached_and_reopening_runs_the_clock_again(desk, run
     run("--as", "li.qiang", "resolve", ID, "-m", "更换主板")
     assert stored(desk.root)["sla"]["resolution_state"] == "breached"
     assert level(run)["resolution"]["met_at"] == "2026-11-26T10:00:00+08:00"
+    at(monkeypatch, "2026-11-26T10:30:00+08:00")
+    run("close", ID, "--csat", "4")
+    assert level(run)["resolution"]["met_at"] == "2026-11-26T10:00:00+08:00"  # not the close
     at(monkeypatch, "2026-11-26T11:00:00+08:00")
-    run("reopen", ID, "-m", "又坏了")
+    assert run("reopen", ID, "-m", "又坏了").exit_code == 0
     assert level(run)["resolution"]["state"] == "breached"
     assert level(run)["resolution"]["met_at"] is None
 

@@ -126,8 +126,8 @@ def notify_send(state, ticket, event):
     if run.error:
         raise DeliveryError(f"{run.error}; {run.queued} notice(s) stay queued for the next run")
     if run.failed:
-        raise TemplateError(f"{len(run.failed)} notice(s) could not be rendered; they stay "
-                            "queued (see the warnings)")
+        raise TemplateError(f"{len(run.failed)} notice(s) could not be rendered (or their "
+                            "ticket read); they stay queued (see the warnings)")
 
 
 COMMANDS.append(notify)
