@@ -647,6 +647,137 @@ class Desk:
                                self.index.last_assignee(ticket.get("team")), self.now().date())
         return choice.agent
 
+    # ---- reports -------------------------------------------------------------------------------
+
+    def review(self, period, team: str | None = None, kind: str | None = None,
+               customer: str | None = None, product: str | None = None) -> dict:
+        """The service review of ``period`` (report.Period): every figure, the previous
+        period's headline and the change, for the tickets the filters keep."""
+        from svcdesk import report
+
+        rules, tz = self.rules, self.rules.tz
+        rows = self.index.report_rows(period.previous().start, period.end)
+        stories = []
+        for row in rows:
+            story = report.Story.from_row(row, tz)
+            f = story.fields
+            if (team and f.get("team") != team) or (kind and f.get("type") != kind):
+                continue
+            people = " ".join(str(v) for v in (f.get("customer") or {}).values()).casefold()
+            things = " ".join(str(v) for v in (f.get("product") or {}).values()).casefold()
+            if (customer and customer.casefold() not in people) or (
+                    product and product.casefold() not in things):
+                continue
+            stories.append(story)
+        vocabulary = {"agent": "agents", "team": "teams", "type": "types",
+                      "channel": "channels"}
+
+        def labels(key, name):
+            if name is None:
+                return "—"
+            table = vocabulary.get(key)
+            return rules.label(table, name) if table else name
+
+        filters = {k: v for k, v in (("team", team), ("type", kind), ("customer", customer),
+                                     ("product", product)) if v}
+        data = report.review(stories, period, rules, labels, filters)
+        problems = self.index.problems()
+        data["warnings"] = [f"{p} (not counted)" for p in problems]
+        return data
+
+    def render_report(self, data: dict, fmt: str) -> str:
+        """The review as Markdown or HTML from templates/reports/: monthly.md.j2 for a
+        month when the desk has one, else weekly.md.j2 (which says what period it covers)."""
+        from svcdesk.errors import TemplateError
+
+        own = {"week": "weekly", "month": "monthly", "range": "range"}[data["period"]["kind"]]
+        context = {"r": data, "charts": self._charts(data) if fmt == "html" else {}}
+        renderer = self._renderer()
+        try:
+            return renderer.text("reports", own, fmt, context)
+        except TemplateError as exc:
+            if own == "weekly" or "no such template" not in str(exc):
+                raise
+        return renderer.text("reports", "weekly", fmt, context)
+
+    def commit_report(self, data: dict, fmt: str, text: str) -> tuple:
+        """Commit a report under reports/ (one commit; none when the file is unchanged);
+        return (its path, the commit or None)."""
+        name = {"week": "weekly", "month": "monthly", "range": "range"}[data["period"]["kind"]]
+        label = data["period"]["label"].replace("..", "_")
+        relpath = f"reports/{name}-{label}.{fmt}"
+        try:
+            actor = self.actor()
+        except UsageError:  # cron without an agent: the desk itself
+            actor = Actor(sla.SYSTEM, SYSTEM)
+        now = self.now()
+        with self._change(actor.key) as change:
+            path = self.root / relpath
+            if path.exists() and path.read_bytes() == text.encode("utf-8") and \
+                    relpath.rsplit("/", 1)[1] in change.head_names("reports"):
+                return relpath, None
+            change.write(relpath, text.encode("utf-8"))
+            sha = change.commit(f"report: {name} {data['period']['label']}",
+                                f"{data['desk']}, {data['period']['start']} to "
+                                f"{data['period']['end']}", trailers_for(None, "report"),
+                                actor.identity, now)
+        return relpath, sha
+
+    def mail_report(self, data: dict, to: list, text: str, html: str | None) -> str:
+        """Send a report by SMTP (the notices' delivery) to ``to`` (default: the manager);
+        without SMTP it waits in the outbox as an .eml. Return where it went."""
+        from svcdesk import notices
+        from svcdesk.errors import DeliveryError
+
+        rules = self.rules
+        manager = rules.agents.get(rules.manager) if rules.manager else None
+        if not to or "manager" in to:
+            if manager is None:
+                raise UsageError("mail the report to whom? give --mail ADDRESS (or set "
+                                 "desk.manager in rules.yaml)")
+            to = [a for a in to if a != "manager"] + [manager.email]
+        n = rules.notices
+        subject = f"{data['desk']} {data['period']['label']}"
+        data_bytes = notices.report_message(subject, text, html, n.sender_name, n.sender_email,
+                                            to, self.now())
+        smtp = self.smtp()
+        if smtp is None:
+            folder = self._outbox().path
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"report-{data['period']['label'].replace('..', '_')}.eml"
+            store.write_atomic(path, data_bytes)
+            return f"kept in {path} (no SMTP: set notices.smtp or SVCDESK_SMTP_URL)"
+        sent, error = smtp.send([(None, data_bytes, notices.wire_address(n.sender_email),
+                                  [notices.wire_address(a) for a in to])])
+        if error:
+            raise DeliveryError(f"{error}; the report was not mailed")
+        return f"mailed to {', '.join(to)} via {smtp.describe()}"
+
+    def _charts(self, data: dict) -> dict:
+        """The HTML report's inline SVG charts, labelled in the desk's language."""
+        from svcdesk import charts
+
+        zh = self.rules.language == "zh"
+        created, resolved = ("新建", "解决") if zh else ("created", "resolved")
+        days = data["per_day"]
+        labels = [d["day"][5:] for d in days]
+        first, fix = data["first_response"]["working"], data["resolution"]["working"]
+        return {
+            "volume": charts.columns("每日工单量" if zh else "Tickets per day", labels,
+                                     {created: [d["created"] for d in days],
+                                      resolved: [d["resolved"] for d in days]}),
+            "times": charts.columns(
+                "时效分布（工作时间）" if zh else "How long (working time)", list(fix["buckets"]),
+                {("首次响应" if zh else "first response"): list(first["buckets"].values()),
+                 ("解决" if zh else "resolution"): list(fix["buckets"].values())}),
+            "sla": charts.shares("各组解决按时率" if zh else "Resolved within SLA by team",
+                                 [(t["name"], t["sla_met_pct"]) for t in data["by_team"]]),
+            "backlog": charts.columns("积压账龄" if zh else "Backlog age",
+                                      list(data["backlog"]["ages"]),
+                                      {("积压" if zh else "open"):
+                                       list(data["backlog"]["ages"].values())}),
+        }
+
     # ---- notices -------------------------------------------------------------------------------
 
     def notices_for(self, ticket: model.Ticket, events, names=None) -> list:
@@ -723,7 +854,7 @@ class Desk:
     def _renderer(self):
         """The notice renderer, one per command (templates compile once)."""
         if self._notice_renderer is None:
-            from svcdesk.notices import Renderer
+            from svcdesk.templating import Renderer
             from svcdesk.worktime import duration_text
 
             self._notice_renderer = Renderer(self.root / "templates", DEFAULTS / "templates",
@@ -734,8 +865,8 @@ class Desk:
         """(message bytes, subject) of a notice; raise TemplateError naming file and line."""
         from svcdesk import notices
 
-        subject, body = renderer.render(notice.template,
-                                        self._notice_context(ticket, event, notice))
+        subject, body = notices.render(renderer, notice.template,
+                                       self._notice_context(ticket, event, notice))
         n = self.rules.notices
         sender = notices.Recipient("sender", n.sender_name, n.sender_email)
         domain = n.sender_email.rpartition("@")[2] or "svcdesk.localhost"

@@ -29,7 +29,7 @@ from svcdesk.identity import NUMBER_RE, TicketRef
 from svcdesk.lock import DeskLock
 from svcdesk.query import Filter
 
-FORMAT = 3  # bump when the tables or what goes in them change: old indexes are rebuilt
+FORMAT = 5  # bump when the tables or what goes in them change: old indexes are rebuilt
 FILE = "index.sqlite"
 PARALLEL_FROM = 400  # files to parse before a second process is worth starting
 PROGRESS_FROM = 2000  # files to parse before a progress bar is worth showing
@@ -41,7 +41,7 @@ COLUMNS = ("path", "mtime_ns", "size", "indexed_ns", "uid", "id", "seq", "title"
            "customer", "company", "tier", "region", "product", "created", "updated",
            "first_response", "resolved", "closed", "reopens", "escalations", "reassignments",
            "paused", "paused_since", "csat", "response_due", "resolution_due", "update_due",
-           "sla_done", "customer_text", "product_text", "filter_text", "doc")
+           "sla_done", "timeline", "customer_text", "product_text", "filter_text", "doc")
 
 SCHEMA = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -475,6 +475,18 @@ class Index:
         return [dict(zip(names, row)) for row in cur]
 
     @_healing
+    def report_rows(self, start: datetime, end: datetime) -> list:
+        """Every ticket a report of [start, end) may count: made before ``end`` and not
+        closed for good before ``start`` (its figures, fields and brief history)."""
+        con = self.refresh()
+        cur = con.execute(
+            "SELECT id, created, first_response, reopens, escalations, reassignments, "
+            "timeline, doc FROM tickets WHERE created < ? AND (closed IS NULL OR closed >= ? "
+            "OR reopens > 0) ORDER BY created, seq", (end.timestamp(), start.timestamp()))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur]
+
+    @_healing
     def status(self) -> Status:
         """Where the index is, how big, and what it holds (brought up to date first)."""
         con = self.refresh()
@@ -527,10 +539,26 @@ def _entry(root: Path, schema: model.Schema, relpath: str,
            figures["reassignments"], figures["paused_seconds"], _ts(figures["paused_since"]),
            f.get("csat"), _ts(service.get("response_due")),
            _ts(service.get("resolution_due")), _ts(service.get("update_due")),
-           "\x1f".join(figures["done"]), _folded(customer.values()), _folded(product.values()),
+           "\x1f".join(figures["done"]), _timeline(ticket.events), _folded(customer.values()), _folded(product.values()),
            _folded((f.get("title"), f.get("description"), number, f.get("category"))),
            json.dumps(dump(f), ensure_ascii=False, separators=(",", ":")))
     return relpath, "ticket", row, (f.get("title") or "", body, extra)
+
+
+def _timeline(events) -> str:
+    """The history in brief, for reports as of any moment: [[epoch seconds, action, status it
+    led to, assignee it set, rating given, response and resolution SLA state it recorded],
+    ...] as compact JSON."""
+    out = []
+    for e in events:
+        if e.fields is not None:
+            plain = model.flatten(e.fields)
+        else:
+            plain = {path: new for path, (_, new) in e.changes.items()}
+        out.append([int(e.at.timestamp()), e.action, plain.get("status"), plain.get("assignee"),
+                    plain.get("csat"), plain.get("sla.response_state"),
+                    plain.get("sla.resolution_state")])
+    return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
 
 
 def _ts(value) -> float | None:

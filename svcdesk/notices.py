@@ -14,9 +14,7 @@ from email import policy
 from email.header import Header
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
-from pathlib import Path
 
-from svcdesk.errors import TemplateError
 from svcdesk.rules import NOTICE_EVENTS
 
 EVENTS = NOTICE_EVENTS  # what rules.yaml may route, and what notify preview/send accept
@@ -125,74 +123,11 @@ def recipients(roles, fields: dict, rules) -> list:
 # ---- rendering ----------------------------------------------------------------------------
 
 
-class Renderer:
-    """Renders notice templates in a sandbox with strict undefined variables."""
-
-    def __init__(self, desk_templates: Path, shipped: Path, language: str, tz, level_text):
-        from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined
-        from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-        self.language, self.tz = language, tz
-        self.env = ImmutableSandboxedEnvironment(
-            loader=ChoiceLoader([FileSystemLoader(str(desk_templates)),
-                                 PrefixLoader({"svcdesk": FileSystemLoader(str(shipped))})]),
-            undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-        self.env.filters["when"] = self._when
-        self.env.filters["duration"] = lambda m: level_text(m, language)
-
-    def _when(self, value, fmt: str = "%Y-%m-%d %H:%M") -> str:
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        if value is None:
-            return ""
-        return value.astimezone(self.tz).strftime(fmt)
-
-    def name(self, template: str) -> str:
-        """The template file for ``template`` in the desk's language (English falls back
-        to Chinese where there is no English version)."""
-        if self.language == "en":
-            return f"notices/{template}.en.j2"
-        return f"notices/{template}.j2"
-
-    def render(self, template: str, context: dict) -> tuple:
-        """(subject, body); raise TemplateError naming the file and line."""
-        import jinja2
-        from jinja2.sandbox import SecurityError
-
-        name = self.name(template)
-        try:
-            try:
-                found = self.env.get_template(name)
-            except jinja2.TemplateNotFound:
-                if self.language != "en":
-                    raise
-                name = f"notices/{template}.j2"
-                found = self.env.get_template(name)
-            text = found.render(context)
-        except jinja2.TemplateNotFound:
-            raise TemplateError(f"templates/{name}: no such template") from None
-        except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(f"templates/{exc.name or name}:{exc.lineno}: {exc.message}") \
-                from None
-        except SecurityError as exc:
-            raise TemplateError(f"templates/{name}:{_template_line(exc)}: not allowed in a "
-                                f"template ({exc})") from None
-        except jinja2.UndefinedError as exc:
-            raise TemplateError(f"templates/{name}:{_template_line(exc)}: {exc.message}") \
-                from None
-        except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
-            raise TemplateError(f"templates/{name}:{_template_line(exc)}: {exc}") from None
-        head, _, body = text.lstrip("\n").partition("\n")
-        return one_line(head.removeprefix("Subject:").strip()), body.lstrip("\n")
-
-
-def _template_line(exc: BaseException) -> str:
-    """The template line a rendering error came from (Jinja maps its frames to it)."""
-    import traceback
-
-    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__)
-             if f.filename.endswith(".j2")]
-    return str(lines[-1]) if lines else "?"
+def render(renderer, template: str, context: dict) -> tuple:
+    """(subject, body) of notice ``template``; raise TemplateError naming file and line."""
+    text = renderer.text("notices", template, "", context)
+    head, _, body = text.lstrip("\n").partition("\n")
+    return one_line(head.removeprefix("Subject:").strip()), body.lstrip("\n")
 
 
 def one_line(text: str) -> str:
@@ -250,3 +185,20 @@ def wire_address(email: str) -> str:
         raise ValueError(f"{email}: the domain is not a valid internationalised name") \
             from None
     return f"{local}@{domain}"
+
+
+def report_message(subject: str, text: str, html: str | None, sender_name: str,
+                   sender_email: str, to: list, at: datetime) -> bytes:
+    """A report as an email: the Markdown as text, the HTML page as its alternative."""
+    from email.mime.multipart import MIMEMultipart
+
+    msg = MIMEMultipart("alternative") if html else MIMEText(text, "plain", "utf-8")
+    if html:
+        msg.attach(MIMEText(text, "plain", "utf-8"))
+        msg.attach(MIMEText(html, "html", "utf-8"))
+    msg["From"] = _address(Recipient("sender", sender_name, sender_email))
+    msg["To"] = ", ".join(_address(Recipient("to", "", a)) for a in to)
+    msg["Subject"] = Header(one_line(subject), "utf-8")
+    msg["Date"] = format_datetime(at)
+    msg["Auto-Submitted"] = "auto-generated"
+    return msg.as_bytes(policy=WIRE)

@@ -5,8 +5,10 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).parents[1] / "svcdesk"
 DOMAIN = {"model", "fields", "identity", "rules", "query", "sample", "clock", "errors",
-          "metrics", "classify", "assign", "workflow", "worktime", "sla"}
-STORAGE = {"store", "gitlog", "lock", "index", "discovery", "notices", "outbox"}
+          "metrics", "classify", "assign", "workflow", "worktime", "sla", "report",
+          "charts"}
+STORAGE = {"store", "gitlog", "lock", "index", "discovery", "notices", "outbox",
+           "templating"}
 DESK = {"desk", "change"}
 LAYER = {**{m: 0 for m in DOMAIN}, **{m: 1 for m in STORAGE}, **{m: 2 for m in DESK}}
 IO_LIBRARIES = {"click", "git", "jinja2", "yaml", "sqlite3", "tabulate", "subprocess"}

@@ -10,7 +10,8 @@ from svcdesk.errors import ExitCode, SvcdeskError
 
 
 # commands that read the index from the start (new, assign and classify for open loads)
-INDEXED = ("list", "search", "index", "new", "assign", "classify", "agents", "rules", "sla")
+INDEXED = ("list", "search", "index", "new", "assign", "classify", "agents", "rules", "sla",
+           "report")
 
 
 class State:

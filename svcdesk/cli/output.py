@@ -77,6 +77,8 @@ def as_csv(records: list, columns: list) -> str:
 def _cell(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)  # a number, even a negative one, is no formula
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value)
     text = str(value)

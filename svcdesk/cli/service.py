@@ -131,3 +131,110 @@ def notify_send(state, ticket, event):
 
 
 COMMANDS.append(notify)
+
+
+REPORT_FORMATS = ("md", "html", "json", "csv")
+
+
+def _report_options(command):
+    for option in reversed((
+            click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="md",
+                         show_default=True, help="md for chat and wiki, html for a browser or print (A4), json and csv for tools."),
+            click.option("--out", type=click.Path(dir_okay=False, writable=True),
+                         help="Write to this file instead of standard output."),
+            click.option("--team", help="Only this team's tickets."),
+            click.option("--type", "kind", help="Only tickets of this type."),
+            click.option("--customer", help="Only customers whose name, company... hold this."),
+            click.option("--product", help="Only products whose model, serial... hold this."),
+            click.option("--commit", "commit", is_flag=True,
+                         help="Commit the report under reports/ (one commit)."),
+            click.option("--mail", "mail", multiple=True, metavar="ADDRESS",
+                         help="Mail it (repeat for more; 'manager' for desk.manager) through "
+                              "the notices' SMTP, with the HTML page alongside."),
+    )):
+        command = option(command)
+    return command
+
+
+@click.group()
+def report():
+    """The service review of a week, a month or any days: figures from ticket histories."""
+
+
+@report.command()
+@click.option("--week", "which", default="last", show_default=True,
+              help="2026-W47, last (the last whole week) or this.")
+@_report_options
+@pass_state
+def weekly(state, which, **options):
+    """The weekly review (Monday to Sunday in the desk's time zone)."""
+    from svcdesk import report as R
+
+    _emit_report(state, lambda today, tz: R.week(which, today, tz), "--week", **options)
+
+
+@report.command()
+@click.option("--month", "which", default="last", show_default=True,
+              help="2026-11, last or this.")
+@_report_options
+@pass_state
+def monthly(state, which, **options):
+    """The monthly review."""
+    from svcdesk import report as R
+
+    _emit_report(state, lambda today, tz: R.month(which, today, tz), "--month", **options)
+
+
+@report.command("range")
+@click.option("--from", "first", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="The first day.")
+@click.option("--to", "last", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="The last day (included).")
+@_report_options
+@pass_state
+def range_(state, first, last, **options):
+    """A review of any days, --from and --to included."""
+    from svcdesk import report as R
+
+    _emit_report(state, lambda today, tz: R.span(first.date(), last.date(), tz), "--from/--to",
+                 **options)
+
+
+def _emit_report(state, make_period, option, fmt, out, team, kind, customer, product, commit,
+                 mail):
+    from svcdesk.errors import UsageError
+
+    desk = state.desk()
+    try:
+        period = make_period(desk.now().date(), desk.rules.tz)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+    data = desk.review(period, team, kind, customer, product)
+    if fmt == "json":
+        text = as_json(data) + "\n"
+    elif fmt == "csv":
+        from svcdesk import report as R
+        from svcdesk.cli.output import as_csv
+
+        text = as_csv(R.flat(data), ["section", "dimension", "figure", "value"])
+    else:
+        text = desk.render_report(data, fmt)
+    for warning in data["warnings"]:
+        echo(f"Warning: {warning}", err=True)
+    if out:
+        from pathlib import Path
+
+        Path(out).write_text(text, encoding="utf-8")
+    elif not (commit or mail):
+        echo(text, nl=False)
+    if commit:
+        relpath, sha = desk.commit_report(data, fmt, text)
+        echo(f"{relpath}: " + (f"committed ({sha[:10]})" if sha else "unchanged"), err=True)
+    if mail:
+        to = list(mail)
+        body = text if fmt == "md" else desk.render_report(data, "md")
+        html = text if fmt == "html" else desk.render_report(data, "html")
+        echo(desk.mail_report(data, to, body, html), err=True)
+
+
+COMMANDS.append(report)

@@ -1,0 +1,426 @@
+"""The service review: figures of a period, computed from each ticket's history as of the
+period's end, so a past period's report never changes when later tickets come in.
+
+Every figure is defined in docs/metrics.md. Times are in minutes, in calendar time and in
+working time (the desk's calendar, time waiting on the customer left out).
+"""
+
+import json
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+AGES = (("<1d", 1), ("1-3d", 3), ("3-7d", 7), ("7-30d", 30), (">30d", None))
+BUCKETS = (("≤1h", 60), ("1-4h", 240), ("4-8h", 480), ("8-16h", 960), ("16-40h", 2400),
+           (">40h", None))  # working time
+HEADLINE = ("created", "resolved", "closed", "reopened", "escalations")
+TOP = 5  # products, categories and title terms listed as recurring
+_TERM_RE = re.compile(r"[A-Za-z][A-Za-z0-9\-]{2,}|[\u4e00-\u9fff]+")
+# words too common in after-sales titles to say anything about what breaks
+STOP_TERMS = frozenset("""
+the and for with not does doesn after when from into cannot can't won't our
+无法 不能 问题 出现 一直 没有 客户 需要 申请 咨询 一下 怎么 如何 什么 可以 已经 还是 情况
+""".split())
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in the desk's zone, with how people name it."""
+
+    kind: str  # week, month, range
+    label: str
+    start: datetime
+    end: datetime
+
+    def previous(self) -> "Period":
+        """The period of the same length just before."""
+        if self.kind == "month":
+            end = self.start
+            first = (end - timedelta(days=1)).replace(day=1)
+            return Period("month", f"{first:%Y-%m}", first, end)
+        length = self.end - self.start
+        start = self.start - length
+        label = (f"{start.isocalendar().year}-W{start.isocalendar().week:02d}"
+                 if self.kind == "week" else
+                 f"{start:%Y-%m-%d}..{(self.start - timedelta(days=1)):%Y-%m-%d}")
+        return Period(self.kind, label, start, self.start)
+
+
+def week(text: str, today: date, tz) -> Period:
+    """``2026-W47``, ``last`` (the last whole week) or ``this``."""
+    if text in ("last", "this"):
+        monday = today - timedelta(days=today.weekday())
+        if text == "last":
+            monday -= timedelta(days=7)
+    else:
+        match = re.fullmatch(r"(\d{4})-?W(\d{1,2})", text.strip(), re.I)
+        if not match:
+            raise ValueError(f"{text!r} is not a week like 2026-W47, last or this")
+        try:
+            monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        except ValueError:
+            raise ValueError(f"{text!r}: there is no such week") from None
+    start = datetime.combine(monday, time(), tz)
+    iso = monday.isocalendar()
+    return Period("week", f"{iso.year}-W{iso.week:02d}", start, start + timedelta(days=7))
+
+
+def month(text: str, today: date, tz) -> Period:
+    """``2026-11``, ``last`` or ``this``."""
+    if text in ("last", "this"):
+        first = today.replace(day=1)
+        if text == "last":
+            first = (first - timedelta(days=1)).replace(day=1)
+    else:
+        try:
+            first = datetime.strptime(text.strip(), "%Y-%m").date()
+        except ValueError:
+            raise ValueError(f"{text!r} is not a month like 2026-11, last or this") from None
+    following = (first + timedelta(days=32)).replace(day=1)
+    return Period("month", f"{first:%Y-%m}", datetime.combine(first, time(), tz),
+                  datetime.combine(following, time(), tz))
+
+
+def span(first: date, last: date, tz) -> Period:
+    """From ``first`` to ``last``, both days included."""
+    if last < first:
+        raise ValueError(f"the period ends ({last}) before it starts ({first})")
+    return Period("range", f"{first}..{last}", datetime.combine(first, time(), tz),
+                  datetime.combine(last + timedelta(days=1), time(), tz))
+
+
+# ---- one ticket as of a moment ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Story:
+    """A ticket's history in brief (from the index), and its fields as they are now."""
+
+    number: str
+    fields: dict
+    created: datetime
+    first_response: datetime | None
+    steps: tuple  # (at, action, status, assignee, csat, response state, resolution state)
+
+    @staticmethod
+    def from_row(row: dict, tz) -> "Story":
+        steps = tuple((datetime.fromtimestamp(step[0], tz), *step[1:])
+                      for step in json.loads(row["timeline"]))
+        first = row["first_response"]
+        return Story(row["id"], json.loads(row["doc"]), datetime.fromtimestamp(row["created"], tz),
+                     datetime.fromtimestamp(first, tz) if first is not None else None, steps)
+
+    def until(self, end: datetime) -> tuple:
+        return tuple(s for s in self.steps if s[0] < end)
+
+    def status_at(self, end: datetime) -> str | None:
+        status = None
+        for step in self.until(end):
+            status = step[2] or status
+        return status
+
+    def assignee_at(self, end: datetime) -> str | None:
+        who = None
+        for step in self.until(end):
+            who = step[3] or who
+        return who
+
+    def sla_state(self, target: str, end: datetime) -> str | None:
+        """Met or breached, as recorded by ``end`` (the event that stopped the clock records
+        it, so a later reopening does not change a past period)."""
+        column = 5 if target == "response" else 6
+        state = None
+        for step in self.until(end):
+            if step[1] == "reopen" and target == "resolution":
+                state = None
+            state = step[column] or state
+        return state
+
+    def within(self, period: Period, action: str) -> list:
+        return [s for s in self.steps if s[1] == action and period.start <= s[0] < period.end]
+
+    def done_before(self, end: datetime, action: str) -> int:
+        """How many times ``action`` happened before ``end``."""
+        return sum(1 for s in self.until(end) if s[1] == action)
+
+    def reassigned_by(self, end: datetime) -> bool:
+        """Whether it went from one agent to another before ``end``."""
+        owners = [s[3] for s in self.until(end) if s[3]]
+        return any(a != b for a, b in zip(owners, owners[1:]))
+
+    def working_minutes(self, calendar, end: datetime, counting) -> float:
+        """Working minutes from creation to ``end`` spent in a ``counting`` status (as the
+        SLA clock counts: not waiting on the customer, not resolved)."""
+        total, since, status = 0.0, None, None
+        for at, _, new, *_ in self.until(end + timedelta(seconds=1)):
+            if new is None or new == status:
+                continue
+            if since is not None and status in counting:
+                total += calendar.minutes(since, min(at, end))
+            since, status = at, new
+        if since is not None and since < end and status in counting:
+            total += calendar.minutes(since, end)
+        return total
+
+
+# ---- the figures ------------------------------------------------------------------------------
+
+
+def figures(stories: list, period: Period, rules, labels) -> dict:
+    """Every figure of ``period`` for ``stories`` (tickets made before its end)."""
+    service = rules.service
+    calendar, counting = service.calendar, set(service.counting)
+    open_statuses = set(rules.open_statuses())
+    end = period.end
+    created = [s for s in stories if period.start <= s.created < end]
+    resolved = [s for s in stories if s.within(period, "resolve")]
+    closed = [s for s in stories if s.within(period, "close")]
+    reopened = [s for s in stories if s.within(period, "reopen")]
+    backlog = [s for s in stories if s.created < end and s.status_at(end) in open_statuses]
+
+    responded = [s for s in stories
+                 if s.first_response is not None and period.start <= s.first_response < end]
+    response_times = [((s.first_response - s.created).total_seconds() / 60,
+                       s.working_minutes(calendar, s.first_response, counting | set(
+                           service.paused))) for s in responded]
+    resolution_times = {}
+    for s in resolved:
+        at = s.within(period, "resolve")[-1][0]
+        resolution_times[s.number] = ((at - s.created).total_seconds() / 60,
+                                      s.working_minutes(calendar, at, counting))
+
+    def sla_counts(group, target):
+        states = [s.sla_state(target, _stopped(s, target, period)) for s in group]
+        met, breached = states.count("met"), states.count("breached")
+        return met, breached, _pct(met, met + breached)
+
+    r_met, r_breached, r_pct = sla_counts(responded, "response")
+    s_met, s_breached, s_pct = sla_counts(resolved, "resolution")
+    first_time = [s for s in resolved if not s.done_before(end, "reopen")
+                  and not s.reassigned_by(end)]
+    ratings = [s.within(period, "close")[-1][4] for s in closed
+               if s.within(period, "close")[-1][4] is not None]
+    ratings = [int(r) for r in ratings]
+    escalations = sum(len(s.within(period, "escalate")) for s in stories)
+
+    def per(key, group_of):
+        rows = {}
+        for s in resolved:
+            rows.setdefault(group_of(s, True), []).append(s)
+        load = Counter(group_of(s, False) for s in backlog)
+        out = []
+        for name in sorted(set(rows) | set(load), key=lambda n: (n is None, n or "")):
+            done = rows.get(name, [])
+            rated = [int(s.within(period, "close")[-1][4]) for s in done
+                     if s.within(period, "close") and s.within(period, "close")[-1][4]]
+            met, breached, share = sla_counts(done, "resolution")
+            out.append({key: name, "name": labels(key, name), "handled": len(done),
+                        "open": load.get(name, 0),
+                        "median_resolution_minutes": _round(_median(
+                            [resolution_times[s.number][1] for s in done])),
+                        "sla_met_pct": share,
+                        "csat_avg": _round(statistics.fmean(rated)) if rated else None})
+        return out
+
+    def agent_of(s, at_resolution):
+        if at_resolution:  # who had it when it was resolved
+            return s.assignee_at(s.within(period, "resolve")[-1][0] + timedelta(seconds=1))
+        return s.assignee_at(end)
+
+    def team_of(s, _):
+        return s.fields.get("team")
+
+    def split(field):
+        counts = Counter(s.fields.get(field) for s in created)
+        done = Counter(s.fields.get(field) for s in resolved)
+        return [{field: k, "label": labels(field, k), "created": counts.get(k, 0),
+                 "resolved": done.get(k, 0)}
+                for k in sorted(set(counts) | set(done), key=lambda n: (n is None, n or ""))]
+
+    days = []
+    day = period.start
+    while day < end:
+        following = min(day + timedelta(days=1), end)
+        days.append({"day": day.date().isoformat(),
+                     "created": sum(1 for s in created if day <= s.created < following),
+                     "resolved": sum(1 for s in resolved if day <= s.within(
+                         period, "resolve")[-1][0] < following)})
+        day = following
+    products = Counter((s.fields.get("product") or {}).get("model") for s in created)
+    products.pop(None, None)
+    categories = Counter(s.fields.get("category") for s in created)
+    categories.pop(None, None)
+    return {
+        "created": len(created), "resolved": len(resolved), "closed": len(closed),
+        "reopened": len(reopened),
+        "backlog": {"open": len(backlog), "ages": _ages(backlog, end)},
+        "first_response": _spread(response_times),
+        "resolution": _spread(list(resolution_times.values())),
+        "per_day": days,
+        "sla": {"response_met": r_met, "response_breached": r_breached,
+                "response_met_pct": r_pct, "resolution_met": s_met,
+                "resolution_breached": s_breached, "resolution_met_pct": s_pct},
+        "fcr_pct": _pct(len(first_time), len(resolved)),
+        "reopen_pct": _pct(len(reopened), len(resolved)),
+        "csat": {"avg": _round(statistics.fmean(ratings)) if ratings else None,
+                 "responses": len(ratings),
+                 "response_rate_pct": _pct(len(ratings), len(closed)),
+                 "distribution": {str(n): ratings.count(n) for n in range(1, 6)}},
+        "escalations": escalations,
+        "by_agent": per("agent", agent_of),
+        "by_team": per("team", team_of),
+        "by_type": split("type"),
+        "by_category": split("category"),
+        "by_channel": split("channel"),
+        "recurring": {"products": _top(products), "categories": _top(categories),
+                      "terms": _top(_terms(s.fields.get("title") or "" for s in created))},
+    }
+
+
+def review(stories: list, period: Period, rules, labels, filters: dict) -> dict:
+    """The whole report: this period's figures, the previous period's headline, the change."""
+    this = figures(stories, period, rules, labels)
+    before = figures(stories, period.previous(), rules, labels)
+    previous = _headline(before)
+    now = _headline(this)
+    change = {k: (_round(now[k] - previous[k]) if now[k] is not None
+                  and previous[k] is not None else None) for k in now}
+    return {"period": {"kind": period.kind, "label": period.label,
+                       "start": period.start.isoformat(), "end": period.end.isoformat(),
+                       "timezone": str(rules.tz)},
+            "desk": rules.name, "filters": filters, **this,
+            "previous": {"label": period.previous().label, **previous}, "change": change}
+
+
+def _stopped(story: Story, target: str, period: Period) -> datetime:
+    """Just after the moment a target's clock stopped within ``period``."""
+    if target == "response":
+        return story.first_response + timedelta(seconds=1)
+    return story.within(period, "resolve")[-1][0] + timedelta(seconds=1)
+
+
+def _headline(data: dict) -> dict:
+    out = {k: data[k] for k in HEADLINE}
+    out["backlog"] = data["backlog"]["open"]
+    out["first_response_median_minutes"] = data["first_response"]["median_minutes"]
+    out["resolution_median_minutes"] = data["resolution"]["median_minutes"]
+    out["response_met_pct"] = data["sla"]["response_met_pct"]
+    out["resolution_met_pct"] = data["sla"]["resolution_met_pct"]
+    out["fcr_pct"] = data["fcr_pct"]
+    out["reopen_pct"] = data["reopen_pct"]
+    out["csat_avg"] = data["csat"]["avg"]
+    return out
+
+
+def _spread(times: list) -> dict:
+    """Median, mean and 90th percentile, in calendar and in working minutes."""
+    calendar = [t[0] for t in times]
+    working = [t[1] for t in times]
+    return {"count": len(times), **_stats(calendar),
+            "working": {**_stats(working), "buckets": _buckets(working)}}
+
+
+def _buckets(minutes: list) -> dict:
+    """How many took up to 1, 4, 8, 16 and 40 working hours, and more."""
+    out = {name: 0 for name, _ in BUCKETS}
+    for value in minutes:
+        out[next(n for n, limit in BUCKETS if limit is None or value <= limit)] += 1
+    return out
+
+
+def _stats(values: list) -> dict:
+    return {"median_minutes": _round(_median(values)),
+            "mean_minutes": _round(statistics.fmean(values)) if values else None,
+            "p90_minutes": _round(_percentile(values, 90))}
+
+
+def _median(values: list):
+    return statistics.median(values) if values else None
+
+
+def _percentile(values: list, share: int):
+    """The nearest-rank percentile: the smallest value with ``share``% at or below it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-share * len(ordered) // 100))
+    return ordered[rank - 1]
+
+
+def _pct(part: int, whole: int):
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _round(value):
+    return round(value, 1) if value is not None else None
+
+
+def _ages(backlog: list, end: datetime) -> dict:
+    out = {name: 0 for name, _ in AGES}
+    for s in backlog:
+        days = (end - s.created).total_seconds() / 86400
+        name = next(n for n, limit in AGES if limit is None or days < limit)
+        out[name] += 1
+    return out
+
+
+def _top(counts: Counter) -> list:
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
+    return [{"name": k, "count": n} for k, n in ranked]
+
+
+def _terms(titles) -> Counter:
+    """Words of the titles: English words, and two-character pieces of Chinese runs."""
+    counts = Counter()
+    for title in titles:
+        seen = set()
+        for run in _TERM_RE.findall(title):
+            if run.isascii():
+                words = [run.lower()]
+            else:
+                words = [run[i:i + 2] for i in range(len(run) - 1)] or [run]
+            seen.update(w for w in words if w not in STOP_TERMS)
+        counts.update(seen)  # a title counts a term once
+    return counts
+
+
+def flat(data: dict) -> list:
+    """One row per figure and dimension (section, dimension, figure, value), for CSV."""
+    rows = []
+
+    def add(section, dimension, figure, value):
+        rows.append({"section": section, "dimension": dimension, "figure": figure,
+                     "value": value})
+
+    for key in ("created", "resolved", "closed", "reopened", "escalations", "fcr_pct",
+                "reopen_pct"):
+        add("summary", "", key, data[key])
+    add("backlog", "", "open", data["backlog"]["open"])
+    for bucket, count in data["backlog"]["ages"].items():
+        add("backlog_age", bucket, "open", count)
+    for section in ("first_response", "resolution"):
+        add(section, "", "count", data[section]["count"])
+        for clock, figures_ in (("calendar", data[section]), ("working",
+                                                               data[section]["working"])):
+            for key in ("median_minutes", "mean_minutes", "p90_minutes"):
+                add(section, clock, key, figures_[key])
+    for key, value in data["sla"].items():
+        add("sla", "", key, value)
+    for key in ("avg", "responses", "response_rate_pct"):
+        add("csat", "", key, data["csat"][key])
+    for rating, count in data["csat"]["distribution"].items():
+        add("csat_distribution", rating, "responses", count)
+    for section, key in (("by_agent", "agent"), ("by_team", "team"), ("by_type", "type"),
+                         ("by_category", "category"), ("by_channel", "channel")):
+        for entry in data[section]:
+            for figure, value in entry.items():
+                if figure not in (key, "name", "label"):
+                    add(section, entry[key] or "", figure, value)
+    for kind, entries in data["recurring"].items():
+        for entry in entries:
+            add(f"recurring_{kind}", entry["name"], "count", entry["count"])
+    for key, value in data["change"].items():
+        add("change", data["previous"]["label"], key, value)
+    return rows

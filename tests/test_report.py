@@ -1,0 +1,223 @@
+"""The service review on a desk built with known timings: every figure against a value
+worked out by hand (the standard calendar: 09:00-18:00 with lunch 12:00-13:00)."""
+
+import json
+
+import pytest
+
+from conftest import FAULT
+from svcdesk.errors import ExitCode
+
+URGENT = FAULT + ("--impact", "single", "--urgency", "high")  # P2
+
+
+@pytest.fixture
+def week_desk(desk, run, monkeypatch):
+    """Tickets of 2026-W46 and W47 (16-22 November), worked at known moments."""
+
+    def at(when, *args):
+        monkeypatch.setenv("SVCDESK_NOW", f"2026-11-{when}:00+08:00")
+        result = run(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+        return result.stdout.strip()
+
+    at("12T10:00", *FAULT, "--title", "扫码枪无法识别条码", "--product", "BS-20 扫码枪", "-q")  # D
+    a = at("16T09:00", *URGENT, "--title", "打印机卡纸", "--product", "LP-404 打印机", "-q")
+    at("16T10:00", "comment", a, "-m", "您好，工程师已接单")
+    at("16T15:00", "--as", "li.qiang", "resolve", a, "-m", "更换搓纸轮")
+    at("17T10:00", "close", a, "--csat", "5")
+    b = at("17T17:00", *FAULT, "--title", "打印机卡纸严重", "--product", "LP-404 打印机", "-q")
+    at("18T09:30", "--as", "li.qiang", "wait", b, "-m", "请提供照片")
+    at("19T09:00", "--as", "li.qiang", "resume", b)
+    at("19T11:00", "--as", "li.qiang", "resolve", b, "-m", "清理纸路")
+    at("20T10:00", "reopen", b, "-m", "又卡纸了")
+    at("20T11:00", "--as", "li.qiang", "resolve", b, "-m", "更换定影器")
+    at("18T10:00", *FAULT, "--title", "网络录像机无法回放", "--product", "NV-8 录像机", "-q")
+    e = at("21T10:00", *FAULT, "--title", "路由器频繁断线", "--product", "R-160 路由器", "-q")
+    at("21T11:00", "escalate", e, "-m", "需要组长协调备件")
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-23T09:00:00+08:00")
+    return desk
+
+
+def review(run, *args):
+    result = run("report", "weekly", "--format", "json", *args)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_every_figure_of_the_week_matches_the_hand_count(week_desk, run):
+    r = review(run)
+    assert r["period"] == {"kind": "week", "label": "2026-W47",
+                           "start": "2026-11-16T00:00:00+08:00",
+                           "end": "2026-11-23T00:00:00+08:00", "timezone": "Asia/Shanghai"}
+    assert (r["created"], r["resolved"], r["closed"], r["reopened"]) == (4, 2, 1, 1)
+    # open at the end: B (resolved, awaiting confirmation), C, D (last week's), E
+    assert r["backlog"] == {"open": 4, "ages": {"<1d": 0, "1-3d": 1, "3-7d": 2, "7-30d": 1,
+                                                ">30d": 0}}
+    # first responses: A after 60 min (60 working), B after 990 min (90 working)
+    assert r["first_response"] == {
+        "count": 2, "median_minutes": 525.0, "mean_minutes": 525.0, "p90_minutes": 990.0,
+        "working": {"median_minutes": 75.0, "mean_minutes": 75.0, "p90_minutes": 90.0,
+                    "buckets": {"≤1h": 1, "1-4h": 1, "4-8h": 0, "8-16h": 0, "16-40h": 0,
+                                ">40h": 0}}}
+    # resolutions: A 360 min (300 working), B 3,960 min (270 working: waiting and the
+    # resolved day before the reopen left out)
+    assert r["resolution"] == {
+        "count": 2, "median_minutes": 2160.0, "mean_minutes": 2160.0, "p90_minutes": 3960.0,
+        "working": {"median_minutes": 285.0, "mean_minutes": 285.0, "p90_minutes": 300.0,
+                    "buckets": {"≤1h": 0, "1-4h": 0, "4-8h": 2, "8-16h": 0, "16-40h": 0,
+                                ">40h": 0}}}
+    assert r["sla"] == {"response_met": 2, "response_breached": 0, "response_met_pct": 100.0,
+                        "resolution_met": 2, "resolution_breached": 0,
+                        "resolution_met_pct": 100.0}
+    assert r["fcr_pct"] == 50.0 and r["reopen_pct"] == 50.0  # B was reopened
+    assert r["csat"] == {"avg": 5.0, "responses": 1, "response_rate_pct": 100.0,
+                         "distribution": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 1}}
+    assert r["escalations"] == 1
+    assert r["previous"]["label"] == "2026-W46" and r["previous"]["created"] == 1
+    assert r["change"]["created"] == 3 and r["change"]["backlog"] == 3
+    handled = [a for a in r["by_agent"] if a["handled"]]
+    assert len(handled) == 1 and handled[0]["handled"] == 2  # A and B had one owner
+    assert handled[0]["median_resolution_minutes"] == 285.0
+    assert handled[0]["sla_met_pct"] == 100.0 and handled[0]["csat_avg"] == 5.0
+    assert sum(a["open"] for a in r["by_agent"]) == 4
+    assert {t["type"]: t["created"] for t in r["by_type"]} == {"fault": 4}
+    assert r["recurring"]["products"][0] == {"name": "LP-404 打印机", "count": 2}
+    assert {"name": "卡纸", "count": 2} in r["recurring"]["terms"]
+
+
+def test_a_past_week_does_not_change_when_later_tickets_come(week_desk, run, monkeypatch):
+    before = run("report", "weekly", "--week", "2026-W47").stdout
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-24T10:00:00+08:00")
+    assert run(*FAULT, "--title", "新的故障").exit_code == 0
+    assert run("reopen", "1117-1", "-m", "客户来电说又卡纸").exit_code == 0  # B, this week
+    again = run("report", "weekly", "--week", "2026-W47").stdout
+    assert again == before
+    assert "2026-W47" in again and "| 新建工单 | 4 |" in again
+
+
+def test_an_empty_week_is_a_valid_report_that_says_so(desk, run):
+    r = review(run, "--week", "2026-W10")
+    assert r["created"] == 0 and r["first_response"]["median_minutes"] is None
+    assert r["fcr_pct"] is None and r["csat"]["avg"] is None
+    text = run("report", "weekly", "--week", "2026-W10").stdout
+    assert "本期没有工单" in text
+
+
+def test_csv_has_one_row_per_figure_and_defuses_formulas(week_desk, run, monkeypatch):
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-20T12:00:00+08:00")
+    assert run(*FAULT, "--title", "=cmd|' /C calc'!A0", "--product", "=HYPERLINK(1)").exit_code == 0
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-23T09:00:00+08:00")
+    text = run("report", "weekly", "--format", "csv").stdout
+    lines = text.splitlines()
+    assert lines[0] == "section,dimension,figure,value"
+    assert "summary,,created,5" in lines
+    assert "recurring_products,'=HYPERLINK(1),count,1" in lines
+    assert not any(cell.startswith(("=", "+", "@")) for line in lines
+                   for cell in line.split(","))
+    assert "change,2026-W46,created,4" in lines
+
+
+def test_filters_and_english(week_desk, run):
+    r = review(run, "--product", "LP-404")
+    assert r["created"] == 2 and r["filters"] == {"product": "LP-404"}
+    rules = (week_desk.root / "rules.yaml").read_text()
+    (week_desk.root / "rules.yaml").write_text(rules.replace("language: zh", "language: en"))
+    text = run("report", "weekly").stdout
+    assert "| created | 4 | 1 | +3 |" in text
+
+
+@pytest.mark.parametrize("args, message", [
+    (("weekly", "--week", "2026-W60"), "no such week"),
+    (("weekly", "--week", "soon"), "is not a week"),
+    (("monthly", "--month", "2026-13"), "is not a month"),
+    (("range", "--from", "2026-11-20", "--to", "2026-11-01"), "ends"),
+])
+def test_a_bad_period_is_one_clear_line(desk, run, args, message):
+    result = run("report", *args)
+    assert result.exit_code == ExitCode.USAGE and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+HOSTILE = "<script>alert(1)</script> =cmd|' /C calc'!A0"
+
+
+def test_the_html_page_is_self_contained_and_harmless(week_desk, run, monkeypatch):
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-20T12:00:00+08:00")
+    assert run(*FAULT, "--title", HOSTILE, "--product", "<b>X</b>").exit_code == 0
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-23T09:00:00+08:00")
+    page = run("report", "weekly", "--format", "html").stdout
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 4
+    assert "<script" not in page
+    assert "<b>X</b>" not in page and "&lt;b&gt;X&lt;/b&gt;" in page
+    assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "https://" not in page and "@page { size: A4" in page
+
+
+def test_the_same_desk_and_period_give_the_same_bytes(week_desk, run):
+    for fmt in ("md", "html", "json", "csv"):
+        first = run("report", "weekly", "--week", "2026-W47", "--format", fmt).stdout
+        assert first and run("report", "weekly", "--week", "2026-W47", "--format",
+                             fmt).stdout == first
+
+
+def test_commit_puts_the_report_under_reports_once(week_desk, run):
+    from conftest import commit_count, git
+
+    before = commit_count(week_desk.root)
+    result = run("report", "weekly", "--commit")
+    assert result.exit_code == 0 and "reports/weekly-2026-W47.md: committed" in result.stderr
+    assert commit_count(week_desk.root) == before + 1
+    assert "reports/weekly-2026-W47.md" in git(week_desk.root, "show", "--name-only",
+                                               "--format=", "HEAD")
+    again = run("report", "weekly", "--commit")
+    assert "unchanged" in again.stderr and commit_count(week_desk.root) == before + 1
+
+
+def test_mail_sends_the_markdown_with_the_html_page_alongside(week_desk, run, monkeypatch):
+    from email import message_from_bytes, policy
+
+    from test_notices import free_port, start_server
+
+    port = free_port()
+    controller, inbox = start_server(port)
+    try:
+        monkeypatch.setenv("SVCDESK_SMTP_URL", f"smtp://127.0.0.1:{port}")
+        result = run("report", "weekly", "--mail", "manager", "--mail", "boss@example.com")
+        assert result.exit_code == 0, result.stderr
+        (to, data), = inbox.messages
+        assert sorted(to) == ["boss@example.com", "he.wei@example.com"]
+        msg = message_from_bytes(data, policy=policy.default)
+        assert str(msg["Subject"]) == "示例售后服务台 2026-W47"
+        parts = {p.get_content_type(): p.get_content() for p in msg.iter_parts()}
+        assert "| 新建工单 | 4 |" in parts["text/plain"] and "<svg" in parts["text/html"]
+    finally:
+        controller.stop()
+
+
+def test_an_unreachable_mail_server_fails_the_run_with_one_line(week_desk, run, monkeypatch):
+    from test_notices import free_port
+
+    monkeypatch.setenv("SVCDESK_SMTP_URL", f"smtp://127.0.0.1:{free_port()}")
+    result = run("report", "weekly", "--mail", "manager")
+    assert result.exit_code == ExitCode.DELIVERY and "not mailed" in result.stderr
+
+
+def test_headless_chromium_renders_the_page(week_desk, run, tmp_path):
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    page = tmp_path / "week.html"
+    assert run("report", "weekly", "--format", "html", "--out", page).exit_code == 0
+    shot = tmp_path / "week.png"
+    done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
+                           "--no-first-run", "--disable-background-networking",
+                           "--disable-component-update", "--disable-sync",
+                           f"--user-data-dir={tmp_path / 'profile'}",
+                           "--window-size=1000,2000", f"--screenshot={shot}",
+                           page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert shot.stat().st_size > 20_000
