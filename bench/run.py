@@ -52,6 +52,9 @@ def cases(desk: Path):
         ("svcdesk search 卡纸 (2 chars)", [SVCDESK, "search", "卡纸"]),
         ("svcdesk search 打印机", [SVCDESK, "search", "打印机"]),
         ("svcdesk search printer jam", [SVCDESK, "search", "printer", "jam"]),
+        *[(f"svcdesk report weekly --format {fmt}",
+           [SVCDESK, "report", "weekly", "--week", "2026-W47", "--format", fmt])
+          for fmt in ("md", "html", "json", "csv")],
     ]
 
 

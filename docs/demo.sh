@@ -32,4 +32,5 @@ run svcdesk show "$new"
 run svcdesk notify list
 run svcdesk notify send
 run svcdesk log "$new"
+run svcdesk report weekly --week last
 printf '\nThe demo desk is in %s (a git repository: try git log there).\n' "$desk"

@@ -59,3 +59,14 @@ def test_every_rules_yaml_key_is_documented_in_docs_rules_md():
 
     missing = sorted({k for k in keys(SCHEMA) if f"`{k}`" not in doc})
     assert not missing, f"docs/rules.md does not describe: {', '.join(missing)}"
+
+
+def test_every_report_figure_is_defined_in_docs_metrics_md(desk, run):
+    import json
+
+    doc = (Path(__file__).parents[1] / "docs" / "metrics.md").read_text(encoding="utf-8")
+    result = run("report", "weekly", "--week", "2026-W47", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    keys = set(json.loads(result.stdout)) - {"desk", "filters", "period"}
+    missing = sorted(k for k in keys if f"`{k}" not in doc)
+    assert not missing, f"docs/metrics.md does not define: {', '.join(missing)}"
