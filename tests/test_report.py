@@ -221,3 +221,73 @@ def test_headless_chromium_renders_the_page(week_desk, run, tmp_path):
                            page.as_uri()], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-500:]
     assert shot.stat().st_size > 20_000
+
+
+def _replayed_counts(root, start, end, open_statuses):
+    """The headline counts of [start, end) worked out straight from the ticket files: an
+    independent reading of the same histories, to check the report against."""
+    from datetime import datetime
+
+    import yaml
+
+    counts = {"created": 0, "resolved": 0, "closed": 0, "reopened": 0, "backlog": 0}
+    for path in sorted(root.glob("tickets/*/*/*.yaml")):
+        events = yaml.safe_load(path.read_text(encoding="utf-8"))["events"]
+        times = [(datetime.fromisoformat(str(e["at"])), e) for e in events]
+        created = times[0][0]
+        if start <= created < end:
+            counts["created"] += 1
+        for action in ("resolve", "close", "reopen"):
+            if any(e["action"] == action and start <= at < end for at, e in times):
+                counts[{"resolve": "resolved", "close": "closed",
+                        "reopen": "reopened"}[action]] += 1
+        status = None
+        for at, e in times:
+            if at >= end:
+                break
+            new = (e.get("fields") or {}).get("status") or \
+                ((e.get("changes") or {}).get("status") or {}).get("to")
+            status = new or status
+        if created < end and status in open_statuses:
+            counts["backlog"] += 1
+    return counts
+
+
+def test_the_sample_desk_report_agrees_with_its_ticket_files(make_desk, run):
+    from datetime import datetime
+
+    desk = make_desk(sample=True)
+    for week in ("last", "this"):
+        r = review(run, "--week", week)
+        start = datetime.fromisoformat(r["period"]["start"])
+        end = datetime.fromisoformat(r["period"]["end"])
+        expected = _replayed_counts(desk.root, start, end, desk.rules.open_statuses())
+        got = {k: r[k] for k in ("created", "resolved", "closed", "reopened")}
+        got["backlog"] = r["backlog"]["open"]
+        assert got == expected, week
+        assert r["created"] + r["backlog"]["open"] > 0  # the sample desk has work in it
+
+
+def test_the_crontab_lines_run_as_documented(make_desk, tmp_path):
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    desk = make_desk(sample=True)
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    lines = [line for line in readme.splitlines() if re.match(r"^[0-9*/]+ [0-9*]+ ", line)]
+    assert len(lines) == 2, lines
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path),
+           "SVCDESK_NOW": "2026-11-23T08:00:00+08:00", "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig")}  # cron's bare environment
+    for line in lines:
+        command = line.split(None, 5)[5].replace("/srv/desk", str(desk.root))
+        done = subprocess.run(["sh", "-c", command], env=env, stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, (command, done.stderr)
+    log = subprocess.run(["git", "log", "--format=%s", "-3"], cwd=desk.root,
+                         capture_output=True, text=True).stdout
+    assert "report: weekly 2026-W47" in log and "sla check:" in log
+    assert (desk.root / "reports" / "weekly-2026-W47.md").exists()
+    assert list((desk.root / ".git/svcdesk/outbox").glob("report-2026-W47.eml"))
