@@ -657,9 +657,9 @@ class Desk:
 
         rules, tz = self.rules, self.rules.tz
         rows = self.index.report_rows(period.previous().start, period.end)
+        salvaged, warnings = self._salvaged(tz)
         stories = []
-        for row in rows:
-            story = report.Story.from_row(row, tz)
+        for story in [report.Story.from_row(row, tz) for row in rows] + salvaged:
             f = story.fields
             if (team and f.get("team") != team) or (kind and f.get("type") != kind):
                 continue
@@ -681,9 +681,29 @@ class Desk:
         filters = {k: v for k, v in (("team", team), ("type", kind), ("customer", customer),
                                      ("product", product)) if v}
         data = report.review(stories, period, rules, labels, filters)
-        problems = self.index.problems()
-        data["warnings"] = [f"{p} (not counted)" for p in problems]
+        data["warnings"] = warnings
         return data
+
+    def _salvaged(self, tz) -> tuple:
+        """Stories of the ticket files the index could not read, counted as far as their
+        history can be read, and a warning naming each."""
+        from svcdesk import report
+
+        stories, warnings = [], []
+        for problem in self.index.problems():
+            try:
+                raw = (self.root / problem.file).read_bytes()
+                ticket, kept, total = store.salvage_ticket(self.rules.schema, raw,
+                                                           problem.file)
+            except (OSError, TicketFileError):
+                warnings.append(f"{problem} (not counted)")
+                continue
+            figures = metrics.ticket_figures(
+                ticket.events, response_actions=self.rules.service.response_actions)
+            stories.append(report.Story.from_ticket(ticket, figures["first_response_at"], tz))
+            warnings.append(f"{problem} (counted from the {kept} of its {total} events that "
+                            "can be read)")
+        return stories, warnings
 
     def render_report(self, data: dict, fmt: str) -> str:
         """The review as Markdown or HTML from templates/reports/: monthly.md.j2 for a

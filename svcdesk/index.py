@@ -546,19 +546,7 @@ def _entry(root: Path, schema: model.Schema, relpath: str,
 
 
 def _timeline(events) -> str:
-    """The history in brief, for reports as of any moment: [[epoch seconds, action, status it
-    led to, assignee it set, rating given, response and resolution SLA state it recorded],
-    ...] as compact JSON."""
-    out = []
-    for e in events:
-        if e.fields is not None:
-            plain = model.flatten(e.fields)
-        else:
-            plain = {path: new for path, (_, new) in e.changes.items()}
-        out.append([int(e.at.timestamp()), e.action, plain.get("status"), plain.get("assignee"),
-                    plain.get("csat"), plain.get("sla.response_state"),
-                    plain.get("sla.resolution_state")])
-    return json.dumps(out, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(metrics.brief(events), ensure_ascii=False, separators=(",", ":"))
 
 
 def _ts(value) -> float | None:

@@ -65,3 +65,21 @@ def ticket_figures(events, now: datetime | None = None, paused_statuses=PAUSED_S
     return {"first_response_at": first_response, "resolved_at": resolved, "closed_at": closed,
             "reopens": reopens, "escalations": escalations, "reassignments": reassignments,
             "paused_seconds": int(paused), "paused_since": paused_since, "done": done}
+
+
+def brief(events) -> list:
+    """The history in brief, for reports as of any moment: [[epoch seconds, action, status it
+    led to, assignee it set, rating given, response and resolution SLA state it recorded],
+    ...]."""
+    from svcdesk.model import flatten
+
+    out = []
+    for e in events:
+        if e.fields is not None:
+            plain = flatten(e.fields)
+        else:
+            plain = {path: new for path, (_, new) in e.changes.items()}
+        out.append([int(e.at.timestamp()), e.action, plain.get("status"), plain.get("assignee"),
+                    plain.get("csat"), plain.get("sla.response_state"),
+                    plain.get("sla.resolution_state")])
+    return out

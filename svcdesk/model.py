@@ -349,6 +349,26 @@ def from_plain(schema: Schema, data) -> Ticket:
     return Ticket(snapshot, events)
 
 
+def salvage(schema: Schema, data) -> tuple:
+    """(ticket, events kept, events in the file) from a file whose history is partly broken:
+    the events that can be read, the snapshot replayed from them. Raise FieldError when not
+    even the create event can be read."""
+    raw_events = data.get("events") if isinstance(data, dict) else None
+    if not isinstance(raw_events, list) or not raw_events:
+        raise FieldError(("events",), "the history is missing")
+    events = []
+    for i, raw in enumerate(raw_events):
+        try:
+            events.append(_event_from_plain(schema, raw, ("events", i)))
+        except (FieldError, ValueError):
+            continue
+    if not events or events[0].action != "create" or events[0].fields is None:
+        raise FieldError(("events", 0), "the create event cannot be read")
+    events.sort(key=lambda e: e.at)
+    return (Ticket(ordered_fields(schema, replay(events)), tuple(events)), len(events),
+            len(raw_events))
+
+
 def typed_fields(schema: Schema, data: dict, strict: bool = True, base=()) -> dict:
     """Type nested ``data`` field by field; raise FieldError at the first bad key."""
     out = {}

@@ -112,6 +112,18 @@ class Story:
         return Story(row["id"], json.loads(row["doc"]), datetime.fromtimestamp(row["created"], tz),
                      datetime.fromtimestamp(first, tz) if first is not None else None, steps)
 
+    @staticmethod
+    def from_ticket(ticket, first_response: datetime | None, tz) -> "Story":
+        """A story from a ticket read from its file (e.g. one whose history is partly
+        broken and so is not in the index)."""
+        from svcdesk.metrics import brief
+        from svcdesk.fields import dump
+
+        steps = tuple((datetime.fromtimestamp(step[0], tz), *step[1:])
+                      for step in brief(ticket.events))
+        return Story(ticket.number, dump(ticket.fields), ticket.events[0].at, first_response,
+                     steps)
+
     def until(self, end: datetime) -> tuple:
         return tuple(s for s in self.steps if s[0] < end)
 

@@ -428,6 +428,16 @@ def ticket_from_bytes(schema: model.Schema, raw: bytes, relpath: str) -> model.T
     return decode_ticket(schema, text, relpath)
 
 
+def salvage_ticket(schema: model.Schema, raw: bytes, relpath: str) -> tuple:
+    """(ticket, events kept, events in the file) from a file whose history is partly broken;
+    raise TicketFileError when nothing can be read."""
+    try:
+        data = parse_yaml(raw.decode("utf-8"))
+        return model.salvage(schema, data)
+    except (UnicodeDecodeError, yaml.YAMLError, model.FieldError) as exc:
+        raise TicketFileError(relpath, f"nothing can be read: {exc}") from None
+
+
 def encode_ticket(ticket: model.Ticket) -> bytes:
     """The bytes of a ticket file."""
     return dump_yaml(model.to_plain(ticket)).encode("utf-8")

@@ -291,3 +291,23 @@ def test_the_crontab_lines_run_as_documented(make_desk, tmp_path):
     assert "report: weekly 2026-W47" in log and "sla check:" in log
     assert (desk.root / "reports" / "weekly-2026-W47.md").exists()
     assert list((desk.root / ".git/svcdesk/outbox").glob("report-2026-W47.eml"))
+
+
+def test_a_ticket_with_a_broken_history_is_counted_as_far_as_it_can_be_and_named(
+        week_desk, run):
+    from conftest import git
+
+    path = next(week_desk.root.glob("tickets/2026/11/SD-20261117-0001.yaml"))  # B
+    text = path.read_text(encoding="utf-8")
+    broken = text.replace("action: reopen", "action: reopen\n  colour: red", 1)
+    assert broken != text
+    path.write_text(broken, encoding="utf-8")
+    git(week_desk.root, "-c", "user.name=t", "-c", "user.email=t@e.com", "commit", "-qam", "x")
+    result = run("report", "weekly", "--format", "json")
+    assert result.exit_code == 0
+    r = json.loads(result.stdout)
+    assert r["created"] == 4 and r["resolved"] == 2  # B still counts, without its reopening
+    assert r["reopened"] == 0
+    assert any("SD-20261117-0001.yaml" in w and "counted from the" in w
+               for w in r["warnings"])
+    assert "Warning: tickets/2026/11/SD-20261117-0001.yaml" in result.stderr
