@@ -34,7 +34,7 @@ def width(text: str) -> int:
 
 def clip(text: str, limit: int) -> str:
     """Cut ``text`` to at most ``limit`` columns, marking the cut with …."""
-    if width(text) <= limit:
+    if 2 * len(text) <= limit or width(text) <= limit:  # no character is wider than two
         return text
     from wcwidth import wcwidth
 
