@@ -999,6 +999,7 @@ class Desk:
         outbox, smtp, now = self._outbox(), self.smtp(), self.now()
         if not outbox.entries():  # the usual cron run: nothing to lock the desk for
             return Delivery([], 0, [], None, smtp.describe() if smtp else None)
+        # under the lock, the outbox is read again: another run may have sent some
         failed, tickets = [], {}
         with self._change(sla.SYSTEM) as change:
             def ticket_of(entry):
@@ -1059,9 +1060,8 @@ class Desk:
             outbox.mark(entry, error=str(exc))
             failed.append((entry, str(exc)))
             return None
-        outbox.put(entry.stem, {**meta, "state": "pending", "subject": subject,
-                                "error": None}, data)
-        return outbox.entries_named(entry.stem)
+        return outbox.put(entry.stem, {**meta, "state": "pending", "subject": subject,
+                                       "error": None}, data)
 
     def _record_deliveries(self, change, done: list, ticket_of, now: datetime) -> str | None:
         """One notice event per delivery on its ticket, all in one commit."""

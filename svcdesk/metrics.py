@@ -6,6 +6,7 @@ These are per-ticket facts that lists, reports and SLA checks build on; they com
 
 from datetime import datetime
 
+from svcdesk.model import flatten
 from svcdesk.sla import SYSTEM, is_response
 
 # What counts as the first customer-facing contact besides a public comment or a notice a
@@ -71,8 +72,6 @@ def brief(events) -> list:
     """The history in brief, for reports as of any moment: [[epoch seconds, action, status it
     led to, assignee it set, rating given, response and resolution SLA state it recorded],
     ...]."""
-    from svcdesk.model import flatten
-
     out = []
     for e in events:
         if e.fields is not None:

@@ -49,7 +49,7 @@ class Outbox:
         self.path = state_dir / FOLDER
         self._unsynced: list = []  # files put since the last sync
 
-    def put(self, stem: str, meta: dict, message: bytes | None) -> None:
+    def put(self, stem: str, meta: dict, message: bytes | None) -> Entry:
         """Queue a notice (its message, or with None, its failure to render)."""
         self.path.mkdir(parents=True, exist_ok=True)
         if message is not None:
@@ -61,6 +61,7 @@ class Outbox:
                      json.dumps(meta, ensure_ascii=False, indent=1).encode(), sync=False,
                      sync_dir=False)
         self._unsynced.append(self.path / f"{stem}.json")
+        return Entry(stem, meta, self.path / f"{stem}.json")
 
     def sync(self) -> None:
         """Make the notices put since the last sync durable: a few files one by one, a batch
@@ -87,11 +88,6 @@ class Outbox:
         """Drop a notice once it is recorded on its ticket."""
         entry.path.with_suffix(".eml").unlink(missing_ok=True)
         entry.path.unlink(missing_ok=True)
-
-    def entries_named(self, stem: str) -> Entry:
-        """The entry ``stem``, as it is on disk now."""
-        path = self.path / f"{stem}.json"
-        return Entry(stem, json.loads(path.read_text(encoding="utf-8")), path)
 
     def entries(self) -> list:
         """Every notice in the outbox, oldest first."""

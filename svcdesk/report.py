@@ -12,6 +12,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from svcdesk.fields import dump
+from svcdesk.metrics import brief
+
 AGES = (("<1d", 1), ("1-3d", 3), ("3-7d", 7), ("7-30d", 30), (">30d", None))
 BUCKETS = (("≤1h", 60), ("1-4h", 240), ("4-8h", 480), ("8-16h", 960), ("16-40h", 2400),
            (">40h", None))  # working time
@@ -116,9 +119,6 @@ class Story:
     def from_ticket(ticket, first_response: datetime | None, tz) -> "Story":
         """A story from a ticket read from its file (e.g. one whose history is partly
         broken and so is not in the index)."""
-        from svcdesk.metrics import brief
-        from svcdesk.fields import dump
-
         steps = tuple((datetime.fromtimestamp(step[0], tz), *step[1:])
                       for step in brief(ticket.events))
         return Story(ticket.number, dump(ticket.fields), ticket.events[0].at, first_response,

@@ -12,6 +12,7 @@ All arithmetic is on epoch seconds, so a zone with daylight saving still counts 
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
+from functools import cached_property
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BASES = ("cn",)
@@ -148,9 +149,10 @@ class Calendar:
             self._base.append(Base.load(self.base_name))
         return self._base[0]
 
-    def local_years(self) -> set:
+    @cached_property
+    def local_years(self) -> frozenset:
         """Years whose holidays the desk lists itself (trusted over a missing base)."""
-        return {d.year for d in self.holidays}
+        return frozenset(d.year for d in self.holidays)
 
     def is_workday(self, day: date) -> bool:
         """Whether ``day`` has working hours."""
@@ -165,7 +167,7 @@ class Calendar:
         base = self.base
         if base is not None:
             if day.year not in base.years:
-                if day.year not in self.local_years():
+                if day.year not in self.local_years:
                     self.uncovered.add(day.year)
             elif day in base.workdays:
                 return self.week[day.weekday()] or self.makeup_spans

@@ -161,28 +161,26 @@ def report():
     """The service review of a week, a month or any days: figures from ticket histories."""
 
 
-@report.command()
-@click.option("--week", "which", default="last", show_default=True,
-              help="2026-W47, last (the last whole week) or this.")
-@_report_options
-@pass_state
-def weekly(state, which, **options):
-    """The weekly review (Monday to Sunday in the desk's time zone)."""
-    from svcdesk import report as R
+def _period_report(name: str, option: str, example: str, maker: str, doc: str):
+    """A report command for a named period (a week, a month)."""
 
-    _emit_report(state, lambda today, tz: R.week(which, today, tz), "--week", **options)
+    @report.command(name, help=doc)
+    @click.option(option, "which", default="last", show_default=True,
+                  help=f"{example}, last (the last whole one) or this.")
+    @_report_options
+    @pass_state
+    def command(state, which, **options):
+        from svcdesk import report as R
+
+        make = getattr(R, maker)
+        _emit_report(state, lambda today, tz: make(which, today, tz), option, **options)
+
+    return command
 
 
-@report.command()
-@click.option("--month", "which", default="last", show_default=True,
-              help="2026-11, last or this.")
-@_report_options
-@pass_state
-def monthly(state, which, **options):
-    """The monthly review."""
-    from svcdesk import report as R
-
-    _emit_report(state, lambda today, tz: R.month(which, today, tz), "--month", **options)
+weekly = _period_report("weekly", "--week", "2026-W47", "week",
+                        "The weekly review (Monday to Sunday in the desk's time zone).")
+monthly = _period_report("monthly", "--month", "2026-11", "month", "The monthly review.")
 
 
 @report.command("range")
