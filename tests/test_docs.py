@@ -2,18 +2,34 @@
 
 from pathlib import Path
 
-from svcdesk.cli import cli
+import click
+
+from svcdesk.cli import MODULES, cli
 from svcdesk.errors import ExitCode, SvcdeskError
 
 README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
 
 
+def _commands():
+    with click.Context(cli) as ctx:
+        return {name: cli.get_command(ctx, name) for name in cli.list_commands(ctx)}
+
+
 def test_every_command_has_help():
-    for name, command in cli.commands.items():
+    for name, command in _commands().items():
         assert command.help and command.help.strip(), f"`svcdesk {name}` has no help"
         for param in command.params:
             if getattr(param, "param_type_name", "") == "option" and param.name != "help":
                 assert param.help, f"`svcdesk {name} {param.opts[0]}` has no help"
+
+
+def test_every_command_module_is_mapped_so_its_commands_load():
+    from importlib import import_module
+
+    for module, names in MODULES.items():
+        defined = {command.name for command in import_module(f"svcdesk.cli.{module}").COMMANDS}
+        assert defined == set(names), module
+    assert all(command is not None for command in _commands().values())
 
 
 def test_every_exit_code_is_in_the_readme():

@@ -54,8 +54,30 @@ class State:
         return self._desk
 
 
+# Where each command lives: a command's module is imported only when it runs (or for --help),
+# so `svcdesk show` does not pay for the report, notice and rules-editing commands.
+MODULES = {
+    "admin": ("init", "index"),
+    "tickets": ("new", "show", "list", "search", "edit", "comment", "log", "fields"),
+    "work": ("classify", "assign", "priority", "start", "wait", "resume", "resolve", "close",
+             "reopen", "escalate"),
+    "setup": ("rules", "agents"),
+    "service": ("sla", "notify", "report"),
+}
+_HOME = {name: module for module, names in MODULES.items() for name in names}
+
+
 class SvcdeskGroup(click.Group):
-    """The svcdesk group: its main() turns every error into one line and an exit code."""
+    """The svcdesk group: its main() turns every error into one line and an exit code;
+    its commands are loaded from their module on first use."""
+
+    def list_commands(self, ctx):
+        return sorted(_HOME)
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name not in self.commands and cmd_name in _HOME:
+            load_commands(_HOME[cmd_name])
+        return self.commands.get(cmd_name)
 
     def main(self, args=None, prog_name=None, **extra):
         """Run, then exit with the documented code (also under click's CliRunner)."""
@@ -121,15 +143,13 @@ def _warnings(ctx, result, **_):
     return result
 
 
-def _register():
-    from svcdesk.cli import admin, service, setup, tickets, work
+def load_commands(name: str) -> None:
+    """Import one command module and add its commands to the group."""
+    from importlib import import_module
 
-    for module in (admin, tickets, work, setup, service):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
+    module = import_module(f"svcdesk.cli.{name}")
+    for command in module.COMMANDS:
+        cli.add_command(command)
 
 
 def main(args=None, prog_name="svcdesk"):
