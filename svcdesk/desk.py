@@ -2,7 +2,7 @@
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -86,10 +86,12 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Listing:
-    """What `list` shows: ticket snapshots, and the files that could not be read."""
+    """What `list` shows: ticket snapshots, the files that could not be read, and what the
+    command made of them (see Desk.listing)."""
 
     tickets: list
     problems: list
+    shown: object = None
 
 
 class Desk:
@@ -100,7 +102,7 @@ class Desk:
         self.root = root
         self.git = Git(root, git_dir or git_dir_of(root))
         self.state_dir = self.git.git_dir / STATE
-        self.rules = store.read_rules(root)
+        self.rules = store.read_rules(root, self.state_dir / "rules.pickle")
         self._agent = agent or os.environ.get("SVCDESK_AGENT") or None
         self._command = command
         self._actor: Actor | None = None
@@ -182,20 +184,34 @@ class Desk:
         return (self.root / self.locate(ref)).read_bytes()
 
     def listing(self, flt: query.Filter, sort: str = "created", reverse: bool = True,
-                limit: int | None = None) -> Listing:
-        """Tickets passing ``flt``, sorted; unreadable files are reported, not dropped."""
-        found = self.index.listing(flt, self.rules.tz, sort, reverse, limit,
-                                   list(self.rules.priorities))
-        return Listing(found, self.index.problems())
+                limit: int | None = None, present=None) -> Listing:
+        """Tickets passing ``flt``, sorted; unreadable files are reported, not dropped.
 
-    def search(self, text: str, flt: query.Filter, limit: int = 20) -> Listing:
+        ``present(listing)``, if given, makes what the command prints (the table, the JSON)
+        while git checks that the index is current; it lands in ``Listing.shown``."""
+        tz, priorities = self.rules.tz, list(self.rules.priorities)
+
+        def read(con):
+            found = Listing(self.index.listing_in(con, flt, tz, sort, reverse, limit,
+                                                  priorities), self.index.problems_in(con))
+            return replace(found, shown=present(found)) if present else found
+
+        return self.index.settled(read)
+
+    def search(self, text: str, flt: query.Filter, limit: int = 20, present=None) -> Listing:
         """Tickets whose title, text, comments, customer or product hold every word of
-        ``text``, best first."""
+        ``text``, best first (``present`` as for listing)."""
         terms = text.split()
         if not terms:
             raise UsageError("search for what? give some text (Chinese or English)")
-        hits = self.index.search(terms, flt, self.rules.tz, limit)
-        return Listing(hits, self.index.problems())
+        tz = self.rules.tz
+
+        def read(con):
+            found = Listing(self.index.search_in(con, terms, flt, tz, limit),
+                            self.index.problems_in(con))
+            return replace(found, shown=present(found)) if present else found
+
+        return self.index.settled(read)
 
     def index_status(self):
         """What the index holds, brought up to date."""

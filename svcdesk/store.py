@@ -387,6 +387,15 @@ def month_numbers(root: Path, year: int, month: int) -> list:
     return [n[:-5] for n in ticket_names(folder)]
 
 
+def is_ticket_path(relpath: str) -> bool:
+    """Whether ``relpath`` is where a ticket file lives: tickets/YYYY/MM/<number>.yaml (not a
+    README, a .gitkeep or a file in the wrong folder)."""
+    parts = relpath.split("/")
+    return (len(parts) == 4 and parts[0] == TICKETS and len(parts[1]) == 4
+            and parts[1].isdigit() and len(parts[2]) == 2 and parts[2].isdigit()
+            and _TICKET_NAME.match(parts[3]) is not None)
+
+
 def ticket_names(folder: Path) -> list:
     """The names of ticket files directly in ``folder`` (none if it is not a folder)."""
     try:
@@ -465,16 +474,53 @@ def read_values(text: str, source: str) -> dict:
 
 # ---- rules -------------------------------------------------------------------------------------
 
-def read_rules(root: Path) -> rules_mod.Rules:
-    """Load and validate the desk's rules.yaml; raise RulesError naming file, line and key."""
+def read_rules(root: Path, cache: Path | None = None) -> rules_mod.Rules:
+    """Load and validate the desk's rules.yaml; raise RulesError naming file, line and key.
+
+    With ``cache`` (a file in the desk's .git/svcdesk), the compiled rules are kept there,
+    keyed by the text of rules.yaml and svcdesk's own code, and read back in about 1 ms
+    instead of parsed and checked again (about 25 ms, every command). The cache is only ever
+    a copy: a stale, foreign or broken one is rebuilt; one that cannot be written is skipped.
+    """
     path = root / RULES
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise RulesError("the desk has no rules.yaml", file=str(path)) from None
     except UnicodeDecodeError:
         raise RulesError("not UTF-8 text", file=str(path)) from None
-    return rules_from_text(text, str(path))
+    if cache is None:
+        return rules_from_text(text, str(path))
+    import pickle
+
+    key = _rules_key(data)
+    try:
+        with open(cache, "rb") as f:
+            if f.read(len(key)) == key:
+                return pickle.load(f)
+    except Exception:  # noqa: BLE001 - any unreadable cache is just rebuilt below
+        pass
+    rules = rules_from_text(text, str(path))
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(cache, key + pickle.dumps(rules, pickle.HIGHEST_PROTOCOL), sync=False,
+                     sync_dir=False)
+    except (OSError, pickle.PicklingError):
+        pass
+    return rules
+
+
+def _rules_key(data: bytes) -> bytes:
+    """What compiled rules depend on: the text, and the code that compiled them (each module's
+    size and time, so an upgrade or an edit of svcdesk itself never reads an old cache)."""
+    import hashlib
+
+    digest = hashlib.sha256(data)
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        info = module.stat()
+        digest.update(f"{module.name}:{info.st_size}:{info.st_mtime_ns}\n".encode())
+    return b"svcdesk-rules:" + digest.hexdigest().encode() + b"\n"
 
 
 def rules_from_text(text: str, file: str) -> rules_mod.Rules:

@@ -74,6 +74,39 @@ def test_an_uncommitted_hand_edit_is_seen(desk, run):
     assert found(run, "无法开机") == []
 
 
+def test_a_read_overlapped_with_the_check_is_kept_only_when_nothing_changed(desk, run):
+    run(*FAULT)
+    for path in [desk.root / "tickets", *(desk.root / "tickets").rglob("*")]:
+        past = path.stat().st_mtime_ns - 10 * 10**9  # older than the racy window
+        os.utime(path, ns=(past, past))
+    ids(run)
+
+    def titles(con):
+        reads.append(1)
+        return [json.loads(doc)["title"] for (doc,) in con.execute("SELECT doc FROM tickets")]
+
+    reads = []
+    assert Desk(desk.root).index.settled(titles) == ["电脑无法开机故障报修"]
+    assert len(reads) == 1  # nothing changed: the early answer stands
+    path = desk.root / FIRST
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "电脑无法开机故障报修", "笔记本电池鼓包"), encoding="utf-8")
+    reads = []
+    assert Desk(desk.root).index.settled(titles) == ["笔记本电池鼓包"]
+    assert len(reads) == 2  # the early answer was stale: read again after catching up
+
+
+def test_other_files_in_the_tickets_folder_are_not_tickets(desk, run):
+    run(*FAULT)
+    (desk.root / "tickets" / "README.md").write_text("# 工单\n", encoding="utf-8")
+    commit_all(desk.root)
+    ids(run)
+    (desk.root / "tickets" / "README.md").write_text("# 工单目录\n", encoding="utf-8")
+    keep = desk.root / "tickets" / ".gitkeep"
+    os.utime(keep, ns=(keep.stat().st_mtime_ns, keep.stat().st_mtime_ns - 10**9))
+    assert ids(run) == ["SD-20261122-0001"]  # and no file reported as unreadable
+
+
 def test_a_second_edit_of_an_already_edited_file_is_seen(desk, run):
     run(*FAULT)
     path = desk.root / FIRST

@@ -182,7 +182,7 @@ def _split(values) -> tuple:
 def list_(state, status, types, priority, assignee, team, customer, product, since, until,
           text, sort, asc, limit, fmt):
     """List tickets, newest first (open ones unless --status says otherwise)."""
-    from svcdesk import model, query
+    from svcdesk import query
 
     desk = state.desk()
     statuses = _split(status)
@@ -193,26 +193,30 @@ def list_(state, status, types, priority, assignee, team, customer, product, sin
     assignees = tuple(desk.actor().key if a == "me" else a for a in _split(assignee))
     flt = query.Filter(statuses, _split(types), _split(priority), assignees, _split(team),
                        customer, product, since, until, text)
-    listing = desk.listing(flt, sort, not asc, limit)
+    listing = desk.listing(flt, sort, not asc, limit,
+                           present=lambda found: _listing_text(desk, found.tickets, fmt))
+    echo(listing.shown, nl=False)
+    return _report_problems(listing.problems)
+
+
+def _listing_text(desk, tickets: list, fmt: str) -> str:
+    """What `list` prints, in ``fmt``."""
     if fmt == "table":
         from svcdesk.cli.view import render_list, words
 
-        if listing.tickets:
-            echo(render_list(listing.tickets, desk.rules))
-        echo(style(words(desk.rules)["count"].format(n=len(listing.tickets)), dim=True))
-    else:
-        plain = listing.tickets
-        if fmt == "json":
-            echo(as_json(plain))
-        elif fmt == "yaml":
-            from svcdesk import store
+        table = render_list(tickets, desk.rules) + "\n" if tickets else ""
+        return table + style(words(desk.rules)["count"].format(n=len(tickets)), dim=True) + "\n"
+    if fmt == "json":
+        return as_json(tickets) + "\n"
+    if fmt == "yaml":
+        from svcdesk import store
 
-            echo(store.dump_yaml(plain) if plain else "[]\n", nl=False)
-        else:
-            flat = [model.flatten(t) for t in plain]
-            columns = [c for c in desk.rules.schema.specs if any(c in row for row in flat)]
-            echo(as_csv(flat, columns), nl=False)
-    return _report_problems(listing.problems)
+        return store.dump_yaml(tickets) if tickets else "[]\n"
+    from svcdesk import model
+
+    flat = [model.flatten(t) for t in tickets]
+    columns = [c for c in desk.rules.schema.specs if any(c in row for row in flat)]
+    return as_csv(flat, columns)
 
 
 @click.command()
@@ -236,20 +240,24 @@ def search(state, text, status, types, assignee, limit, fmt):
     desk = state.desk()
     assignees = tuple(desk.actor().key if a == "me" else a for a in _split(assignee))
     flt = query.Filter(_split(status), _split(types), (), assignees)
-    found = desk.search(" ".join(text), flt, limit)
-    if fmt == "json":
-        echo(as_json([{"id": h.fields["id"], "title": h.fields.get("title"),
-                       "status": h.fields.get("status"), "priority": h.fields.get("priority"),
-                       "type": h.fields.get("type"), "assignee": h.fields.get("assignee"),
-                       "score": round(h.score, 4), "snippet": h.snippet}
-                      for h in found.tickets]))
-    else:
-        from svcdesk.cli.view import render_hits, words
-
-        if found.tickets:
-            echo(render_hits(found.tickets, desk.rules))
-        echo(style(words(desk.rules)["found"].format(n=len(found.tickets)), dim=True))
+    found = desk.search(" ".join(text), flt, limit,
+                        present=lambda found: _hits_text(desk, found.tickets, fmt))
+    echo(found.shown, nl=False)
     return _report_problems(found.problems)
+
+
+def _hits_text(desk, hits: list, fmt: str) -> str:
+    """What `search` prints, in ``fmt``."""
+    if fmt == "json":
+        return as_json([{"id": h.fields["id"], "title": h.fields.get("title"),
+                         "status": h.fields.get("status"), "priority": h.fields.get("priority"),
+                         "type": h.fields.get("type"), "assignee": h.fields.get("assignee"),
+                         "score": round(h.score, 4), "snippet": h.snippet}
+                        for h in hits]) + "\n"
+    from svcdesk.cli.view import render_hits, words
+
+    table = render_hits(hits, desk.rules) + "\n" if hits else ""
+    return table + style(words(desk.rules)["found"].format(n=len(hits)), dim=True) + "\n"
 
 
 def _report_problems(problems: list) -> int:
