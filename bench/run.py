@@ -12,7 +12,9 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
@@ -209,6 +211,8 @@ def main(argv=None) -> int:
                         help="Time cold index builds (and the YAML reference) instead.")
     parser.add_argument("--sla", type=int, metavar="N",
                         help="Time sla check instead: nothing due, then about N tickets due.")
+    parser.add_argument("--server", action="store_true",
+                        help="Also time every command through `svcdesk server`, side by side.")
     args = parser.parse_args(argv)
     os.environ.setdefault("SVCDESK_AGENT", "wang.fang")
     # an installed svcdesk has its bytecode compiled; do not time compiling it on every run
@@ -220,32 +224,61 @@ def main(argv=None) -> int:
     if args.sla:
         sla(desks, args.runs, args.sla)
         return 0
-    plans = {d: cases(d) for d in desks}
-    names = [name for name, _ in plans[desks[0]]]
-    results = {(d, n): [] for d in desks for n in names}
-    for i, name in enumerate(names):
-        for d in desks:  # warm caches once
-            timed(plans[d][i][1], d)
-        for _ in range(args.runs):
-            for d in desks:
-                results[(d, name)].append(timed(plans[d][i][1], d))
-    counts = {d: sum(1 for _ in (d / "tickets").glob("*/*/*.yaml")) for d in desks}
-    from tabulate import tabulate
-
-    headers = ["median ms"] + [f"{d.name} ({counts[d]:,} tickets)" for d in desks]
-    if len(desks) == 2:
-        headers.append("ratio")
-    rows = []
-    for name in names:
-        medians = [statistics.median(results[(d, name)]) for d in desks]
-        row = [name] + [f"{m:.0f}" for m in medians]
-        if len(desks) == 2:
-            row.append(f"{medians[1] / medians[0]:.2f}")
-        rows.append(row)
-    print(tabulate(rows, headers=headers, disable_numparse=True))
+    with modes(args.server) as envs:
+        table(desks, envs, args.runs)
     print(f"\n{args.runs} runs each, interleaved; {os.cpu_count()} cores; "
           f"{sys.executable}")
     return 0
+
+
+@contextmanager
+def modes(server: bool):
+    """The environments to time in: a direct run, and (with ``server``) a run through a
+    server started for the benchmark in a private runtime folder."""
+    direct = {**os.environ, "SVCDESK_SERVER": "0"}
+    if not server:
+        yield {"": direct}
+        return
+    runtime = tempfile.mkdtemp(prefix="sd-bench-", dir="/tmp")
+    served = {**os.environ, "XDG_RUNTIME_DIR": runtime}
+    served.pop("SVCDESK_SERVER", None)
+    subprocess.run([SVCDESK, "server", "start", "--idle", "30m"], env=served, check=True,
+                   stdout=subprocess.DEVNULL)
+    try:
+        yield {"": direct, "served": served}
+    finally:
+        subprocess.run([SVCDESK, "server", "stop"], env=served, stdout=subprocess.DEVNULL)
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def table(desks, envs: dict, runs: int) -> None:
+    """Time every case on every desk in every environment, interleaved; print medians."""
+    from tabulate import tabulate
+
+    plans = {d: cases(d) for d in desks}
+    names = [name for name, _ in plans[desks[0]]]
+    columns = [(d, mode) for mode in envs for d in desks]
+    results = {(column, n): [] for column in columns for n in names}
+    for i, name in enumerate(names):
+        for d, mode in columns:  # warm caches once
+            timed(plans[d][i][1], d, envs[mode])
+        for _ in range(runs):
+            for d, mode in columns:
+                results[((d, mode), name)].append(timed(plans[d][i][1], d, envs[mode]))
+    counts = {d: sum(1 for _ in (d / "tickets").glob("*/*/*.yaml")) for d in desks}
+    headers = ["median ms"] + [f"{d.name} ({counts[d]:,} tickets){' ' + mode if mode else ''}"
+                               for d, mode in columns]
+    pairs = len(desks) == 2
+    if pairs:
+        headers += [f"ratio{' ' + mode if mode else ''}" for mode in envs]
+    rows = []
+    for name in names:
+        medians = [statistics.median(results[(column, name)]) for column in columns]
+        row = [name] + [f"{m:.0f}" for m in medians]
+        if pairs:
+            row += [f"{medians[k + 1] / medians[k]:.2f}" for k in range(0, len(medians), 2)]
+        rows.append(row)
+    print(tabulate(rows, headers=headers, disable_numparse=True))
 
 
 if __name__ == "__main__":

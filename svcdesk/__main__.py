@@ -1,5 +1,5 @@
-"""Run svcdesk as ``python -m svcdesk``."""
+"""Run svcdesk as ``python -m svcdesk`` (through a running `svcdesk server`, if any)."""
 
-from svcdesk.cli import main
+from svcdesk.client import main
 
-main(prog_name="svcdesk")
+main()

@@ -30,6 +30,7 @@ def isolated(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("SVCDESK_NOW", NOW)
     monkeypatch.setenv("SVCDESK_AGENT", AGENT)
     monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("SVCDESK_SERVER", "0")  # a developer's running server serves no test
     monkeypatch.delenv("EDITOR", raising=False)
     monkeypatch.delenv("VISUAL", raising=False)
 

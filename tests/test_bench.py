@@ -44,3 +44,20 @@ def test_the_sla_benchmark_times_a_quiet_and_a_busy_check_and_puts_the_desk_back
     base = git(desk, "rev-parse", "refs/bench/sla-base").strip()
     assert git(desk, "rev-parse", "HEAD").strip() == base
     assert git(desk, "status", "--porcelain") == ""
+
+
+def test_the_main_table_times_each_command_direct_and_through_a_server(tmp_path):
+    desk = tmp_path / "b"
+    made = subprocess.run([sys.executable, str(ROOT / "bench" / "make_desk.py"), str(desk),
+                           "--tickets", "200", "--years", "1"], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), str(desk), "--runs",
+                          "1", "--server"], capture_output=True, text=True,
+                         env={**__import__("os").environ,
+                              "SVCDESK_NOW": "2026-11-22T10:03:00+08:00"})
+    assert out.returncode == 0, out.stderr
+    header, _, *rows = out.stdout.splitlines()
+    assert header.split()[-1] == "served" and header.count("tickets)") == 2
+    shown = next(row for row in rows if row.startswith("svcdesk show ID "))
+    direct, served = (float(cell) for cell in shown.split()[-2:])
+    assert direct > 0 and served > 0

@@ -35,12 +35,12 @@ def modules():
 def test_every_module_has_a_layer():
     for name, _ in modules():
         assert name.split(".")[0] in LAYER or name.startswith("cli") or name in (
-            "__init__", "__main__"), f"{name} is in no layer: add it to tests/test_layers.py"
+            "__init__", "__main__", "client"), f"{name} is in no layer: add it to tests/test_layers.py"
 
 
 def test_imports_point_down_only():
     for name, path in modules():
-        if name.startswith("cli") or name in ("__init__", "__main__"):
+        if name.startswith("cli") or name in ("__init__", "__main__", "client"):
             continue
         mine = LAYER[name]
         for target in imports(path):
@@ -62,3 +62,22 @@ def test_only_gitlog_runs_git():
     for name, path in modules():
         if "subprocess" in imports(path):
             assert name == "gitlog", f"{name} starts processes; git goes through gitlog.py"
+
+
+def test_the_console_script_imports_only_built_in_modules_before_handing_over():
+    """svcdesk/client.py runs before every command: anything it imports, every command pays
+    (the rest of svcdesk, click and PyYAML load only when no server takes the command)."""
+    import sys
+    from importlib.util import find_spec
+
+    tree = ast.parse((PACKAGE / "client.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [node.module] if isinstance(node, ast.ImportFrom) else [
+                alias.name for alias in node.names]
+            for name in names:
+                if name == "svcdesk.cli":  # the fallback, imported only to run here
+                    continue
+                origin = find_spec(name).origin or ""
+                assert name in ("os", "sys") or name in sys.builtin_module_names or (
+                    origin.endswith(".so")), f"client.py imports {name}, a Python module"

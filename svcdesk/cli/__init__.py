@@ -63,6 +63,7 @@ MODULES = {
              "reopen", "escalate"),
     "setup": ("rules", "agents"),
     "service": ("sla", "notify", "report"),
+    "server": ("server",),
 }
 _HOME = {name: module for module, names in MODULES.items() for name in names}
 

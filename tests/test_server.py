@@ -1,0 +1,149 @@
+"""`svcdesk server`: commands handed to a resident process behave exactly as direct runs."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from svcdesk import clock as any_module_it_imported
+from svcdesk.lock import DeskLock
+
+from conftest import BIN, FAULT, commit_count
+
+SVCDESK = str(BIN / "svcdesk")
+
+
+@pytest.fixture
+def runtime(monkeypatch):
+    """A private runtime folder (short: socket paths are limited to 107 bytes), no server yet."""
+    folder = tempfile.mkdtemp(prefix="sd-", dir="/tmp")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", folder)
+    monkeypatch.delenv("SVCDESK_SERVER")
+    yield Path(folder)
+    subprocess.run([SVCDESK, "server", "stop"], capture_output=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def server(runtime):
+    """A running server; yields a reader of its log lines."""
+    started = sh("server", "start", "--idle", "2m")
+    assert started.returncode == 0 and "started" in started.stdout, started.stderr
+    log = next(runtime.glob("svcdesk-*/server-*.log"))
+    return lambda: log.read_text(encoding="utf-8").splitlines()
+
+
+def sh(*args, env=None, input=None, cwd=None):
+    return subprocess.run([SVCDESK, *args], capture_output=True, text=True, input=input,
+                          cwd=cwd, env={**os.environ, **(env or {})})
+
+
+def served(log_lines) -> list:
+    return [line.split("] ", 1)[1] for line in log_lines() if " exit " in line]
+
+
+def direct(*args, **kwargs):
+    return sh(*args, env={"SVCDESK_SERVER": "0", **kwargs.pop("env", {})}, **kwargs)
+
+
+def test_served_commands_print_and_exit_exactly_as_direct_runs(desk, server):
+    number = direct(*FAULT, "-q").stdout.strip()
+    for args in (["list"], ["list", "--format", "csv"], ["show", number],
+                 ["show", number, "--format", "json"], ["show", "SD-20990101-0001"],
+                 ["show", "../../etc/passwd"], ["--version"], ["list", "--bogus"]):
+        here, there = direct(*args), sh(*args)
+        assert (there.returncode, there.stdout, there.stderr) == (
+            here.returncode, here.stdout, here.stderr), args
+    commands = served(server)
+    assert len(commands) == 8 and commands[4].startswith("show exit 5")
+
+
+def test_a_served_change_takes_the_callers_folder_environment_and_stdin(desk, server):
+    form = "type: fault\ntitle: 打印机卡纸 😀\ncustomer: {name: 刘建国, phone: '13706751234'}\n" \
+           "product: {model: LP-404 激光打印机, purchased: 2026-05-20}\n" \
+           "description: 打印到第二三张就卡纸\n"
+    made = sh("new", "--from", "-", "-q", input=form, cwd=desk.root / "tickets",
+              env={"SVCDESK_AGENT": "chen.jing", "SVCDESK_NOW": "2026-11-20T09:00:00+08:00"})
+    assert made.returncode == 0, made.stderr
+    number = made.stdout.strip()
+    assert number.startswith("SD-20261120-")
+    shown = json.loads(sh("show", number, "--format", "json").stdout)
+    assert shown["title"] == "打印机卡纸 😀"
+    author = subprocess.run(["git", "log", "-1", "--format=%an <%ae>"], cwd=desk.root,
+                            capture_output=True, text=True).stdout
+    assert author == "陈静 <chen.jing@example.com>\n"
+    assert served(server)[0].startswith("new exit 0")
+
+
+def test_ctrl_c_reaches_the_worker_and_nothing_is_committed(desk, server):
+    number = direct(*FAULT, "-q").stdout.strip()
+    before = commit_count(desk.root)
+    with DeskLock(desk.state_dir / "lock", 1, "the test"):
+        client = subprocess.Popen([SVCDESK, "comment", number, "-m", "已电话回访"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)  # the worker now waits for the lock
+        client.send_signal(signal.SIGINT)
+        out, err = client.communicate(timeout=10)
+    assert client.returncode == 130 and "Aborted." in err
+    assert commit_count(desk.root) == before
+    assert served(server)[-1].startswith("comment exit 130")
+
+
+def test_the_server_steps_aside_when_svcdesk_changes(desk, server):
+    path = Path(any_module_it_imported.__file__)
+    info = path.stat()
+    try:
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000_000))
+        listed = sh("list")
+    finally:
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert listed.returncode == 0 and not served(server)  # it ran here, not in the server
+    assert "changed: exiting" in "\n".join(server())
+    assert sh("server", "status").returncode == 1
+
+
+def test_start_twice_status_and_stop(desk, server):
+    again = sh("server", "start")
+    assert again.returncode == 0 and "already running" in again.stdout
+    status = sh("server", "status")
+    assert status.returncode == 0 and "running (pid" in status.stdout
+    assert "stopped" in sh("server", "stop").stdout
+    assert sh("server", "status").returncode == 1
+    assert sh("list").returncode == 0 and not served(server)
+
+
+def test_an_idle_server_exits_and_removes_its_socket(desk, runtime):
+    assert sh("server", "start", "--idle", "1s").returncode == 0
+    socket = next(runtime.glob("svcdesk-*/server-*.sock"))
+    for _ in range(50):
+        if not socket.exists():
+            break
+        time.sleep(0.1)
+    assert not socket.exists() and sh("server", "status").returncode == 1
+
+
+def test_a_folder_others_can_open_is_not_trusted(desk, server, runtime):
+    folder = next(runtime.glob("svcdesk-*"))
+    folder.chmod(0o755)
+    try:
+        assert sh("list").returncode == 0 and not served(server)
+    finally:
+        folder.chmod(0o700)
+    assert sh("list").returncode == 0 and len(served(server)) == 1
+
+
+def test_svcdesk_server_0_and_editor_sessions_run_here(desk, server):
+    assert direct("list").returncode == 0
+    assert sh("edit", "SD-20990101-0001").returncode != 0  # run here: $EDITOR wants the tty
+    assert not served(server)
+
+
+def test_a_bad_idle_duration_is_one_line(runtime):
+    bad = sh("server", "start", "--idle", "soon")
+    assert bad.returncode == 2 and bad.stderr.startswith("Error: --idle: 'soon'")
