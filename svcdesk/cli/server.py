@@ -144,11 +144,12 @@ def _serve(path: str, lock: int, idle: float, ready_w: int | None) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGHUP, stop)
+    workers = set()
+    signal.signal(signal.SIGCHLD, lambda *_: _reap_any(workers))  # no zombies left waiting
     _log_line(f"started pid {os.getpid()}, {len(watched)} files watched")
     if ready_w is not None:
         os.write(ready_w, b"1")
         os.close(ready_w)
-    workers = set()
     try:
         while True:
             try:
@@ -202,8 +203,8 @@ def _work(conn) -> None:
     args = []
     announced = False
     try:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
+            signal.signal(signum, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         _check_peer(conn)
         cwd, mask, args, environ, fds = _receive(conn)
@@ -343,6 +344,19 @@ def _changed(watched: dict) -> bool:
         if (info.st_mtime_ns, info.st_size, info.st_ino) != mark:
             return True
     return False
+
+
+def _reap_any(workers: set) -> None:
+    """Collect every ended worker (a worker collected before it was added to ``workers`` is
+    found gone by _reap later)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if not pid:
+            return
+        workers.discard(pid)
 
 
 def _reap(workers: set) -> None:
