@@ -77,9 +77,8 @@ def start(idle, foreground):
 @server.command()
 def stop():
     """Stop the server (commands then run on their own)."""
-    _, path = socket_path()
-    pid = _pid(path)
-    if pid is None or _claimable(path):
+    path, pid = _running()
+    if pid is None:
         echo("svcdesk server: not running")
         return
     import signal
@@ -94,12 +93,11 @@ def stop():
 
 @server.command()
 def status():
-    """Say whether the server runs, its pid, socket and log."""
-    _, path = socket_path()
-    pid = _pid(path)
-    if pid is None or _claimable(path):
+    """Say whether the server runs, its pid, socket and log (exit 1 when none runs)."""
+    path, pid = _running()
+    if pid is None:
         echo("svcdesk server: not running")
-        raise SystemExit(int(ExitCode.FAILURE))
+        return ExitCode.FAILURE
     since = time.strftime("%Y-%m-%d %H:%M", time.localtime(os.stat(path).st_mtime))
     echo(f"svcdesk server: running (pid {pid}, since {since})\n  socket: {path}\n"
          f"  log:    {_log(path)}")
@@ -370,6 +368,13 @@ def _reap(workers: set) -> None:
 
 
 # --- the lock that makes one server per socket, and says its pid -----------------------------
+
+def _running() -> tuple[str, int | None]:
+    """This installation's socket, and the pid of the server serving it (None: none)."""
+    _, path = socket_path()
+    pid = _pid(path)
+    return path, None if pid is None or _claimable(path) else pid
+
 
 def _pidfile(path: str) -> str:
     return path[:-len(".sock")] + ".pid"
