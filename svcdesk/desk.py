@@ -190,13 +190,8 @@ class Desk:
         ``present(listing)``, if given, makes what the command prints (the table, the JSON)
         while git checks that the index is current; it lands in ``Listing.shown``."""
         tz, priorities = self.rules.tz, list(self.rules.priorities)
-
-        def read(con):
-            found = Listing(self.index.listing_in(con, flt, tz, sort, reverse, limit,
-                                                  priorities), self.index.problems_in(con))
-            return replace(found, shown=present(found)) if present else found
-
-        return self.index.settled(read)
+        return self._listed(lambda con: self.index.listing_in(con, flt, tz, sort, reverse,
+                                                              limit, priorities), present)
 
     def search(self, text: str, flt: query.Filter, limit: int = 20, present=None) -> Listing:
         """Tickets whose title, text, comments, customer or product hold every word of
@@ -205,10 +200,15 @@ class Desk:
         if not terms:
             raise UsageError("search for what? give some text (Chinese or English)")
         tz = self.rules.tz
+        return self._listed(lambda con: self.index.search_in(con, terms, flt, tz, limit),
+                            present)
+
+    def _listed(self, rows, present) -> Listing:
+        """``rows(con)`` and the unreadable files, from one settled read of the index, with
+        ``present`` applied inside it (see listing)."""
 
         def read(con):
-            found = Listing(self.index.search_in(con, terms, flt, tz, limit),
-                            self.index.problems_in(con))
+            found = Listing(rows(con), self.index.problems_in(con))
             return replace(found, shown=present(found)) if present else found
 
         return self.index.settled(read)

@@ -439,14 +439,11 @@ class Index:
         return sorted(path for (path,) in rows
                       if ref.matches(path.rsplit("/", 1)[-1][:-len(".yaml")]))
 
-    def search(self, terms: list, flt: Filter, tz, limit: int = 20) -> list:
-        """Tickets holding every term (in title, text and comments, or customer/product), best
-        first, each with the text around the first match."""
-        return self.settled(lambda con: self.search_in(con, terms, flt, tz, limit))
-
     @staticmethod
     def search_in(con, terms: list, flt: Filter, tz, limit: int = 20) -> list:
-        """search(), read from ``con`` as it stands (for settled())."""
+        """Tickets holding every term (in title, text and comments, or customer/product), best
+        first, each with the text around the first match; read from ``con`` as it stands
+        (pass it to settled())."""
         long = [t for t in terms if len(t) >= 3]
         short = [t for t in terms if len(t) < 3]
         conds, args = _where(flt, tz, "t.")
