@@ -29,7 +29,7 @@ from svcdesk.identity import NUMBER_RE, TicketRef
 from svcdesk.lock import DeskLock
 from svcdesk.query import Filter
 
-FORMAT = 5  # bump when the tables or what goes in them change: old indexes are rebuilt
+FORMAT = 6  # bump when the tables or what goes in them change: old indexes are rebuilt
 FILE = "index.sqlite"
 PARALLEL_FROM = 400  # files to parse before a second process is worth starting
 PROGRESS_FROM = 2000  # files to parse before a progress bar is worth showing
@@ -58,6 +58,7 @@ CREATE TABLE problems(path TEXT PRIMARY KEY, mtime_ns, size, indexed_ns, line, m
     WITHOUT ROWID;
 CREATE TABLE folders(path TEXT PRIMARY KEY, mtime_ns) WITHOUT ROWID;
 CREATE VIRTUAL TABLE search USING fts5(title, body, extra, tokenize='trigram');
+CREATE VIRTUAL TABLE search_terms USING fts5vocab(search, 'row');
 PRAGMA user_version = {FORMAT};
 """
 
@@ -444,19 +445,27 @@ class Index:
         """Tickets holding every term (in title, text and comments, or customer/product), best
         first, each with the text around the first match; read from ``con`` as it stands
         (pass it to settled())."""
-        long = [t for t in terms if len(t) >= 3]
-        short = [t for t in terms if len(t) < 3]
+        matches, scans = [], []
+        for term in terms:
+            if len(term) >= 3:
+                matches.append(_phrase(term))
+            elif (starting := _trigrams_starting(con, term)) is None:
+                scans.append(term)  # one character, or too common a pair: scan the text
+            elif not starting:
+                return []  # in no text at all
+            else:
+                matches.append("(" + " OR ".join(map(_phrase, starting)) + ")")
         conds, args = _where(flt, tz, "t.")
-        for term in short:  # too short for trigrams: scan the text instead
+        for term in scans:
             like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             conds.append("(s.title LIKE ? ESCAPE '\\' OR s.body LIKE ? ESCAPE '\\' OR "
                          "s.extra LIKE ? ESCAPE '\\')")
             args += [like, like, like]
         sql = ("SELECT t.doc, s.title, s.body, s.extra, {score} FROM search s "
                "JOIN tickets t ON t.rowid = s.rowid")
-        if long:
+        if matches:
             conds.insert(0, "search MATCH ?")
-            args.insert(0, " AND ".join('"' + t.replace('"', '""') + '"' for t in long))
+            args.insert(0, " AND ".join(matches))
             score = "bm25(search, 5.0, 1.0, 2.0)"
             order = "ORDER BY 5, t.updated DESC"
         else:
@@ -582,7 +591,8 @@ def _entry(root: Path, schema: model.Schema, relpath: str,
            "\x1f".join(figures["done"]), _timeline(ticket.events), _folded(customer.values()), _folded(product.values()),
            _folded((f.get("title"), f.get("description"), number, f.get("category"))),
            json.dumps(dump(f), ensure_ascii=False, separators=(",", ":")))
-    return relpath, "ticket", row, (f.get("title") or "", body, extra)
+    # the trailing space makes a column's last two characters begin a trigram as well
+    return relpath, "ticket", row, (f"{f.get('title') or ''} ", f"{body} ", f"{extra} ")
 
 
 def _timeline(events) -> str:
@@ -695,6 +705,26 @@ def _rank_sql(priorities: list) -> str:
     cases = " ".join(f"WHEN '{p}' THEN {i}" for i, p in enumerate(priorities)
                      if "'" not in p)
     return f"CASE priority {cases} ELSE {len(priorities)} END"
+
+
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _trigrams_starting(con, term: str, most: int = 256) -> list | None:
+    """The indexed trigrams that begin with a two-character ``term`` (folded as the trigram
+    tokenizer folds), or None when the term is not two characters or begins too many.
+
+    Every pair of characters in the indexed text begins a trigram, because each column ends
+    with a space (see _entry), so a pair is found through the index, not by a scan.
+    """
+    folded = term.lower()
+    if len(folded) != 2:
+        return None
+    found = [row[0] for row in con.execute(
+        "SELECT term FROM search_terms WHERE term >= ? AND term <= ? LIMIT ?",
+        (folded, folded + "\U0010ffff", most + 1))]
+    return None if len(found) > most else found
 
 
 def _snippet(terms: list, texts, width: int = 36) -> str:

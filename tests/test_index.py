@@ -302,6 +302,20 @@ def test_search_finds_chinese_words_of_any_length(make_desk, run):
     assert found(run, "卡纸", "财务") == [i for i in two if i in found(run, "财务")]
 
 
+def test_two_character_words_are_found_through_the_index_wherever_they_stand(desk, run):
+    run("new", "--type", "inquiry", "--title", "打印机卡纸", "--customer", "王五",
+        "--phone", "13900000000", "--description", "换了硒鼓以后 PC 连不上")
+    run(*INQUIRY)
+    # at the end of the title, of the text and of the customer/product words, too
+    assert found(run, "卡纸") == found(run, "王五") == found(run, "PC") == found(run, "pc") \
+        == ["SD-20261122-0001"]
+    assert found(run, "Mü") == ["SD-20261122-0002"]
+    assert found(run, "纸打") == [] and found(run, "卡纸", "duplex") == []
+    con = Desk(desk.root).index.refresh()  # answered by the trigram index, not a scan
+    assert "卡纸 " in index_mod._trigrams_starting(con, "卡纸")
+    assert index_mod._trigrams_starting(con, "纸打") == []
+
+
 def test_search_ranks_title_matches_first_and_shows_the_matching_text(make_desk, run):
     make_desk(sample=True)
     result = run("search", "打印机")
