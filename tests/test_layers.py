@@ -7,7 +7,7 @@ PACKAGE = Path(__file__).parents[1] / "svcdesk"
 DOMAIN = {"model", "fields", "identity", "rules", "query", "sample", "clock", "errors",
           "metrics", "classify", "assign", "workflow", "worktime", "sla", "report",
           "charts"}
-STORAGE = {"store", "gitlog", "lock", "index", "discovery", "notices", "outbox",
+STORAGE = {"store", "gitlog", "lock", "index", "discovery", "notices", "outbox", "watch",
            "templating"}
 DESK = {"desk", "change"}
 LAYER = {**{m: 0 for m in DOMAIN}, **{m: 1 for m in STORAGE}, **{m: 2 for m in DESK}}

@@ -147,3 +147,33 @@ def test_svcdesk_server_0_and_editor_sessions_run_here(desk, server):
 def test_a_bad_idle_duration_is_one_line(runtime):
     bad = sh("server", "start", "--idle", "soon")
     assert bad.returncode == 2 and bad.stderr.startswith("Error: --idle: 'soon'")
+
+
+def test_a_served_read_of_an_unchanged_desk_runs_no_git_yet_sees_every_change(desk, server,
+                                                                              tmp_path):
+    number = direct(*FAULT, "-q").stdout.strip()
+    relpath = next(desk.root.glob("tickets/*/*/*.yaml"))
+    trace = tmp_path / "git.trace"
+
+    def titles():
+        trace.unlink(missing_ok=True)
+        result = sh("list", "--status", "all", "--format", "json", cwd=desk.root,
+                    env={"GIT_TRACE": str(trace)})
+        assert result.returncode == 0, result.stderr
+        return [t["title"] for t in json.loads(result.stdout)]
+
+    for _ in range(3):  # the first asks for a watch, the second checks under it
+        assert titles() == ["电脑无法开机故障报修"]
+    assert not trace.exists()  # the third needed no git at all
+    text = relpath.read_text(encoding="utf-8")
+    relpath.write_text(text.replace("电脑无法开机故障报修", "手工改过的标题"), encoding="utf-8")
+    assert titles() == ["手工改过的标题"]  # a hand edit, at once
+    assert "diff-index" in trace.read_text()
+    subprocess.run(["git", "checkout", "--", "."], cwd=desk.root, check=True)
+    assert titles() == ["电脑无法开机故障报修"]  # a checkout
+    copy = relpath.with_name(relpath.name.replace("0001", "0002"))
+    copy.write_text(text.replace(number, number[:-1] + "2"), encoding="utf-8")
+    assert len(titles()) == 2  # a file git does not track yet
+    copy.unlink()
+    assert len(titles()) == 1  # and gone again
+    assert titles() == ["电脑无法开机故障报修"] and not trace.exists()

@@ -27,14 +27,15 @@ class State:
         the command needs: the stat of every ticket file then costs no waiting."""
         from pathlib import Path
 
+        from svcdesk import watch
         from svcdesk.discovery import find_root
-        from svcdesk.gitlog import Git
-
         from svcdesk.errors import SvcdeskError
+        from svcdesk.gitlog import Git
 
         try:
             self._root = find_root(self.desk_path, Path.cwd())
-            self._probe = Git(self._root).probe("tickets")
+            if watch.token(self._root) is None:  # else the server knows what changed
+                self._probe = Git(self._root).probe("tickets")
         except SvcdeskError:  # the command itself says what is wrong, or shows its --help
             self._root = self._probe = None
 

@@ -20,7 +20,7 @@ from svcdesk.client import PROTOCOL, socket_path, trusted
 from svcdesk.errors import ExitCode, UsageError
 
 # what a command may import: loaded once in the server, shared by every worker
-PRELOAD = ("svcdesk.desk", "svcdesk.index", "svcdesk.templating", "svcdesk.notices",
+PRELOAD = ("svcdesk.desk", "svcdesk.index", "svcdesk.watch", "ctypes", "svcdesk.templating", "svcdesk.notices",
            "svcdesk.outbox", "svcdesk.report", "svcdesk.charts", "svcdesk.cli.view",
            "svcdesk.cli.output", "tabulate", "wcwidth", "sqlite3", "jinja2.sandbox",
            "chinese_calendar", "email.mime.text", "smtplib", "csv", "locale", "fcntl")
@@ -125,6 +125,12 @@ def _serve(path: str, lock: int, idle: float, ready_w: int | None) -> None:
         load_commands(name)
     _warm()
     watched = _watched()
+    from svcdesk.watch import Watcher
+
+    desks = Watcher.start()  # the desks' ticket folders (None: not on this system)
+    asked, ask = os.pipe()  # workers name the desks to watch here
+    os.set_blocking(asked, False)
+    os.set_blocking(ask, False)
     if os.path.exists(path):
         os.unlink(path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -159,6 +165,7 @@ def _serve(path: str, lock: int, idle: float, ready_w: int | None) -> None:
                     return
                 continue
             _reap(workers)
+            tokens = _desk_tokens(desks, asked)
             if _changed(watched):
                 conn.sendall(b"L\n")
                 conn.close()
@@ -167,7 +174,10 @@ def _serve(path: str, lock: int, idle: float, ready_w: int | None) -> None:
             pid = os.fork()
             if pid == 0:
                 listener.close()
-                _work(conn)  # never returns
+                os.close(asked)
+                if desks is not None:
+                    desks.close()
+                _work(conn, tokens, ask)  # never returns
             conn.close()
             workers.add(pid)
     finally:
@@ -188,10 +198,28 @@ def _warm() -> None:
         _log_line(f"warm-up skipped: {exc}")
 
 
-def _work(conn) -> None:
+def _desk_tokens(desks, asked: int) -> dict:
+    """Watch the desks workers asked about, take every change queued so far, and return the
+    desks' tokens for the next worker (none without a watcher)."""
+    if desks is None:
+        return {}
+    try:
+        names = os.read(asked, 1 << 16)
+    except BlockingIOError:
+        names = b""
+    for root in dict.fromkeys(names.split(b"\n")):
+        if root and not desks.watch(os.fsdecode(root)):
+            _log_line(f"not watching {os.fsdecode(root)} (each command checks it with git)")
+    desks.read()
+    return desks.tokens()
+
+
+def _work(conn, tokens: dict, ask: int) -> None:
     """In a fresh worker: take over the caller's context, run its command line, report the
     exit code, and end without running anything of the server's."""
     import signal
+
+    from svcdesk import watch
 
     global _log_fd
 
@@ -215,6 +243,7 @@ def _work(conn) -> None:
         os.chdir(cwd)
         os.umask(mask)
         _streams(environ)
+        watch.serving(tokens, ask)
         conn.sendall(b"P%d\n" % os.getpid())
         announced = True
         from svcdesk.cli import main

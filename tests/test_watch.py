@@ -1,0 +1,101 @@
+"""The server's watch on ticket folders: any change moves the token, nothing else does."""
+
+import os
+import shutil
+import sys
+
+import pytest
+
+from svcdesk import watch
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify")
+
+
+@pytest.fixture
+def desk_dir(tmp_path):
+    (tmp_path / "tickets" / "2026" / "11").mkdir(parents=True)
+    (tmp_path / "tickets" / "2026" / "11" / "SD-20261122-0001.yaml").write_text("a: 1\n")
+    return tmp_path
+
+
+@pytest.fixture
+def watcher():
+    w = watch.Watcher.start()
+    assert w is not None
+    yield w
+    w.close()
+
+
+def token(w, root):
+    w.read()
+    return w.tokens().get(str(root), (None, None, None))[2]
+
+
+def test_every_kind_of_change_under_tickets_moves_the_token(desk_dir, watcher):
+    assert watcher.watch(str(desk_dir))
+    month = desk_dir / "tickets" / "2026" / "11"
+    seen = [token(watcher, desk_dir)]
+    assert token(watcher, desk_dir) == seen[-1]  # nothing happened: the same token
+
+    def changed():
+        now = token(watcher, desk_dir)
+        assert now is not None and now not in seen
+        seen.append(now)
+
+    (month / "SD-20261122-0001.yaml").write_text("a: 2\n")  # a hand edit
+    changed()
+    os.utime(month / "SD-20261122-0001.yaml", ns=(1, 1))  # only the time
+    changed()
+    (month / "SD-20261122-0002.yaml").write_text("b: 1\n")  # a new file
+    changed()
+    os.rename(month / "SD-20261122-0002.yaml", month / "SD-20261122-0003.yaml")
+    changed()
+    (month / "SD-20261122-0003.yaml").unlink()
+    changed()
+    december = desk_dir / "tickets" / "2026" / "12"
+    december.mkdir()  # a new month folder (then watched too)
+    changed()
+    (december / "SD-20261201-0001.yaml").write_text("c: 1\n")
+    changed()
+    (desk_dir / "tickets" / "2027" / "01").mkdir(parents=True)  # a new year
+    changed()
+    (desk_dir / "tickets" / "2027" / "01" / "SD-20270101-0001.yaml").write_text("d: 1\n")
+    changed()
+    (desk_dir / "rules.yaml").write_text("x: 1\n")  # outside tickets/: not watched here
+    assert token(watcher, desk_dir) == seen[-1]
+
+
+def test_a_moved_or_removed_ticket_folder_is_no_longer_trusted(desk_dir, watcher):
+    assert watcher.watch(str(desk_dir))
+    tokens = watcher.tokens()
+    watch.serving(tokens, -1)
+    try:
+        assert watch.token(desk_dir) == tokens[str(desk_dir)][2]
+        os.rename(desk_dir / "tickets", desk_dir / "old")
+        (desk_dir / "tickets").mkdir()  # same path, another folder
+        assert watch.token(desk_dir) is None  # a worker sees the folder is not the one
+        watcher.read()
+        assert str(desk_dir) not in watcher.tokens()  # and the server forgets it
+        assert watcher.watch(str(desk_dir))  # until asked again
+        assert watcher.tokens()[str(desk_dir)][2] != tokens[str(desk_dir)][2]
+        shutil.rmtree(desk_dir / "tickets")
+        watcher.read()
+        assert str(desk_dir) not in watcher.tokens()
+    finally:
+        watch.serving(None, None)
+
+
+def test_a_worker_asks_the_server_to_watch_a_desk_it_does_not_know(desk_dir):
+    asked, ask = os.pipe()
+    watch.serving({}, ask)
+    try:
+        assert watch.token(desk_dir) is None
+        assert os.read(asked, 4096) == os.fsencode(str(desk_dir)) + b"\n"
+    finally:
+        watch.serving(None, None)
+        os.close(asked)
+        os.close(ask)
+
+
+def test_without_a_server_nothing_is_watched(desk_dir):
+    assert watch.token(desk_dir) is None
