@@ -184,14 +184,16 @@ class Desk:
         return (self.root / self.locate(ref)).read_bytes()
 
     def listing(self, flt: query.Filter, sort: str = "created", reverse: bool = True,
-                limit: int | None = None, present=None) -> Listing:
+                limit: int | None = None, present=None, brief: bool = False) -> Listing:
         """Tickets passing ``flt``, sorted; unreadable files are reported, not dropped.
 
         ``present(listing)``, if given, makes what the command prints (the table, the JSON)
-        while git checks that the index is current; it lands in ``Listing.shown``."""
+        while git checks that the index is current; it lands in ``Listing.shown``. With
+        ``brief``, each ticket has only the fields of the list table."""
         tz, priorities = self.rules.tz, list(self.rules.priorities)
         return self._listed(lambda con: self.index.listing_in(con, flt, tz, sort, reverse,
-                                                              limit, priorities), present)
+                                                              limit, priorities, brief),
+                            present)
 
     def search(self, text: str, flt: query.Filter, limit: int = 20, present=None) -> Listing:
         """Tickets whose title, text, comments, customer or product hold every word of

@@ -18,7 +18,7 @@ import os
 import sqlite3
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from datetime import time as dtime
 from pathlib import Path
 
@@ -413,18 +413,21 @@ class Index:
     # ---- queries -------------------------------------------------------------------------
 
     def listing(self, flt: Filter, tz, sort: str = "created", reverse: bool = True,
-                limit: int | None = None, priorities=()) -> list:
-        """Plain field dicts of the tickets passing ``flt``, sorted."""
+                limit: int | None = None, priorities=(), brief: bool = False) -> list:
+        """Plain field dicts of the tickets passing ``flt``, sorted (``brief``: only the
+        fields of the list table, see listing_in)."""
         return self.settled(lambda con: self.listing_in(con, flt, tz, sort, reverse, limit,
-                                                        priorities))
+                                                        priorities, brief))
 
     @staticmethod
     def listing_in(con, flt: Filter, tz, sort: str = "created", reverse: bool = True,
-                   limit: int | None = None, priorities=()) -> list:
-        """listing(), read from ``con`` as it stands (for settled())."""
+                   limit: int | None = None, priorities=(), brief: bool = False) -> list:
+        """listing(), read from ``con`` as it stands (for settled()). ``brief`` gives only
+        the fields of the list table, from their columns: a table of 2,000 open tickets
+        then costs no decoding of 2,000 whole tickets."""
         where, params = _where(flt, tz)
         order = _SORT[sort]
-        sql = "SELECT doc"
+        sql = "SELECT " + (", ".join(_BRIEF) if brief else "doc")
         if sort == "priority":
             sql += ", " + _rank_sql(list(priorities)) + " AS prank"
         sql += " FROM tickets"
@@ -434,7 +437,9 @@ class Index:
         sql += f" ORDER BY {order} IS NULL, {order} {direction}, id {direction}"
         if limit:
             sql += f" LIMIT {int(limit)}"
-        return [json.loads(r[0]) for r in con.execute(sql, params)]
+        if not brief:
+            return [json.loads(r[0]) for r in con.execute(sql, params)]
+        return [_brief(row) for row in con.execute(sql, params)]
 
     def problems(self) -> list:
         """The ticket files that could not be read, as errors naming file and line."""
@@ -646,6 +651,21 @@ def _parallel(root: Path, schema, paths: list, response_actions):
 
 
 # ---- helpers ----------------------------------------------------------------------------------
+
+_BRIEF = ("id", "status", "priority", "type", "title", "assignee", "created", "customer",
+          "company")
+
+
+def _brief(row) -> dict:
+    """A ticket's list-table fields, shaped as in its full dict (unset ones left out)."""
+    fields = {k: v for k, v in zip(_BRIEF[:6], row) if v is not None}
+    if row[6] is not None:
+        fields["created"] = datetime.fromtimestamp(row[6], timezone.utc)
+    customer = {k: v for k, v in (("name", row[7]), ("company", row[8])) if v is not None}
+    if customer:
+        fields["customer"] = customer
+    return fields
+
 
 def _meta(con, key: str) -> str | None:
     row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

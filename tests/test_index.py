@@ -355,6 +355,19 @@ def test_search_with_odd_characters_is_safe(desk, run):
 
 # ---- the queries later commands use -------------------------------------------------------------
 
+def test_the_brief_listing_of_a_table_prints_as_the_whole_tickets_do(make_desk):
+    from svcdesk.cli.view import render_list
+
+    sample = make_desk(sample=True)
+    for sort in ("created", "priority", "assignee"):
+        whole = sample.listing(Filter(), sort).tickets
+        brief = sample.listing(Filter(), sort, brief=True).tickets
+        assert [t["id"] for t in brief] == [t["id"] for t in whole]
+        assert render_list(brief, sample.rules) == render_list(whole, sample.rules)
+    assert set(brief[0]) <= {"id", "status", "priority", "type", "title", "assignee",
+                             "created", "customer"}
+
+
 def test_open_load_and_tickets_in_a_period(make_desk):
     sample = make_desk(sample=True)
     load = sample.open_load()

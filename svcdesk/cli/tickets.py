@@ -193,7 +193,7 @@ def list_(state, status, types, priority, assignee, team, customer, product, sin
     assignees = tuple(desk.actor().key if a == "me" else a for a in _split(assignee))
     flt = query.Filter(statuses, _split(types), _split(priority), assignees, _split(team),
                        customer, product, since, until, text)
-    listing = desk.listing(flt, sort, not asc, limit,
+    listing = desk.listing(flt, sort, not asc, limit, brief=fmt == "table",
                            present=lambda found: _listing_text(desk, found.tickets, fmt))
     echo(listing.shown, nl=False)
     return _report_problems(listing.problems)

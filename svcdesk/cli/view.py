@@ -217,9 +217,6 @@ def _priority(priority, rules) -> str:
     return style(text, fg=colours[rank], bold=rank == 0) if rank in colours else text
 
 
-LIST_COLUMNS = ("id", "status", "priority", "type", "title", "customer", "assignee", "created")
-
-
 def render_list(records: list, rules, title_width: int = 36) -> str:
     """The table of `svcdesk list`."""
     w = words(rules)
