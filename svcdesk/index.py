@@ -73,7 +73,7 @@ class _Plan:
     """What a refresh parses again, and the state of the desk it was checked against."""
 
     work: list  # paths to parse (or drop, when gone)
-    tree: str  # HEAD's tree of tickets/, or "" when there is none
+    tree: str | None  # HEAD's tree of tickets/, "" when there is none (None: not checked)
     still: list  # paths to check again next time (differ from HEAD, or untracked)
     folders: dict  # folder -> mtime_ns when checked
 
@@ -146,9 +146,11 @@ class Index:
         if token is None:
             self.prefetch()
         con = self._open() or self._build()
-        if token is None or _meta(con, "watch") != token:
+        plan = self._watched(con, token)
+        if plan is False:
             self.prefetch()
-            self._settle(con, self._plan(con, *self._probe.result()), token)
+            plan = self._plan(con, *self._probe.result())
+        self._settle(con, plan, token)
         self._fresh = True
         return con
 
@@ -161,8 +163,8 @@ class Index:
         nothing new the early answer is the fresh one. Otherwise the index catches up and the
         read runs again. At 100,000 tickets git's look at the files takes ~140 ms, about what
         a query and its table take: done side by side, a read costs the longer of the two.
-        Under the server, a desk whose files have not changed since the last check needs no
-        git at all (see svcdesk.watch).
+        Under the server, the files changed since the last check are known without git (see
+        svcdesk.watch).
         """
         if self._fresh:
             return read(self._con)
@@ -174,21 +176,31 @@ class Index:
             return read(self.refresh())
         con.execute("BEGIN")
         try:
-            if token is not None and _meta(con, "watch") == token:
-                self._fresh = True
-                return read(con)
-            self.prefetch()
-            early = read(con)
-            plan = self._plan(con, *self._probe.result())
+            plan = self._watched(con, token)
+            if plan is False:
+                self.prefetch()
+                early = read(con)
+                plan = self._plan(con, *self._probe.result())
+            elif plan is None:
+                early = read(con)
         finally:
             con.execute("COMMIT")
         self._settle(con, plan, token)
         self._fresh = True
         return early if plan is None else read(con)
 
+    def _watched(self, con, token: str | None) -> "_Plan | None | bool":
+        """What the server saw change since the index last caught up: a plan of those files,
+        None when none did, False when it cannot tell (git must look)."""
+        changed = watch.changed_since(self.root, _meta(con, "watch")) if token else None
+        if changed is None:
+            return False
+        work = self._stale(con, {p for p in changed if store.is_ticket_path(p)})
+        return _Plan(sorted(work), None, [], {}) if work else None
+
     def _settle(self, con, plan: "_Plan | None", token: str | None) -> None:
-        """Carry out a plan (if any), and record the watch token it was checked under."""
-        if plan is None and token is None:
+        """Carry out a plan (if any), and record the watch token it was made under."""
+        if plan is None and (token is None or _meta(con, "watch") == token):
             return
         con.execute("BEGIN IMMEDIATE")
         try:
@@ -327,9 +339,12 @@ class Index:
         return _Plan(sorted(work), tree or "", sorted(still), folders_now)
 
     def _carry_out(self, con, plan: "_Plan") -> None:
-        """Parse the plan's files and record the state they were checked against."""
+        """Parse the plan's files and record the state they were checked against (none when
+        the server named the files, see _watched)."""
         self.changed = len(plan.work)
         self._store(con, self._parse(plan.work), replace=True)
+        if plan.tree is None:
+            return
         self._set(con, "tree", plan.tree)
         self._set(con, "dirty", json.dumps(plan.still, ensure_ascii=False))
         now_ns = time.time_ns()

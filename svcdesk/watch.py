@@ -6,12 +6,14 @@ renamed, a folder made or removed) advances that desk's count. Each worker is fo
 counts as they stood, after the server has read every change the kernel had queued, so a
 command that began after a change is forked with a count that has moved past it.
 
-The index records the token (server, desk, count) under which it last finished a full check
-with git. A later worker that holds the same token knows that no ticket file has changed
-since: the index is current without git's stat of every file (~140 ms at 100,000 tickets).
-Anything uncertain gives no token, and the command checks with git as it always does: no
-server, another operating system, a desk not watched yet (the worker asks for it), a desk
-folder that is now another folder, the kernel's queue overflowing, the watch limit reached.
+The server also keeps the names of the files changed, with the count of each change. The
+index records the token (server, desk, count) under which it last caught up. A later worker
+asks which files changed after that count and parses only those, or nothing at all when the
+count has not moved: the index is current without git's stat of every file (~140 ms at
+100,000 tickets). Anything uncertain means git checks, as it always does: no server,
+another operating system, a desk not watched yet (the worker asks for it), a desk folder
+that is now another folder, a folder made or removed, the kernel's queue overflowing, more
+changes than the server keeps, the watch limit reached.
 
 Only working-tree files matter: the index holds what the files say, so a commit, pull or
 checkout that changes no file changes nothing the index holds, and one that does is seen.
@@ -20,7 +22,7 @@ checkout that changes no file changes nothing the index holds, and one that does
 import os
 import struct
 
-_served: dict | None = None  # in a worker: {desk root: (dev, inode, token)} as forked
+_served: dict | None = None  # in a worker: {desk root: (dev, inode, token, desk)} as forked
 _ask_fd: int | None = None  # in a worker: where to ask the server to watch another desk
 
 
@@ -48,6 +50,30 @@ def token(root) -> str | None:
     return known[2] if (st.st_dev, st.st_ino) == known[:2] else None
 
 
+def changed_since(root, token_then: str | None) -> set | None:
+    """The files (relative to ``root``) changed after the watch token ``token_then`` up to
+    the one this worker was forked with; None when that cannot be told (git must look)."""
+    if _served is None or not token_then:
+        return None
+    known = _served.get(os.fspath(root))
+    if known is None:
+        return None
+    prefix, _, count = token_then.rpartition(":")
+    desk = known[3]
+    if prefix != known[2].rpartition(":")[0] or not count.isdigit():
+        return None
+    since, now = int(count), known[4]
+    if since > now or since < desk.floor:
+        return None
+    changed = set()
+    for at, relpath in reversed(desk.log):  # newest first; newer than ``now`` is left out
+        if at <= since:
+            break
+        if at <= now:
+            changed.add(relpath)
+    return changed
+
+
 def _ask(root: str) -> None:
     try:
         os.write(_ask_fd, os.fsencode(root) + b"\n")
@@ -60,6 +86,7 @@ def _ask(root: str) -> None:
 TICKETS = "tickets"
 DEPTH = 2  # tickets/YYYY/MM: ticket files live in month folders
 MOST_DESKS = 32
+MOST_NAMES = 4096  # changed files remembered per desk; beyond them git looks
 
 _IN_MODIFY, _IN_ATTRIB, _IN_CLOSE_WRITE = 0x2, 0x4, 0x8
 _IN_MOVED_FROM, _IN_MOVED_TO, _IN_CREATE, _IN_DELETE = 0x40, 0x80, 0x100, 0x200
@@ -72,9 +99,24 @@ _HEADER = struct.Struct("iIII")  # struct inotify_event: wd, mask, cookie, len; 
 
 class _Desk:
     def __init__(self, root: str, generation: int, st):
+        from collections import deque
+
         self.root, self.generation, self.count = root, generation, 0
         self.identity = (st.st_dev, st.st_ino)
         self.top = -1  # the watch on tickets/ itself
+        self.log = deque()  # (count, path relative to root) of each file changed
+        self.floor = 0  # the log names every file changed after this count
+
+    def changed(self, relpath: str | None) -> None:
+        """Count a change: of the file ``relpath``, or of something unnamed (None)."""
+        self.count += 1
+        if relpath is None:
+            self.floor = self.count
+            self.log.clear()
+            return
+        self.log.append((self.count, relpath))
+        if len(self.log) > MOST_NAMES:
+            self.floor = self.log.popleft()[0]
 
 
 class Watcher:
@@ -102,8 +144,9 @@ class Watcher:
             return None
 
     def tokens(self) -> dict:
-        """{desk root: (dev, inode, token)} of every watched desk, as a worker takes them."""
-        return {root: (*d.identity, f"{self.nonce}:{d.generation}:{d.count}")
+        """{desk root: (dev, inode, token, desk, count)} of every watched desk, as a worker
+        takes them (the desk's log is the server's own: a forked worker has its copy)."""
+        return {root: (*d.identity, f"{self.nonce}:{d.generation}:{d.count}", d, d.count)
                 for root, d in self._desks.items()}
 
     def watch(self, root: str) -> bool:
@@ -149,22 +192,30 @@ class Watcher:
     def _event(self, wd: int, mask: int, name: bytes) -> None:
         if mask & _IN_Q_OVERFLOW:  # changes were lost: every desk counts as changed
             for desk in self._desks.values():
-                desk.count += 1
+                desk.changed(None)
             return
         watched = self._watches.get(wd)
         if watched is None:
             return
         desk, path, depth = watched
-        desk.count += 1
         if mask & _IN_IGNORED:  # the folder is gone, and its watch with it
+            desk.changed(None)
             del self._watches[wd]
             if wd == desk.top:
                 self._forget(desk)
-        elif mask & (_IN_DELETE_SELF | _IN_MOVE_SELF) and wd == desk.top:
-            self._forget(desk)
-        elif mask & _IN_ISDIR and mask & (_IN_CREATE | _IN_MOVED_TO) and depth < DEPTH:
-            if self._add(desk, os.path.join(path, os.fsdecode(name)), depth + 1) < 0:
-                self._forget(desk)  # not watched whole: not watched at all
+        elif mask & (_IN_DELETE_SELF | _IN_MOVE_SELF):
+            desk.changed(None)
+            if wd == desk.top:
+                self._forget(desk)
+        elif mask & _IN_ISDIR:  # a folder made, removed or moved: what is in it is unknown
+            desk.changed(None)
+            if mask & (_IN_CREATE | _IN_MOVED_TO) and depth < DEPTH:
+                if self._add(desk, os.path.join(path, os.fsdecode(name)), depth + 1) < 0:
+                    self._forget(desk)  # not watched whole: not watched at all
+        elif name:
+            desk.changed(os.path.relpath(os.path.join(path, os.fsdecode(name)), desk.root))
+        else:  # the folder's own attributes: nothing in it changed
+            desk.count += 1
 
     def _add(self, desk: _Desk, path: str, depth: int) -> int:
         """Watch ``path`` and the folders below it down to the month folders; -1 on failure."""

@@ -149,8 +149,7 @@ def test_a_bad_idle_duration_is_one_line(runtime):
     assert bad.returncode == 2 and bad.stderr.startswith("Error: --idle: 'soon'")
 
 
-def test_a_served_read_of_an_unchanged_desk_runs_no_git_yet_sees_every_change(desk, server,
-                                                                              tmp_path):
+def test_served_reads_learn_what_changed_from_the_server_not_from_git(desk, server, tmp_path):
     number = direct(*FAULT, "-q").stdout.strip()
     relpath = next(desk.root.glob("tickets/*/*/*.yaml"))
     trace = tmp_path / "git.trace"
@@ -162,18 +161,29 @@ def test_a_served_read_of_an_unchanged_desk_runs_no_git_yet_sees_every_change(de
         assert result.returncode == 0, result.stderr
         return [t["title"] for t in json.loads(result.stdout)]
 
-    for _ in range(3):  # the first asks for a watch, the second checks under it
+    def git_ran():
+        return trace.exists() and "diff-index" in trace.read_text()
+
+    for _ in range(3):  # the first asks for a watch, the second checks under it with git
         assert titles() == ["电脑无法开机故障报修"]
-    assert not trace.exists()  # the third needed no git at all
+    assert not git_ran()  # the third needed no git at all
     text = relpath.read_text(encoding="utf-8")
     relpath.write_text(text.replace("电脑无法开机故障报修", "手工改过的标题"), encoding="utf-8")
-    assert titles() == ["手工改过的标题"]  # a hand edit, at once
-    assert "diff-index" in trace.read_text()
+    assert titles() == ["手工改过的标题"] and not git_ran()  # a hand edit, at once
     subprocess.run(["git", "checkout", "--", "."], cwd=desk.root, check=True)
-    assert titles() == ["电脑无法开机故障报修"]  # a checkout
+    assert titles() == ["电脑无法开机故障报修"] and not git_ran()  # a checkout
     copy = relpath.with_name(relpath.name.replace("0001", "0002"))
     copy.write_text(text.replace(number, number[:-1] + "2"), encoding="utf-8")
-    assert len(titles()) == 2  # a file git does not track yet
+    assert len(titles()) == 2 and not git_ran()  # a file git does not track yet
     copy.unlink()
-    assert len(titles()) == 1  # and gone again
-    assert titles() == ["电脑无法开机故障报修"] and not trace.exists()
+    assert len(titles()) == 1 and not git_ran()  # and gone again
+    made = sh("new", "--type", "inquiry", "--title", "新的咨询", "--customer", "李娜",
+              "--phone", "13900000000", "--description", "保修期多久", "-q", cwd=desk.root)
+    assert made.returncode == 0, made.stderr
+    assert len(titles()) == 2 and not git_ran()  # a served change, read back
+    later = desk.root / "tickets" / "2027" / "01"
+    later.mkdir(parents=True)  # a new folder: what is in it is not known, so git looks
+    (later / "SD-20270101-0001.yaml").write_text(
+        text.replace(number, "SD-20270101-0001"), encoding="utf-8")
+    assert len(titles()) == 3 and git_ran()
+    assert len(titles()) == 3 and not git_ran()

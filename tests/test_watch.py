@@ -99,3 +99,36 @@ def test_a_worker_asks_the_server_to_watch_a_desk_it_does_not_know(desk_dir):
 
 def test_without_a_server_nothing_is_watched(desk_dir):
     assert watch.token(desk_dir) is None
+
+
+def test_a_worker_learns_which_files_changed_since_a_token_or_that_it_cannot_tell(
+        desk_dir, watcher, monkeypatch):
+    month = desk_dir / "tickets" / "2026" / "11"
+    assert watcher.watch(str(desk_dir))
+
+    def since(then):
+        watcher.read()
+        watch.serving(watcher.tokens(), -1)
+        try:
+            return watch.changed_since(desk_dir, then)
+        finally:
+            watch.serving(None, None)
+
+    start = watcher.tokens()[str(desk_dir)][2]
+    assert since(start) == set()
+    (month / "SD-20261122-0001.yaml").write_text("a: 2\n")
+    (month / "SD-20261122-0002.yaml").write_text("b: 1\n")
+    assert since(start) == {"tickets/2026/11/SD-20261122-0001.yaml",
+                            "tickets/2026/11/SD-20261122-0002.yaml"}
+    middle = watcher.tokens()[str(desk_dir)][2]
+    (month / "SD-20261122-0002.yaml").unlink()
+    assert since(middle) == {"tickets/2026/11/SD-20261122-0002.yaml"}
+    assert since("another-server:1:0") is None and since(None) is None
+    (desk_dir / "tickets" / "2026" / "12").mkdir()  # a folder: its files are not named
+    assert since(middle) is None
+    after = watcher.tokens()[str(desk_dir)][2]
+    assert since(after) == set()
+    monkeypatch.setattr(watch, "MOST_NAMES", 3)  # more changes than the server keeps
+    for n in range(5):
+        (month / f"SD-20261122-000{n}.yaml").write_text("c: 1\n")
+    assert since(after) is None
