@@ -187,3 +187,23 @@ def test_served_reads_learn_what_changed_from_the_server_not_from_git(desk, serv
         text.replace(number, "SD-20270101-0001"), encoding="utf-8")
     assert len(titles()) == 3 and git_ran()
     assert len(titles()) == 3 and not git_ran()
+
+
+def test_the_installed_command_imports_only_the_client_when_served(server):
+    """The command's own start-up on top of Python's (and its site's: an editable install
+    adds a finder) is svcdesk/client.py alone: no re, no click."""
+    script = Path(SVCDESK)
+    ours = Path(any_module_it_imported.__file__).parent / "scripts" / "svcdesk"
+    assert script.read_text(encoding="utf-8").split("\n", 1)[1] == \
+        ours.read_text(encoding="utf-8").split("\n", 1)[1]  # not a wrapper that imports re
+
+    def imported(*args):
+        result = subprocess.run([str(BIN / "python"), "-X", "importtime", *args],
+                                capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines()
+                if line.startswith("import time:") and "|" in line} - {"package"}
+
+    extra = imported(str(script), "--version") - imported("-c", "pass")
+    assert extra and extra <= {"svcdesk", "svcdesk.client", "zlib", "_socket", "_signal"}, \
+        extra
