@@ -25,10 +25,17 @@ NEW = ["new", "--type", "fault", "--title", "打印机卡纸", "--customer", "�
        "--description", "打印到第二三张就卡纸", "-q"]
 
 
-def some_ticket(desk: Path) -> str:
-    """An older ticket of the desk (its file, not the index, decides)."""
+def some_tickets(desk: Path) -> tuple[str, str]:
+    """Two older tickets of the desk (its files, not the index, decide): one to show and log,
+    and one to comment on. The second differs from run to run (every run adds tickets with
+    `new`), so no ticket gathers the comments of every run and makes `show`, `comment` and
+    `log` slower than on a real desk."""
     months = sorted((desk / "tickets").glob("*/*"))
-    return sorted(months[len(months) // 2].glob("*.yaml"))[0].stem
+    files = sorted(months[len(months) // 2].glob("*.yaml"))
+    shown = len(files) // 2
+    total = sum(1 for _ in desk.glob("tickets/*/*/*.yaml"))
+    commented = (shown + 1 + total % max(len(files) - 1, 1)) % len(files)
+    return files[shown].stem, files[commented].stem
 
 
 def short(number: str) -> str:
@@ -38,7 +45,7 @@ def short(number: str) -> str:
 
 
 def cases(desk: Path):
-    ticket = some_ticket(desk)
+    ticket, other = some_tickets(desk)
     return [
         ("python -c pass (reference)", [sys.executable, "-c", "pass"]),
         ("import click, yaml (reference)", [sys.executable, "-c", "import click, yaml"]),
@@ -46,7 +53,7 @@ def cases(desk: Path):
         ("svcdesk new", [SVCDESK, *NEW]),
         ("svcdesk show ID", [SVCDESK, "show", ticket]),
         ("svcdesk show ID (short: index)", [SVCDESK, "show", short(ticket)]),
-        ("svcdesk comment ID", [SVCDESK, "comment", ticket, "-m", "已电话回访"]),
+        ("svcdesk comment ID", [SVCDESK, "comment", other, "-m", "已电话回访"]),
         ("svcdesk log ID", [SVCDESK, "log", ticket]),
         ("git status (reference)", ["git", "status", "--porcelain"]),
         ("svcdesk list (open, table)", [SVCDESK, "list"]),
