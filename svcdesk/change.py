@@ -123,6 +123,7 @@ class Change:
             # The commit is in; the journal stays so the next command finishes the index.
             return sha
         (self.state_dir / JOURNAL).unlink(missing_ok=True)
+        self.git.collect_garbage()
         return sha
 
 

@@ -22,6 +22,9 @@ _SCRUB = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
           "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_PREFIX")
 _LOCKS = ("index.lock", "HEAD.lock", "packed-refs.lock", "config.lock", "shallow.lock")
 _STALE_WAIT = 3.0  # seconds a lock may stay while a live git process works in the repo
+# git estimates its loose objects from objects/17 alone; gc.auto's 6,700 means 27 there
+GC_LOOSE = 6700 // 256
+GC_PACKS = 50  # gc.autoPackLimit
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,26 @@ class Git:
             lines = err.decode("utf-8", "replace").strip().splitlines()
             raise GitError("git fast-import failed: " + (lines[0] if lines else "no commits"))
         return out.decode().split()[-1]
+
+    def collect_garbage(self) -> bool:
+        """Run `git gc --auto` when git would find it due, as `git commit` does; fast-import
+        never does, so without this every change would stay a handful of loose objects. The
+        estimate is git's own (one fan-out folder, the pack count); git then decides, honours
+        gc.auto and gc.autoDetach, and works in the background. True if it was asked."""
+        objects = self.git_dir / "objects"
+        try:
+            loose = len(os.listdir(objects / "17"))
+        except FileNotFoundError:
+            loose = 0
+        if loose <= GC_LOOSE:
+            try:
+                packs = sum(1 for n in os.listdir(objects / "pack") if n.endswith(".pack"))
+            except FileNotFoundError:
+                packs = 0
+            if packs <= GC_PACKS:
+                return False
+        self.run("gc", "--auto", "--quiet", check=False)
+        return True
 
     def update_index(self, paths) -> None:
         """Make the index agree with the working tree (and so with HEAD) for ``paths``."""

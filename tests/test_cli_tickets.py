@@ -224,6 +224,32 @@ def test_list_reports_an_unreadable_ticket_and_still_shows_the_others(desk, run)
 
 # ---- comment / edit / log -------------------------------------------------------------------------
 
+def object_counts(root) -> tuple:
+    """(loose objects, packs) of the desk's repository."""
+    counts = dict(line.split(": ") for line in git(root, "count-objects", "-v").splitlines())
+    return int(counts["count"]), int(counts["packs"])
+
+
+def test_changes_leave_garbage_collection_to_git_when_git_would_find_it_due(desk, run,
+                                                                           monkeypatch):
+    from svcdesk import gitlog
+
+    git(desk.root, "config", "gc.autoDetach", "false")  # so the test need not wait for it
+    git(desk.root, "config", "gc.autoPackLimit", "1")
+    assert run(*FAULT).exit_code == 0
+    assert object_counts(desk.root)[0] > 0  # a change's objects are loose (fast-import)
+    git(desk.root, "repack", "-d")
+    assert run("comment", "20261122-1", "-m", "已电话回访").exit_code == 0
+    git(desk.root, "repack", "-d")
+    assert object_counts(desk.root) == (0, 2)
+    assert not gitlog.Git(desk.root).collect_garbage()  # not due by git's estimate
+    monkeypatch.setattr(gitlog, "GC_PACKS", 0)  # due: git is asked, and packs everything
+    assert run("comment", "20261122-1", "-m", "客户确认已修好").exit_code == 0
+    assert object_counts(desk.root) == (0, 1)
+    assert "客户确认已修好" in run("show", "20261122-1").stdout
+    git(desk.root, "fsck", "--no-progress")
+
+
 def test_comment_appends_one_event_and_one_commit(desk, run):
     run(*FAULT)
     before = commit_count(desk.root)
