@@ -111,14 +111,21 @@ class Change:
                 store.write_atomic(target, data, sync_dir=False)
         for folder in folders:  # each folder's renames made durable once
             store.fsync_dir(folder)
+        # git's index is brought to the new files while fast-import commits them: the two
+        # share nothing, and if the commit fails, recover() puts files and index back
+        indexing = self.git.updating_index(paths)
         try:
             sha = self.git.import_commits(self.head, self.ref, commits)
         except BaseException:
+            try:
+                indexing.result()
+            except GitError:
+                pass
             recover(self.root, self.git, self.state_dir, self.head)  # put the files back
             raise
         self.head = sha
         try:
-            self.git.update_index(paths)
+            indexing.result()
         except GitError:
             # The commit is in; the journal stays so the next command finishes the index.
             return sha

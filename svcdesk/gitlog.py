@@ -207,7 +207,17 @@ class Git:
 
     def update_index(self, paths) -> None:
         """Make the index agree with the working tree (and so with HEAD) for ``paths``."""
-        self.run("update-index", "--add", "--remove", "--", *paths)
+        self.updating_index(paths).result()
+
+    def updating_index(self, paths) -> "Running":
+        """Start update_index(``paths``); result() waits for it (GitError if it failed)."""
+        try:
+            proc = subprocess.Popen(("git", "update-index", "--add", "--remove", "--", *paths),
+                                    cwd=self.root, env=self._env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE)
+        except FileNotFoundError:
+            raise GitError("git is not installed (svcdesk needs the git command)") from None
+        return Running(proc, "update-index")
 
     def clear_stale_locks(self, ref: str | None = None) -> list:
         """Remove git lock files a killed process left; wait while a live git may hold one."""
@@ -292,6 +302,21 @@ class Git:
             entries.append(LogEntry(sha, name, email, datetime.fromisoformat(when), subject,
                                     action.strip()))
         return entries
+
+
+class Running:
+    """A git command started in the background."""
+
+    def __init__(self, proc: subprocess.Popen, name: str):
+        self._proc, self._name = proc, name
+
+    def result(self) -> None:
+        """Wait for it; raise GitError with git's message if it failed."""
+        err = self._proc.communicate()[1]
+        if self._proc.returncode != 0:
+            message = err.decode("utf-8", "replace").strip().splitlines()
+            raise GitError(f"git {self._name} failed: "
+                           + (message[-1] if message else f"exit {self._proc.returncode}"))
 
 
 class Probe:

@@ -224,6 +224,26 @@ def test_list_reports_an_unreadable_ticket_and_still_shows_the_others(desk, run)
 
 # ---- comment / edit / log -------------------------------------------------------------------------
 
+def test_a_commit_that_fails_puts_back_the_files_and_gits_index(desk, run, monkeypatch):
+    from svcdesk import gitlog
+    from svcdesk.errors import GitError
+
+    assert run(*FAULT).exit_code == 0
+    before = (git(desk.root, "rev-parse", "HEAD"), head_files(desk.root))
+
+    def refuse(*_):
+        raise GitError("git fast-import failed: injected")
+
+    monkeypatch.setattr(gitlog.Git, "import_commits", refuse)
+    result = run("comment", "20261122-1", "-m", "不会留下")
+    assert result.exit_code != 0 and "injected" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert (git(desk.root, "rev-parse", "HEAD"), head_files(desk.root)) == before
+    assert git(desk.root, "status", "--porcelain") == ""  # files and index as HEAD has them
+    monkeypatch.undo()
+    assert "不会留下" not in run("show", "20261122-1").stdout
+
+
 def object_counts(root) -> tuple:
     """(loose objects, packs) of the desk's repository."""
     counts = dict(line.split(": ") for line in git(root, "count-objects", "-v").splitlines())
