@@ -48,6 +48,12 @@ class Words:
         """Keywords ``words``."""
         return cls(tuple(words))
 
+    def compile(self) -> None:
+        """Compile every word's pattern now (the server does, so that its workers find them
+        in re's cache instead of compiling ~70 patterns for each new ticket)."""
+        for word in self.words:
+            self._occurs(word, "")
+
     def found(self, text: str) -> list:
         """The words that occur in ``text`` (already case folded)."""
         return [w for w in self.words if self._occurs(w, text)]

@@ -186,14 +186,25 @@ def _serve(path: str, lock: int, idle: float, ready_w: int | None) -> None:
         listener.close()
 
 
-def _warm() -> None:
-    """Read the shipped rules once: their regexes, time zones and calendars are then cached
-    in every worker (a desk's own rules are still read from its rules.yaml each time)."""
+def _warm(root: str | None = None) -> None:
+    """Read the shipped rules (or, with ``root``, that desk's) once, keyword patterns
+    included: their regexes, time zones and calendars are then cached in every worker. A
+    desk's rules are still read from its rules.yaml (or their cache) each time; the regexes
+    they compile are then found in re's cache."""
+    from pathlib import Path
+
     from svcdesk import store
     from svcdesk.desk import DEFAULTS
 
     try:
-        store.rules_from_text((DEFAULTS / "rules.yaml").read_text(encoding="utf-8"), "rules.yaml")
+        if root is None:
+            rules = store.rules_from_text((DEFAULTS / "rules.yaml").read_text(encoding="utf-8"),
+                                          "rules.yaml")
+        else:
+            rules = store.read_rules(Path(root))
+        for rule in rules.classify:
+            for words in (rule.keywords, rule.all_keywords, rule.not_keywords):
+                words.compile()
     except Exception as exc:  # noqa: BLE001 - only a warm-up: the commands say what is wrong
         _log_line(f"warm-up skipped: {exc}")
 
@@ -207,9 +218,11 @@ def _desk_tokens(desks, asked: int) -> dict:
         names = os.read(asked, 1 << 16)
     except BlockingIOError:
         names = b""
-    for root in dict.fromkeys(names.split(b"\n")):
-        if root and not desks.watch(os.fsdecode(root)):
-            _log_line(f"not watching {os.fsdecode(root)} (each command checks it with git)")
+    for root in dict.fromkeys(os.fsdecode(n) for n in names.split(b"\n") if n):
+        if desks.watch(root):
+            _warm(root)
+        else:
+            _log_line(f"not watching {root} (each command checks it with git)")
     desks.read()
     return desks.tokens()
 
