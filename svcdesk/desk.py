@@ -896,7 +896,8 @@ class Desk:
             from svcdesk.worktime import duration_text
 
             self._notice_renderer = Renderer(self.root / "templates", DEFAULTS / "templates",
-                                             self.rules.language, self.rules.tz, duration_text)
+                                             self.rules.language, self.rules.tz, duration_text,
+                                             self.state_dir / "templates")
         return self._notice_renderer
 
     def _render(self, renderer, notice, ticket: model.Ticket, event: model.Event) -> tuple:

@@ -15,13 +15,24 @@ from svcdesk.errors import TemplateError
 class Renderer:
     """Renders templates in a sandbox with strict undefined variables."""
 
-    def __init__(self, desk_templates: Path, shipped: Path, language: str, tz, duration_text):
-        from jinja2 import (ChoiceLoader, FileSystemLoader, PrefixLoader, StrictUndefined,
-                            select_autoescape)
+    def __init__(self, desk_templates: Path, shipped: Path, language: str, tz, duration_text,
+                 cache: Path | None = None):
+        """``cache``: a folder for Jinja's compiled templates (keyed by each template's
+        source, so never stale), which spares every command compiling them again."""
+        from jinja2 import (ChoiceLoader, FileSystemBytecodeCache, FileSystemLoader,
+                            PrefixLoader, StrictUndefined, select_autoescape)
         from jinja2.sandbox import ImmutableSandboxedEnvironment
 
         self.language, self.tz = language, tz
+        compiled = None
+        if cache is not None:
+            try:
+                cache.mkdir(parents=True, exist_ok=True)
+                compiled = FileSystemBytecodeCache(str(cache))
+            except OSError:  # a desk we cannot write to: compile each time
+                pass
         self.env = ImmutableSandboxedEnvironment(
+            bytecode_cache=compiled,
             loader=ChoiceLoader([FileSystemLoader(str(desk_templates)),
                                  PrefixLoader({"svcdesk": FileSystemLoader(str(shipped))}),
                                  FileSystemLoader(str(shipped))]),  # what the desk lacks

@@ -217,6 +217,22 @@ def test_preview_shows_the_message_without_queueing_it(ticket, run):
     assert run("notify", "preview", ID, "exploded").exit_code == ExitCode.USAGE
 
 
+def test_compiled_templates_are_kept_but_an_edited_or_damaged_one_is_never_used(ticket, run):
+    cache = ticket.root / ".git" / "svcdesk" / "templates"
+    first = run("notify", "preview", ID, "resolved")
+    assert first.exit_code == 0 and "您的问题已处理完成" in first.stdout
+    kept = sorted(cache.iterdir())
+    assert kept  # compiled once, for the next command
+    assert run("notify", "preview", ID, "resolved").stdout == first.stdout
+    template = ticket.root / "templates" / "notices" / "resolved.j2"
+    template.write_text(template.read_text(encoding="utf-8").replace("处理完成", "解决了"),
+                        encoding="utf-8")
+    assert "您的问题已解决了" in run("notify", "preview", ID, "resolved").stdout
+    for path in cache.iterdir():
+        path.write_bytes(b"not a compiled template")
+    assert "您的问题已解决了" in run("notify", "preview", ID, "resolved").stdout
+
+
 def test_a_notice_sent_by_hand_is_the_first_response(ticket, run, smtp, monkeypatch):
     monkeypatch.setenv("SVCDESK_NOW", "2026-11-23T09:20:00+08:00")
     result = run("--as", "li.qiang", "notify", "send", ID, "status_changed")
