@@ -20,10 +20,12 @@ from svcdesk.client import PROTOCOL, socket_path, trusted
 from svcdesk.errors import ExitCode, UsageError
 
 # what a command may import: loaded once in the server, shared by every worker
-PRELOAD = ("svcdesk.desk", "svcdesk.index", "svcdesk.watch", "ctypes", "svcdesk.templating", "svcdesk.notices",
-           "svcdesk.outbox", "svcdesk.report", "svcdesk.charts", "svcdesk.cli.view",
-           "svcdesk.cli.output", "tabulate", "wcwidth", "sqlite3", "jinja2.sandbox",
-           "chinese_calendar", "email.mime.text", "smtplib", "csv", "locale", "fcntl")
+PRELOAD = ("svcdesk.desk", "svcdesk.index", "svcdesk.watch", "svcdesk.templating",
+           "svcdesk.notices", "svcdesk.outbox", "svcdesk.report", "svcdesk.charts",
+           "svcdesk.cli.view", "svcdesk.cli.output", "tabulate", "wcwidth", "sqlite3",
+           "jinja2.sandbox", "chinese_calendar", "email.mime.text", "smtplib", "csv", "locale",
+           "fcntl", "ctypes", "difflib", "_strptime", "encodings.idna", "stringprep",
+           "encodings.unicode_escape")
 MAX_REQUEST = 1 << 24
 _log_fd = 2  # the server's log (its stderr); a worker keeps its own copy of it
 
@@ -198,6 +200,9 @@ def _warm(root: str | None = None) -> None:
 
     try:
         if root is None:
+            from datetime import datetime
+
+            datetime.strptime("20261122", "%Y%m%d")  # ticket numbers: its regexes, compiled
             rules = store.rules_from_text((DEFAULTS / "rules.yaml").read_text(encoding="utf-8"),
                                           "rules.yaml")
         else:
