@@ -203,7 +203,16 @@ class Index:
         """Carry out a plan (if any), and record the watch token it was made under."""
         if plan is None and (token is None or _meta(con, "watch") == token):
             return
-        con.execute("BEGIN IMMEDIATE")
+        if plan is None:  # only the token: never wait for another command's write for it
+            con.execute("PRAGMA busy_timeout = 0")
+            try:
+                con.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:  # busy: the next command checks and records
+                return
+            finally:
+                con.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+        else:
+            con.execute("BEGIN IMMEDIATE")
         try:
             if plan is not None:
                 self._carry_out(con, plan)

@@ -132,3 +132,50 @@ def test_a_worker_learns_which_files_changed_since_a_token_or_that_it_cannot_tel
     for n in range(5):
         (month / f"SD-20261122-000{n}.yaml").write_text("c: 1\n")
     assert since(after) is None
+
+
+def test_a_read_that_only_has_a_token_to_record_never_waits_for_a_writer(desk, run,
+                                                                         monkeypatch):
+    import sqlite3
+
+    from svcdesk import index as index_mod
+    from svcdesk.desk import Desk
+    from svcdesk.query import Filter
+
+    from conftest import FAULT
+
+    assert run(*FAULT).exit_code == 0
+    monkeypatch.setattr(index_mod, "BUSY_MS", 2000)  # a wait would fail the test, not hang
+    w = watch.Watcher.start()
+
+    def served_titles():
+        w.read()
+        watch.serving(w.tokens(), -1)
+        try:
+            return [t["title"] for t in Desk(desk.root).listing(Filter()).tickets]
+        finally:
+            watch.serving(None, None)
+
+    try:
+        assert w.watch(str(desk.root))
+        assert served_titles() == ["电脑无法开机故障报修"]  # checked with git, token recorded
+        stray = desk.root / "tickets" / "README.tmp"
+        stray.write_text("x")  # the count moves, but no ticket changed
+        stray.unlink()
+        path = desk.root / ".git" / "svcdesk" / "index.sqlite"
+        writer = sqlite3.connect(path, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")  # another command is writing the index
+        try:
+            assert served_titles() == ["电脑无法开机故障报修"]
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        recorded = sqlite3.connect(path).execute(
+            "SELECT value FROM meta WHERE key = 'watch'").fetchone()[0]
+        assert recorded != w.tokens()[str(desk.root)][2]  # left for the next command
+        assert served_titles() == ["电脑无法开机故障报修"]
+        assert sqlite3.connect(path).execute(
+            "SELECT value FROM meta WHERE key = 'watch'").fetchone()[0] == \
+            w.tokens()[str(desk.root)][2]
+    finally:
+        w.close()
