@@ -3,7 +3,9 @@
 Tickets are spread over several years ending at SVCDESK_NOW (or now), with the mix a real
 desk has: almost all older tickets closed, about 2% open. The history is written with one
 `git fast-import`, one commit per day of tickets (one per ticket would make fast-import
-rewrite a month's tree 100,000 times), then checked out.
+rewrite a month's tree 100,000 times), then checked out. With ``--history changes`` every
+change of every ticket is its own commit, in time order, as svcdesk itself commits them: a
+desk of N tickets then has about 6 N commits (for `svcdesk log` on a long history).
 """
 
 import argparse
@@ -98,6 +100,7 @@ def make_ticket(rng, rules, number, created, now, open_ticket):
                "fields": dict(fields)}]
     at = created
     state = dict(fields)
+    states = [dict(state)]  # the fields after each event
 
     def step(action, minutes, by, changes=None, note=None):
         nonlocal at
@@ -114,6 +117,7 @@ def make_ticket(rng, rules, number, created, now, open_ticket):
             event["note"] = note
             event["visibility"] = "public"
         events.append(event)
+        states.append(dict(state))
 
     team = rules.agents[handler].team
     step("assign", rng.randrange(5, 90), intake, {"status": "assigned", "assignee": handler,
@@ -131,33 +135,51 @@ def make_ticket(rng, rules, number, created, now, open_ticket):
         for event in events:
             event["at"] = iso(datetime.fromisoformat(event["at"]) - shift)
         created -= shift
-    snapshot = dict(state)
-    snapshot["created"] = events[0]["at"]
-    snapshot["updated"] = events[-1]["at"]
     order = ["id", "uid", "title", "type", "category", "priority", "status", "channel",
              "customer", "product", "description", "return_reason", "invoice", "expected",
              "assignee", "team", "created", "updated", "resolution", "csat", "feedback"]
-    out = {k: snapshot[k] for k in order if snapshot.get(k) is not None}
-    out["events"] = events
-    return out, events[-1]["by"], events[0]["at"]
+
+    def shaped(upto: int) -> dict:
+        """The ticket file's data after its first ``upto`` events."""
+        snapshot = dict(states[upto - 1])
+        snapshot["created"] = events[0]["at"]
+        snapshot["updated"] = events[upto - 1]["at"]
+        out = {k: snapshot[k] for k in order if snapshot.get(k) is not None}
+        out["events"] = events[:upto]
+        return out
+
+    stages = [(shaped(n), events[n - 1]) for n in range(1, len(events) + 1)]
+    return stages[-1][0], events[-1]["by"], events[0]["at"], stages
 
 
 def _chunk(job):
-    """Generate one chunk of tickets in a worker: [(path, body, author, when, subject)]."""
-    folder, seed, items = job
+    """Generate one chunk of tickets in a worker: [(path, body, author, when, subject)], one
+    entry per ticket, or (with ``changes``) one per change of each ticket."""
+    folder, seed, items, changes = job
     os.environ.setdefault("SVCDESK_AGENT", "wang.fang")
     rules = store.read_rules(Path(folder))
     rng = random.Random(seed)
     now = clock.now(rules.tz)
     out = []
     for k, (number, moment, open_ticket) in enumerate(items):
-        data, by, when = make_ticket(rng, rules, number, moment, now, open_ticket)
+        data, by, when, stages = make_ticket(rng, rules, number, moment, now, open_ticket)
         body = ("\n".join(emit(data)) + "\n").encode()
         if k % 50 == 0:  # what we write must read back unchanged, history and all
             from svcdesk import model
 
-            ticket = store.decode_ticket(rules.schema, body.decode(), number)
-            assert not model.hand_edits(ticket), number
+            for text in [body] + ([("\n".join(emit(st)) + "\n").encode() for st, _ in stages]
+                                  if changes else []):
+                ticket = store.decode_ticket(rules.schema, text.decode(), number)
+                assert not model.hand_edits(ticket), number
+        if changes:
+            for stage, event in stages:
+                agent = rules.agents[event["by"]]
+                out.append((store.ticket_relpath(number),
+                            ("\n".join(emit(stage)) + "\n").encode(),
+                            f"{agent.name} <{agent.email}>",
+                            int(datetime.fromisoformat(event["at"]).timestamp()),
+                            f"{number}: {event['action']}"))
+            continue
         agent = rules.agents[by]
         out.append((store.ticket_relpath(number), body, f"{agent.name} <{agent.email}>",
                     int(datetime.fromisoformat(when).timestamp()),
@@ -172,6 +194,8 @@ def main(argv=None) -> int:
     parser.add_argument("--years", type=float, default=4.0)
     parser.add_argument("--open", type=float, default=0.02, help="share of tickets still open")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--history", choices=("days", "changes"), default="days",
+                        help="one commit per day of new tickets (fast), or one per change")
     args = parser.parse_args(argv)
     started = time.monotonic()
     os.environ.setdefault("SVCDESK_AGENT", "wang.fang")
@@ -191,7 +215,8 @@ def main(argv=None) -> int:
         items.append((f"{rules.prefix}-{day:%Y%m%d}-{sequence[day]:04d}", moment,
                       i >= open_from))
     size = 500
-    jobs = [(str(desk.root), f"{args.seed}-{n}", items[n:n + size])
+    changes = args.history == "changes"
+    jobs = [(str(desk.root), f"{args.seed}-{n}", items[n:n + size], changes)
             for n in range(0, len(items), size)]
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=desk.root, capture_output=True,
                           text=True, check=True).stdout.strip()
@@ -200,13 +225,17 @@ def main(argv=None) -> int:
     write = proc.stdin.write
     first, day, batch = True, None, []
 
-    def flush():
+    def flush(subject=None):
         nonlocal first
         if not batch:
             return
         author, epoch = batch[-1][2], batch[-1][3]
-        message = (f"{len(batch)} ticket(s) of {day}\n\n"
-                   "Svcdesk-Action: import\n").encode()
+        if subject:  # one change: the trailers svcdesk writes (number: action)
+            number, action = subject.split(": ", 1)
+            trailers = f"Svcdesk-Ticket: {number}\nSvcdesk-Action: {action}\n"
+        else:
+            subject, trailers = f"{len(batch)} ticket(s) of {day}", "Svcdesk-Action: import\n"
+        message = f"{subject}\n\n{trailers}".encode()
         write(f"commit refs/heads/main\nauthor {author} {epoch} +0800\n"
               f"committer {author} {epoch} +0800\n".encode())
         write(b"data %d\n%s\n" % (len(message), message))
@@ -218,7 +247,14 @@ def main(argv=None) -> int:
         batch.clear()
 
     with multiprocessing.Pool(os.cpu_count() or 2) as pool:
-        for chunk in pool.imap(_chunk, jobs):
+        if changes:  # every change its own commit, in the order they happened
+            entries = [e for chunk in pool.imap(_chunk, jobs) for e in chunk]
+            entries.sort(key=lambda e: e[3])
+            for entry in entries:
+                batch.append(entry)
+                flush(entry[4])
+            entries.clear()
+        for chunk in ([] if changes else pool.imap(_chunk, jobs)):
             for entry in chunk:
                 number_day = entry[0].rsplit("/", 1)[1].split("-")[1]
                 if number_day != day:

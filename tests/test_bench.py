@@ -27,6 +27,24 @@ def test_make_desk_writes_a_valid_realistic_desk(tmp_path, monkeypatch):
     assert run_cli(*("comment", tickets[0]["id"], "-m", "回访")).exit_code == 0
 
 
+def test_make_desk_can_commit_every_change_as_svcdesk_does(tmp_path, monkeypatch):
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "make_desk.py"),
+                          str(tmp_path / "b"), "--tickets", "40", "--years", "1",
+                          "--history", "changes"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    monkeypatch.chdir(tmp_path / "b")
+    tickets = json.loads(run_cli("list", "--status", "all", "--format", "json").stdout)
+    assert len(tickets) == 40
+    commits = int(git(tmp_path / "b", "rev-list", "--count", "HEAD"))
+    assert 40 * 5 < commits < 40 * 7  # new, assign, start, comment (resolve, close) each
+    closed = next(t["id"] for t in tickets if t["status"] == "closed")
+    log = run_cli("log", closed, "--format", "json")
+    assert log.exit_code == 0, log.stderr
+    assert [e["action"] for e in json.loads(log.stdout)][::-1] == \
+        ["create", "assign", "start", "comment", "resolve", "close"]
+    assert git(tmp_path / "b", "status", "--porcelain") == ""
+
+
 def test_the_sla_benchmark_times_a_quiet_and_a_busy_check_and_puts_the_desk_back(tmp_path):
     desk = tmp_path / "b"
     made = subprocess.run([sys.executable, str(ROOT / "bench" / "make_desk.py"), str(desk),
