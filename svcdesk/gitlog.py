@@ -74,9 +74,7 @@ class Git:
         except FileNotFoundError:
             raise GitError("git is not installed (svcdesk needs the git command)") from None
         if check and proc.returncode != 0:
-            message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise GitError(f"git {args[0]} failed: "
-                           + (message[-1] if message else f"exit {proc.returncode}"))
+            raise _failed(args[0], proc.stderr, proc.returncode)
         return proc.stdout
 
     # ---- reading ---------------------------------------------------------------------------
@@ -314,9 +312,13 @@ class Running:
         """Wait for it; raise GitError with git's message if it failed."""
         err = self._proc.communicate()[1]
         if self._proc.returncode != 0:
-            message = err.decode("utf-8", "replace").strip().splitlines()
-            raise GitError(f"git {self._name} failed: "
-                           + (message[-1] if message else f"exit {self._proc.returncode}"))
+            raise _failed(self._name, err, self._proc.returncode)
+
+
+def _failed(command: str, stderr: bytes, code: int) -> GitError:
+    """The error of a git command that failed: its last line of complaint."""
+    message = stderr.decode("utf-8", "replace").strip().splitlines()
+    return GitError(f"git {command} failed: " + (message[-1] if message else f"exit {code}"))
 
 
 class Probe:

@@ -22,11 +22,11 @@ checkout that changes no file changes nothing the index holds, and one that does
 import os
 import struct
 
-_served: dict | None = None  # in a worker: {desk root: (dev, inode, token, desk)} as forked
+_served: dict | None = None  # in a worker: Watcher.tokens() as it stood at the fork
 _ask_fd: int | None = None  # in a worker: where to ask the server to watch another desk
 
 
-def serving(tokens: dict, ask_fd: int) -> None:
+def serving(tokens: dict | None, ask_fd: int | None) -> None:
     """Called in a server's worker: the desks watched when it was forked, and the pipe on
     which to name a desk to watch from now on."""
     global _served, _ask_fd
