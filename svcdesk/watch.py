@@ -95,6 +95,12 @@ _IN_Q_OVERFLOW, _IN_IGNORED, _IN_ONLYDIR, _IN_ISDIR = 0x4000, 0x8000, 0x1000000,
 _MASK = (_IN_MODIFY | _IN_ATTRIB | _IN_CLOSE_WRITE | _IN_MOVED_FROM | _IN_MOVED_TO
          | _IN_CREATE | _IN_DELETE | _IN_DELETE_SELF | _IN_MOVE_SELF | _IN_ONLYDIR)
 _HEADER = struct.Struct("iIII")  # struct inotify_event: wd, mask, cookie, len; then the name
+# Filesystems that only this machine's kernel changes, so inotify sees every change (statfs's
+# f_type). A desk on NFS, SMB, sshfs or a VM's shared folder may be changed by another
+# machine unseen: it is not watched, and git checks it as always.
+LOCAL_FILESYSTEMS = {0xEF53: "ext2/3/4", 0x58465342: "xfs", 0x9123683E: "btrfs",
+                     0x01021994: "tmpfs", 0x794C7630: "overlayfs", 0x2FC12FC1: "zfs",
+                     0xF2F52010: "f2fs", 0x52654973: "reiserfs", 0x3153464A: "jfs"}
 
 
 class _Desk:
@@ -126,7 +132,7 @@ class Watcher:
         import ctypes
 
         self._libc = ctypes.CDLL(None, use_errno=True)
-        self._ctypes = ctypes
+        self._statfs = ctypes.create_string_buffer(256)  # struct statfs, f_type first
         self.fd = self._libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
         if self.fd < 0:
             raise OSError(ctypes.get_errno(), "inotify_init1 failed")
@@ -134,6 +140,7 @@ class Watcher:
         self._desks: dict[str, _Desk] = {}
         self._watches: dict[int, tuple] = {}  # wd -> (desk, path, depth)
         self._generation = 0
+        self.refused: dict[str, str] = {}  # desk root -> why it is not watched
 
     @classmethod
     def start(cls) -> "Watcher | None":
@@ -150,11 +157,16 @@ class Watcher:
                 for root, d in self._desks.items()}
 
     def watch(self, root: str) -> bool:
-        """Watch the ticket folders of the desk at ``root`` (again, if its folder changed)."""
+        """Watch the ticket folders of the desk at ``root`` (again, if its folder changed).
+        False when it cannot be watched whole; ``refused`` then says why."""
         top = os.path.join(root, TICKETS)
         try:
             st = os.stat(top)
         except OSError:
+            return False
+        kind = self._filesystem(top)
+        if kind not in LOCAL_FILESYSTEMS:
+            self.refused[root] = f"on a filesystem inotify may not see whole (0x{kind or 0:x})"
             return False
         desk = self._desks.get(root)
         if desk is not None:
@@ -169,8 +181,15 @@ class Watcher:
         desk.top = self._add(desk, top, 0)
         if desk.top < 0:
             self._forget(desk)
+            self.refused[root] = "a folder under tickets/ is a symbolic link, or too many watches"
             return False
+        self.refused.pop(root, None)
         return True
+
+    def _filesystem(self, path: str) -> int | None:
+        if self._libc.statfs(os.fsencode(path), self._statfs) != 0:
+            return None
+        return struct.unpack_from("l", self._statfs.raw)[0] & 0xFFFFFFFF
 
     def read(self) -> None:
         """Take every change the kernel has queued (call it just before forking a worker)."""
@@ -212,6 +231,10 @@ class Watcher:
             if mask & (_IN_CREATE | _IN_MOVED_TO) and depth < DEPTH:
                 if self._add(desk, os.path.join(path, os.fsdecode(name)), depth + 1) < 0:
                     self._forget(desk)  # not watched whole: not watched at all
+        elif (mask & (_IN_CREATE | _IN_MOVED_TO) and depth < DEPTH
+              and os.path.islink(os.path.join(path, os.fsdecode(name)))):
+            desk.changed(None)  # a link to a folder whose changes no watch would see
+            self._forget(desk)
         elif name:
             desk.changed(os.path.relpath(os.path.join(path, os.fsdecode(name)), desk.root))
         else:  # the folder's own attributes: nothing in it changed
@@ -225,10 +248,12 @@ class Watcher:
         self._watches[wd] = (desk, path, depth)
         if depth < DEPTH:
             try:
-                subfolders = [e.path for e in os.scandir(path) if e.is_dir(follow_symlinks=False)]
+                entries = list(os.scandir(path))
             except OSError:
                 return wd  # gone already: its removal is an event of the folder above
-            for sub in subfolders:
+            if any(e.is_symlink() for e in entries):
+                return -1  # changes behind a link would go unseen
+            for sub in [e.path for e in entries if e.is_dir(follow_symlinks=False)]:
                 if self._add(desk, sub, depth + 1) < 0:
                     return -1
         return wd

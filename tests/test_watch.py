@@ -179,3 +179,24 @@ def test_a_read_that_only_has_a_token_to_record_never_waits_for_a_writer(desk, r
             w.tokens()[str(desk.root)][2]
     finally:
         w.close()
+
+
+def test_a_desk_with_a_linked_folder_under_tickets_is_left_to_git(desk_dir, watcher, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (desk_dir / "tickets" / "2026" / "12").symlink_to(elsewhere)
+    assert not watcher.watch(str(desk_dir))  # changes behind the link would go unseen
+    assert "symbolic link" in watcher.refused[str(desk_dir)]
+    (desk_dir / "tickets" / "2026" / "12").unlink()
+    assert watcher.watch(str(desk_dir))
+    (desk_dir / "tickets" / "2027").symlink_to(elsewhere)  # one made later: forgotten
+    watcher.read()
+    assert str(desk_dir) not in watcher.tokens()
+
+
+def test_only_desks_on_filesystems_this_machine_alone_changes_are_watched(desk_dir, watcher,
+                                                                         monkeypatch):
+    assert watcher._filesystem(str(desk_dir)) in watch.LOCAL_FILESYSTEMS  # this test's disk
+    monkeypatch.setattr(watch, "LOCAL_FILESYSTEMS", {})  # as if it were NFS or SMB
+    assert not watcher.watch(str(desk_dir))
+    assert "filesystem" in watcher.refused[str(desk_dir)]

@@ -224,10 +224,13 @@ def _desk_tokens(desks, asked: int) -> dict:
     except BlockingIOError:
         names = b""
     for root in dict.fromkeys(os.fsdecode(n) for n in names.split(b"\n") if n):
+        if root in desks.refused:  # said once; its commands check with git
+            continue
         if desks.watch(root):
             _warm(root)
         else:
-            _log_line(f"not watching {root} (each command checks it with git)")
+            _log_line(f"not watching {root}: {desks.refused.get(root, 'no tickets/ folder')}"
+                      " (its commands check with git)")
     desks.read()
     return desks.tokens()
 
