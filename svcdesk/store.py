@@ -490,6 +490,9 @@ def read_rules(root: Path, cache: Path | None = None) -> rules_mod.Rules:
         raise RulesError("the desk has no rules.yaml", file=str(path)) from None
     except UnicodeDecodeError:
         raise RulesError("not UTF-8 text", file=str(path)) from None
+    held = _HELD.get(str(root))
+    if held is not None and held[0] == data:
+        return held[1]
     if cache is None:
         return rules_from_text(text, str(path))
     import pickle
@@ -508,6 +511,20 @@ def read_rules(root: Path, cache: Path | None = None) -> rules_mod.Rules:
                      sync_dir=False)
     except (OSError, pickle.PicklingError):
         pass
+    return rules
+
+
+_HELD: dict = {}  # desk root -> (its rules.yaml bytes, the rules compiled from them)
+
+
+def hold_rules(root: Path) -> rules_mod.Rules:
+    """Read and check the desk's rules, and keep them in this process: read_rules() then
+    returns them for as long as rules.yaml holds the same bytes, without parsing or unpickling.
+    The server holds each desk it serves; its workers inherit them with the fork."""
+    path = root / RULES
+    data = path.read_bytes()
+    rules = rules_from_text(data.decode("utf-8"), str(path))
+    _HELD[str(root)] = (data, rules)
     return rules
 
 

@@ -209,22 +209,28 @@ def test_the_installed_command_imports_only_the_client_when_served(server):
         extra
 
 
-def test_the_server_warms_a_desks_keyword_patterns_so_a_worker_compiles_no_regex(desk,
-                                                                                monkeypatch):
+def test_the_server_holds_a_desks_rules_and_patterns_so_a_worker_compiles_no_regex(desk,
+                                                                                 monkeypatch):
     import re._compiler
 
     from svcdesk import store
     from svcdesk.cli import server as server_module
 
+    monkeypatch.setattr(store, "_HELD", {})  # this process's holdings, put back after
     server_module._warm(str(desk.root))  # as when a worker first asks for this desk
     compiled = []
     real = re._compiler.compile
     monkeypatch.setattr(re._compiler, "compile",
                         lambda pattern, *args: compiled.append(pattern) or real(pattern, *args))
-    rules = store.read_rules(desk.root)  # new objects, as in a worker
+    cache = desk.root / ".git" / "svcdesk" / "rules.pickle"
+    rules = store.read_rules(desk.root, cache)  # as in a worker: the rules the server holds
+    assert rules is store.read_rules(desk.root, cache)
     words = [w for rule in rules.classify
              for w in (rule.keywords, rule.all_keywords, rule.not_keywords)]
     assert sum(len(w.words) for w in words) > 20
     for w in words:
         w.found("the printer jams: 打印机卡纸, error 0x0000007b")
     assert compiled == []
+    text = (desk.root / "rules.yaml").read_text(encoding="utf-8")
+    (desk.root / "rules.yaml").write_text(text + "\n# edited\n", encoding="utf-8")
+    assert store.read_rules(desk.root, cache) is not rules  # edited: read again

@@ -191,8 +191,8 @@ def _serve(path: str, lock: int, idle: float, ready_w: int | None) -> None:
 def _warm(root: str | None = None) -> None:
     """Read the shipped rules (or, with ``root``, that desk's) once, keyword patterns
     included: their regexes, time zones and calendars are then cached in every worker. A
-    desk's rules are still read from its rules.yaml (or their cache) each time; the regexes
-    they compile are then found in re's cache."""
+    desk's rules are held (store.hold_rules): a worker uses them while rules.yaml is
+    unchanged, and otherwise reads it as usual."""
     from pathlib import Path
 
     from svcdesk import store
@@ -206,7 +206,7 @@ def _warm(root: str | None = None) -> None:
             rules = store.rules_from_text((DEFAULTS / "rules.yaml").read_text(encoding="utf-8"),
                                           "rules.yaml")
         else:
-            rules = store.read_rules(Path(root))
+            rules = store.hold_rules(Path(root))
         for rule in rules.classify:
             for words in (rule.keywords, rule.all_keywords, rule.not_keywords):
                 words.compile()
