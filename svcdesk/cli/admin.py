@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 
 from svcdesk.cli.output import as_json, echo
+from svcdesk.cli.params import TEXT_OR_JSON
 
 
 @click.command()
@@ -28,8 +29,7 @@ def index():
 
 
 @index.command()
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
-              show_default=True, help="text for people; json for scripts.")
+@TEXT_OR_JSON
 @click.pass_obj
 def status(state, fmt):
     """Bring the index up to date and say what it holds."""

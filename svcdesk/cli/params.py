@@ -53,3 +53,8 @@ class AssignmentType(click.ParamType):
 TICKET_ID = TicketIdType()
 DAY = DayType()
 ASSIGNMENT = AssignmentType()
+
+# --format of the commands that print either a text for people or JSON for scripts
+TEXT_OR_JSON = click.option("--format", "fmt", type=click.Choice(("text", "json")),
+                            default="text", show_default=True,
+                            help="text for people; json for scripts.")

@@ -3,7 +3,7 @@
 import click
 
 from svcdesk.cli.output import as_json, echo
-from svcdesk.cli.params import TICKET_ID
+from svcdesk.cli.params import TEXT_OR_JSON, TICKET_ID
 from svcdesk.errors import ExitCode
 
 pass_state = click.pass_obj
@@ -16,8 +16,7 @@ def sla():
 
 @sla.command()
 @click.option("--dry-run", is_flag=True, help="Say what is due without doing it.")
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
-              show_default=True, help="text for people; json for scripts.")
+@TEXT_OR_JSON
 @pass_state
 def check(state, dry_run, fmt):
     """Take the steps that are due: warnings, breaches, the escalation ladder, progress

@@ -3,7 +3,7 @@
 import click
 
 from svcdesk.cli.output import as_json, echo, style
-from svcdesk.cli.params import ASSIGNMENT
+from svcdesk.cli.params import ASSIGNMENT, TEXT_OR_JSON
 from svcdesk.errors import ExitCode
 
 pass_state = click.pass_obj
@@ -16,8 +16,7 @@ def rules():
 
 @rules.command()
 @click.option("--strict", is_flag=True, help="Fail (exit 4) on warnings too.")
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
-              show_default=True, help="text for people; json for scripts.")
+@TEXT_OR_JSON
 @pass_state
 def check(state, strict, fmt):
     """Validate rules.yaml, and warn about unreachable statuses and rules that never match."""
@@ -42,8 +41,7 @@ def check(state, strict, fmt):
 @click.option("--title", help="The request's title (default: the text's first line).")
 @click.option("--set", "sets", type=ASSIGNMENT, multiple=True,
               help="Other fields: --set channel=phone --set customer.tier=vip.")
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
-              show_default=True, help="text for people; json for scripts.")
+@TEXT_OR_JSON
 @pass_state
 def test(state, text, title, sets, fmt):
     """Show what the rules would do with a request, without recording anything."""
