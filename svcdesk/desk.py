@@ -15,6 +15,7 @@ from svcdesk.errors import (AmbiguousTicketError, DeskExistsError, MissingFields
 from svcdesk.gitlog import Git, Identity
 from svcdesk.identity import TicketRef, format_number, new_ulid, parse_number
 from svcdesk.index import Index
+from svcdesk.trail import Trail
 
 DEFAULTS = Path(__file__).parent / "defaults"
 STATE = "svcdesk"
@@ -220,8 +221,14 @@ class Desk:
         return self.index.status()
 
     def rebuild_index(self) -> int:
-        """Build the index again from every ticket file; return how many tickets it holds."""
+        """Build the index again from every ticket file; return how many tickets it holds.
+        The trail of commits is thrown away too (the next log reads the history again)."""
+        self.trail().discard()
         return self.index.rebuild()
+
+    def trail(self) -> Trail:
+        """Which commits touched each ticket file (see svcdesk.trail)."""
+        return Trail(self.git, self.state_dir, self._progress)
 
     def open_load(self) -> dict:
         """{agent: open tickets assigned to them}."""
@@ -230,13 +237,16 @@ class Desk:
     def log(self, ref: TicketRef) -> list:
         """The git audit trail of one ticket, newest first."""
         relpath = self.locate(ref)
-        self._refresh_commit_graph()
+        head, _ = self.git.head()
+        commits = self.trail().commits(relpath, head)
+        if commits is not None:
+            return self.git.describe(commits)
+        self._refresh_commit_graph(head)
         return self.git.log(relpath)
 
-    def _refresh_commit_graph(self) -> None:
+    def _refresh_commit_graph(self, head: str | None) -> None:
         """Keep changed-path Bloom filters near HEAD so `git log -- FILE` stays fast."""
         mark = self.state_dir / "commit-graph-head"
-        head, _ = self.git.head()
         if head is None:
             return
         try:

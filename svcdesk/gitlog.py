@@ -287,19 +287,72 @@ class Git:
         return int(out) if out.isdigit() else 1 << 30
 
     def log(self, relpath: str) -> list:
-        """The commits that touched ``relpath``, newest first."""
-        fmt = "%H%x00%an%x00%ae%x00%aI%x00%s%x00%(trailers:key=" + TRAILER_ACTION + \
-              ",valueonly,separator=%x2C)%x1e"
-        out = self.run("log", f"--format={fmt}", "--", relpath).decode("utf-8", "replace")
-        entries = []
-        for record in out.split("\x1e"):
-            record = record.strip("\n")
-            if not record:
-                continue
-            sha, name, email, when, subject, action = record.split("\x00")
-            entries.append(LogEntry(sha, name, email, datetime.fromisoformat(when), subject,
-                                    action.strip()))
-        return entries
+        """The commits that touched ``relpath``, newest first (git's own walk)."""
+        return _entries(self.run("log", f"--format={_LOG_FORMAT}", "--", relpath))
+
+    def describe(self, commits: list) -> list:
+        """Log entries of the given commits, in the order given."""
+        if not commits:
+            return []
+        return _entries(self.run("log", "--no-walk=unsorted", "--stdin", f"--format={_LOG_FORMAT}",
+                                 input="".join(f"{c}\n" for c in commits).encode()))
+
+    def history(self, under: str):
+        """Each commit from HEAD back, newest first, as (commit, parents, changed paths under
+        ``under``), read as git walks; closing the generator stops git. Nothing on an unborn
+        branch. Raises GitError if git fails."""
+        try:
+            proc = subprocess.Popen(("git", "log", "--format=%x01%H %P", "--name-only",
+                                     "--no-renames", "-z", "HEAD", "--"),
+                                    cwd=self.root, env=self._env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+        except FileNotFoundError:
+            raise GitError("git is not installed (svcdesk needs the git command)") from None
+        finished = False
+        try:
+            record, rest = None, b""
+            while chunk := proc.stdout.read1(1 << 16):
+                tokens = (rest + chunk).split(b"\0")
+                rest = tokens.pop()
+                for token in tokens:
+                    if token[:1] == b"\x01":
+                        if record is not None:
+                            yield record
+                        ids = token[1:].decode().split()
+                        record = (ids[0], tuple(ids[1:]), [])
+                    else:
+                        name = token.lstrip(b"\n").decode("utf-8", "surrogateescape")
+                        if name.startswith(under):
+                            record[2].append(name)
+            if record is not None:
+                yield record
+            finished = True
+        finally:
+            if not finished:
+                proc.kill()
+            proc.stdout.close()
+            err = proc.stderr.read()
+            proc.stderr.close()
+            code = proc.wait()
+        if code != 0 and b"does not have any commits" not in err:
+            raise _failed("log", err, code)
+
+
+_LOG_FORMAT = ("%H%x00%an%x00%ae%x00%aI%x00%s%x00%(trailers:key=" + TRAILER_ACTION
+               + ",valueonly,separator=%x2C)%x1e")
+
+
+def _entries(out: bytes) -> list:
+    """LogEntry of each record in ``git log --format=_LOG_FORMAT`` output."""
+    entries = []
+    for record in out.decode("utf-8", "replace").split("\x1e"):
+        record = record.strip("\n")
+        if not record:
+            continue
+        sha, name, email, when, subject, action = record.split("\x00")
+        entries.append(LogEntry(sha, name, email, datetime.fromisoformat(when), subject,
+                                action.strip()))
+    return entries
 
 
 class Running:

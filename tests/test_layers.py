@@ -8,7 +8,7 @@ DOMAIN = {"model", "fields", "identity", "rules", "query", "sample", "clock", "e
           "metrics", "classify", "assign", "workflow", "worktime", "sla", "report",
           "charts"}
 STORAGE = {"store", "gitlog", "lock", "index", "discovery", "notices", "outbox", "watch",
-           "templating"}
+           "templating", "trail"}
 DESK = {"desk", "change"}
 LAYER = {**{m: 0 for m in DOMAIN}, **{m: 1 for m in STORAGE}, **{m: 2 for m in DESK}}
 IO_LIBRARIES = {"click", "git", "jinja2", "yaml", "sqlite3", "tabulate", "subprocess"}

@@ -25,7 +25,8 @@ def init(state, folder, sample):
 
 @click.group()
 def index():
-    """The ticket index (.git/svcdesk/index.sqlite): a cache every read keeps up to date."""
+    """The ticket index (.git/svcdesk/index.sqlite): a cache every read keeps up to date;
+    and the trail (trail.sqlite): which commits touched each ticket, for log."""
 
 
 @index.command()
@@ -37,7 +38,7 @@ def status(state, fmt):
     info = desk.index_status()
     data = {"path": info.path, "format": info.format, "tickets": info.tickets,
             "problems": info.problems, "size_bytes": info.size, "tree": info.tree,
-            "parsed_now": desk.index.changed}
+            "parsed_now": desk.index.changed, "trail_commits": desk.trail().size()}
     if fmt == "json":
         echo(as_json(data))
         return
@@ -49,7 +50,7 @@ def status(state, fmt):
 @index.command()
 @click.pass_obj
 def rebuild(state):
-    """Throw the index away and build it again from every ticket file."""
+    """Throw the index away and build it again from every ticket file (and the trail)."""
     count = state.desk().rebuild_index()
     echo(f"Indexed {count} ticket(s)")
 

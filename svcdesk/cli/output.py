@@ -112,4 +112,4 @@ def progress_factory(label: str):
 
     if not sys.stderr.isatty():
         return None
-    return lambda total: Progress(total, label)
+    return lambda total, what=label: Progress(total, what)
