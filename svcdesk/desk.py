@@ -13,7 +13,7 @@ from svcdesk.errors import (AmbiguousTicketError, DeskExistsError, MissingFields
                             TicketFileError, TicketNotFoundError, UncommittedChangesError,
                             UsageError, ValidationError, WorkflowError)
 from svcdesk.gitlog import Git, Identity
-from svcdesk.identity import TicketRef, format_number, new_ulid, parse_number
+from svcdesk.identity import TicketRef, format_number, new_ulid
 from svcdesk.index import Index
 from svcdesk.trail import Trail
 
@@ -144,15 +144,15 @@ class Desk:
                 raise UsageError(f"unknown agent {self._agent!r} (agents in rules.yaml: "
                                  + ", ".join(agents) + ")")
             return Actor(agent.key, Identity(agent.name, agent.email))
-        email = self.git.run("config", "user.email", check=False).decode().strip()
+        user = self.git.user()
+        email = user.get("email", "")
         if not email:
             raise UsageError("who is acting? pass --as AGENT or set SVCDESK_AGENT "
                              f"(agents: {', '.join(agents)}), or set git's user.email")
         agent = self.rules.agent_by_email(email)
         if agent is not None:
             return Actor(agent.key, Identity(agent.name, agent.email))
-        name = self.git.run("config", "user.name", check=False).decode().strip()
-        return Actor(email, Identity(name or email, email))
+        return Actor(email, Identity(user.get("name") or email, email))
 
     def _change(self, who: str | None = None) -> Change:
         timeout = float(os.environ.get("SVCDESK_LOCK_TIMEOUT") or LOCK_TIMEOUT)
@@ -510,7 +510,8 @@ class Desk:
         names = set(store.month_numbers(self.root, day.year, day.month))
         names.update(n[:-5] for n in change.head_names(folder) if n.endswith(".yaml"))
         stem = f"{prefix}-{day:%Y%m%d}-"
-        taken = [parse_number(n)[2] for n in names if n.startswith(stem)]
+        taken = [int(n[len(stem):]) for n in names
+                 if n.startswith(stem) and n[len(stem):].isdigit() and n[len(stem):].isascii()]
         return format_number(prefix, day, max(taken, default=0) + 1)
 
     # ---- changes to a ticket ---------------------------------------------------------------------

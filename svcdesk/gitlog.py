@@ -79,6 +79,17 @@ class Git:
 
     # ---- reading ---------------------------------------------------------------------------
 
+    def user(self) -> dict:
+        """git's user.name and user.email as {"name": ..., "email": ...} (those set; the last
+        value of each, as git itself takes it), in one git process."""
+        out = self.run("config", "-z", "--get-regexp", r"^user\.(name|email)$", check=False)
+        found = {}
+        for item in out.decode("utf-8", "replace").split("\0"):
+            key, _, value = item.partition("\n")
+            if key in ("user.name", "user.email") and value.strip():
+                found[key[5:]] = value.strip()
+        return found
+
     def head(self) -> tuple:
         """Return (commit id or None on an unborn branch, branch ref such as refs/heads/main)."""
         lines = self.run("rev-parse", "-q", "HEAD", "--symbolic-full-name", "HEAD",

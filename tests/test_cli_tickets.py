@@ -385,6 +385,12 @@ def test_the_agent_comes_from_as_env_or_git_email(desk, run, monkeypatch):
     git(desk.root, "config", "user.email", "Zhao.Min@example.com")
     assert run(*FAULT).exit_code == 0
     assert git(desk.root, "log", "-1", "--format=%an").strip() == "赵敏"
+    git(desk.root, "config", "user.email", "helper@partner.example")  # not an agent
+    git(desk.root, "config", "user.name", "外包 小李")
+    git(desk.root, "config", "--add", "user.name", "外包 李工")  # git takes the last
+    assert run(*FAULT).exit_code == 0
+    assert git(desk.root, "log", "-1", "--format=%an <%ae>").strip() == \
+        "外包 李工 <helper@partner.example>"
     git(desk.root, "config", "--unset", "user.email")
     result = run(*FAULT)
     assert result.exit_code == ExitCode.USAGE and "who is acting" in result.stderr
