@@ -314,7 +314,7 @@ class Git:
         branch. Raises GitError if git fails."""
         try:
             proc = subprocess.Popen(("git", "log", "--format=%x01%H %P", "--name-only",
-                                     "--no-renames", "-z", "HEAD", "--"),
+                                     "--no-renames", "--root", "-z", "HEAD", "--"),
                                     cwd=self.root, env=self._env, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE)
         except FileNotFoundError:

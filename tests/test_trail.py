@@ -67,6 +67,13 @@ def test_the_trail_lists_what_git_log_lists_on_a_linear_history(repo):
     assert len(trail_of(repo, B)) == 4
 
 
+def test_the_root_commit_counts_whatever_the_users_log_settings_say(repo):
+    git(repo, "config", "log.showRoot", "false")
+    git(repo, "config", "diff.renames", "copies")
+    assert trail_of(repo, A) == git_log(repo, A)
+    assert git_log(repo, A)[-1] == git(repo, "rev-list", "--max-parents=0", "HEAD").strip()
+
+
 def test_new_commits_are_read_back_to_the_newest_one_held_and_no_further(repo):
     trail_of(repo, A)
     commit(repo, "a once more", {A: "a: 4\n"})
