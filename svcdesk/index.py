@@ -111,7 +111,7 @@ def _healing(method):
             raise TicketIndexError(f"the index {self.path}: {exc}") from None
         except sqlite3.DatabaseError:  # malformed, not a database: a cache, so start again
             self.close()
-            _remove(self.path)
+            store.remove_database(self.path)
             return method(self, *args, **kwargs)
 
     return read
@@ -228,7 +228,7 @@ class Index:
         if self._con is not None:
             self._con.close()
             self._con, self._fresh = None, False
-        _remove(self.path)
+        store.remove_database(self.path)
         return self.refresh().execute("SELECT count(*) FROM tickets").fetchone()[0]
 
     def close(self) -> None:
@@ -250,11 +250,11 @@ class Index:
             version = con.execute("PRAGMA user_version").fetchone()[0]
             rules = con.execute("SELECT value FROM meta WHERE key = 'rules'").fetchone()
         except sqlite3.DatabaseError:
-            _remove(self.path)
+            store.remove_database(self.path)
             return None
         if version != FORMAT or rules is None or rules[0] != self._rules_digest():
             con.close()
-            _remove(self.path)
+            store.remove_database(self.path)
             return None
         self._con = con
         return con
@@ -272,7 +272,7 @@ class Index:
             if con is not None:
                 return con
             tmp = self.path.with_name(f"{FILE}.{os.getpid()}.tmp")
-            _remove(tmp)
+            store.remove_database(tmp)
             try:
                 con = sqlite3.connect(tmp, isolation_level=None)
                 con.executescript(SCHEMA)
@@ -286,8 +286,8 @@ class Index:
                 os.replace(tmp, self.path)
                 store.fsync_dir(self.path.parent)
             finally:
-                _remove(tmp)
-                _remove(tmp.with_name(tmp.name + "-journal"))
+                store.remove_database(tmp)
+                store.remove_database(tmp.with_name(tmp.name + "-journal"))
         con = self._open()
         if con is None:
             raise TicketIndexError(f"the index {self.path} could not be opened after building")
@@ -702,14 +702,6 @@ def _connect(path: Path) -> sqlite3.Connection:
     con = sqlite3.connect(path, isolation_level=None, timeout=BUSY_MS / 1000)
     con.execute("PRAGMA synchronous = NORMAL")
     return con
-
-
-def _remove(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        try:
-            os.unlink(f"{path}{suffix}")
-        except FileNotFoundError:
-            pass
 
 
 def _folders(root: Path) -> dict:

@@ -331,6 +331,15 @@ def write_atomic(path: Path, data: bytes, sync: bool = True, sync_dir: bool = Tr
         fsync_dir(path.parent)
 
 
+def remove_database(path: Path) -> None:
+    """Delete an SQLite cache file with its write-ahead log and shared memory, if there."""
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.unlink(f"{path}{suffix}")
+        except FileNotFoundError:
+            pass
+
+
 def fsync_dir(folder: Path) -> None:
     """Make a rename in ``folder`` durable."""
     try:

@@ -23,6 +23,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+from svcdesk import store
+
 FORMAT = 1  # bump when the tables change: an old file is thrown away
 FILE = "trail.sqlite"
 BUSY_MS = 60_000
@@ -57,7 +59,7 @@ class Trail:
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError):  # busy or I/O: let git answer
                 return None
-            remove(self.path)  # damaged: a cache, so start again
+            store.remove_database(self.path)  # damaged: a cache, so start again
             return self._commits(relpath, head)
 
     def _commits(self, relpath: str, head: str) -> list | None:
@@ -76,7 +78,7 @@ class Trail:
 
     def discard(self) -> None:
         """Throw the trail away (the next log walks the history again)."""
-        remove(self.path)
+        store.remove_database(self.path)
 
     def size(self) -> int | None:
         """How many commits the trail holds; None when it is absent or the history merged."""
@@ -174,10 +176,10 @@ class Trail:
             if con.execute("PRAGMA user_version").fetchone()[0] == FORMAT:
                 return con
             con.close()
-            remove(self.path)
+            store.remove_database(self.path)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f"{FILE}.{os.getpid()}.tmp")
-        remove(tmp)
+        store.remove_database(tmp)
         try:
             made = sqlite3.connect(tmp, isolation_level=None)
             made.executescript(SCHEMA)
@@ -188,7 +190,7 @@ class Trail:
             except FileExistsError:
                 pass
         finally:
-            remove(tmp)
+            store.remove_database(tmp)
         return _connect(self.path)
 
 
@@ -202,15 +204,6 @@ def _is_chain(new: list, head: str, below: str | None) -> bool:
     nexts = [c[0] for c in new[1:]] + [below]
     return all(parents == ((after,) if after else ()) for (_, parents, _), after in
                zip(new, nexts))
-
-
-def remove(path: Path) -> None:
-    """Delete a trail file with its write-ahead log."""
-    for suffix in ("", "-wal", "-shm"):
-        try:
-            os.unlink(f"{path}{suffix}")
-        except FileNotFoundError:
-            pass
 
 
 def _connect(path: Path) -> sqlite3.Connection:

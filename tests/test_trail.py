@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from conftest import FAULT, git
-from svcdesk import trail
+from svcdesk import store, trail
 from svcdesk.gitlog import Git
 from svcdesk.trail import Trail
 
@@ -118,7 +118,7 @@ def test_a_damaged_or_older_trail_file_is_made_again(repo):
     path = repo / ".git" / "svcdesk" / trail.FILE
     path.write_bytes(b"not a database at all" * 100)
     assert trail_of(repo, A) == git_log(repo, A)
-    trail.remove(path)
+    store.remove_database(path)
     import sqlite3
     con = sqlite3.connect(path)
     con.execute("PRAGMA user_version = 99")
