@@ -13,7 +13,7 @@ from svcdesk.errors import (AmbiguousTicketError, DeskExistsError, MissingFields
                             TicketFileError, TicketNotFoundError, UncommittedChangesError,
                             UsageError, ValidationError, WorkflowError)
 from svcdesk.gitlog import Git, Identity
-from svcdesk.identity import TicketRef, format_number, new_ulid
+from svcdesk.identity import NUMBER_RE, TicketRef, format_number, new_ulid
 from svcdesk.index import Index
 from svcdesk.trail import Trail
 
@@ -510,8 +510,7 @@ class Desk:
         names = set(store.month_numbers(self.root, day.year, day.month))
         names.update(n[:-5] for n in change.head_names(folder) if n.endswith(".yaml"))
         stem = f"{prefix}-{day:%Y%m%d}-"
-        taken = [int(n[len(stem):]) for n in names
-                 if n.startswith(stem) and n[len(stem):].isdigit() and n[len(stem):].isascii()]
+        taken = [int(m["seq"]) for n in names if n.startswith(stem) and (m := NUMBER_RE.match(n))]
         return format_number(prefix, day, max(taken, default=0) + 1)
 
     # ---- changes to a ticket ---------------------------------------------------------------------

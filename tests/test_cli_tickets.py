@@ -51,6 +51,16 @@ def test_numbers_follow_the_day_in_the_desks_timezone(desk, run, monkeypatch):
     assert run(*FAULT, "-q").stdout.strip() == "SD-20261123-0001"
 
 
+def test_a_number_deleted_by_hand_or_a_stray_copy_is_never_taken_again(desk, run):
+    for _ in range(3):
+        run(*FAULT)
+    (desk.root / "tickets/2026/11/SD-20261122-0003.yaml").unlink()  # deleted, not committed
+    copy = desk.root / "tickets/2026/11/SD-20261122-0002 副本.yaml"
+    copy.write_bytes((desk.root / "tickets/2026/11/SD-20261122-0002.yaml").read_bytes())
+    result = run(*FAULT, "-q")
+    assert result.exit_code == 0 and result.stdout.strip() == "SD-20261122-0004"
+
+
 def test_new_takes_every_field_by_set_and_nested_paths(desk, run):
     result = run(*FAULT, "--set", "customer.email=zhang@例子.cn", "--set", "customer.tier=vip",
                  "--set", "product.serial=PF2ABCDE", "--set", "frequency=always",
