@@ -55,12 +55,15 @@ class Trail:
         if head is None:
             return []
         try:
-            return self._commits(relpath, head)
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError):  # busy or I/O: let git answer
-                return None
-            store.remove_database(self.path)  # damaged: a cache, so start again
-            return self._commits(relpath, head)
+            try:
+                return self._commits(relpath, head)
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.OperationalError):  # busy, full disk: git answers
+                    return None
+                store.remove_database(self.path)  # damaged: a cache, so start again
+                return self._commits(relpath, head)
+        except (OSError, sqlite3.Error):  # a folder it may not write, a second failure
+            return None
 
     def _commits(self, relpath: str, head: str) -> list | None:
         con = self._open()

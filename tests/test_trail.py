@@ -202,3 +202,12 @@ def test_a_walk_from_scratch_shows_progress_and_a_catch_up_does_not(repo, monkey
     head = git(repo, "rev-parse", "HEAD").strip()
     assert Trail(Git(repo), repo / ".git" / "svcdesk", Bar).commits(A, head) == git_log(repo, A)
     assert len(shown) == 1
+
+
+def test_a_trail_that_cannot_be_made_or_opened_leaves_log_to_git(repo, tmp_path):
+    state = repo / ".git" / "svcdesk"
+    state.write_text("a file where the folder should be")  # mkdir fails: OSError
+    assert trail_of(repo, A) is None
+    state.unlink()
+    (state / trail.FILE).mkdir(parents=True)  # a folder where the file should be
+    assert trail_of(repo, A) is None
