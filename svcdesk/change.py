@@ -16,6 +16,10 @@ from svcdesk.gitlog import TRAILER_ACTION, TRAILER_TICKET, Git, Identity
 from svcdesk.lock import DeskLock
 
 JOURNAL = "journal"
+# HEAD's entries of the ticket folders the last changes read or wrote, keyed by HEAD's commit:
+# a change that follows svcdesk's own last commit needs no `git ls-tree` for them
+TREES = "head-trees.json"
+MOST_FOLDERS = 4
 
 
 class Change:
@@ -25,7 +29,8 @@ class Change:
         self.root, self.git, self.state_dir = root, git, state_dir
         self._lock = DeskLock(state_dir / "lock", timeout, holder)
         self._files: dict = {}
-        self._folders: dict = {}
+        self._folders: dict = {}  # {folder: {name: blob id}} at self.head
+        self._known: dict | None = None  # the same, as the last change left them
         self.head = self.ref = None
 
     def __enter__(self):
@@ -47,8 +52,22 @@ class Change:
     def head_names(self, folder: str) -> dict:
         """{file name: blob id} directly in ``folder`` at HEAD (cached for this change)."""
         if folder not in self._folders:
-            self._folders[folder] = self.git.tree_entries(self.head, folder)
+            known = self._known_trees().get(folder)
+            self._folders[folder] = known if known is not None else \
+                self.git.tree_entries(self.head, folder)
         return self._folders[folder]
+
+    def _known_trees(self) -> dict:
+        """The folders the last change recorded, if it left HEAD where it is now."""
+        if self._known is None:
+            self._known = {}
+            try:
+                saved = json.loads((self.state_dir / TREES).read_bytes())
+                if saved["commit"] == self.head and self.head is not None:
+                    self._known = {k: dict(v) for k, v in saved["folders"].items()}
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                pass  # none yet, or damaged: ask git
+        return self._known
 
     def read_committed(self, relpath: str) -> bytes:
         """The bytes of ``relpath``, refusing a file whose content is not what HEAD has."""
@@ -123,6 +142,7 @@ class Change:
                 pass
             recover(self.root, self.git, self.state_dir, self.head)  # put the files back
             raise
+        self._remember_trees(sha, final)
         self.head = sha
         try:
             indexing.result()
@@ -132,6 +152,29 @@ class Change:
         (self.state_dir / JOURNAL).unlink(missing_ok=True)
         self.git.collect_garbage()
         return sha
+
+
+    def _remember_trees(self, commit: str, written: dict) -> None:
+        """Record the folders this change knows, as ``commit`` (which wrote ``written`` on top
+        of HEAD) has them: the next change starts from there."""
+        folders = {**self._known_trees(), **self._folders}
+        for relpath, data in written.items():
+            folder, _, name = relpath.rpartition("/")
+            if folder in folders:
+                entries = folders[folder] = dict(folders[folder])
+                if data is None:
+                    entries.pop(name, None)
+                else:
+                    entries[name] = Git.blob_id(data, len(commit))
+        recent = list(self._folders) + [f for f in folders if f not in self._folders]
+        self._folders = {f: folders[f] for f in recent[:MOST_FOLDERS]}
+        self._known = dict(self._folders)
+        try:
+            store.write_atomic(self.state_dir / TREES, json.dumps(
+                {"commit": commit, "folders": self._folders}).encode(), sync=False,
+                sync_dir=False)
+        except OSError:
+            pass  # a cache: the next change asks git
 
 
 def trailers_for(number: str | None, action: str) -> dict:
