@@ -211,3 +211,22 @@ def test_a_trail_that_cannot_be_made_or_opened_leaves_log_to_git(repo, tmp_path)
     state.unlink()
     (state / trail.FILE).mkdir(parents=True)  # a folder where the file should be
     assert trail_of(repo, A) is None
+
+
+def test_logs_and_changes_at_once_each_see_git_logs_answer(desk, run):
+    from conftest import svcdesk_process
+
+    run(*FAULT)
+    run(*FAULT)
+    for i in range(3):
+        run("comment", "1122-1", "-m", f"第 {i} 次回访")
+    procs = [svcdesk_process("log", "1122-1", "--format", "json", cwd=desk.root)
+             for _ in range(4)]
+    procs.append(svcdesk_process("comment", "1122-2", "-m", "同时进行", cwd=desk.root))
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
+    expected = git_log(desk.root, A)
+    for out, _ in outs[:4]:
+        assert [e["commit"] for e in json.loads(out)] == expected
+    assert [e["commit"] for e in json.loads(run("log", "1122-2", "--format", "json").stdout)] \
+        == git_log(desk.root, B)
