@@ -153,7 +153,6 @@ class Change:
         self.git.collect_garbage()
         return sha
 
-
     def _remember_trees(self, commit: str, written: dict) -> None:
         """Record the folders this change knows, as ``commit`` (which wrote ``written`` on top
         of HEAD) has them: the next change starts from there."""

@@ -68,8 +68,9 @@ class Trail:
     def _commits(self, relpath: str, head: str) -> list | None:
         con = self._open()
         try:
-            if _meta(con, "head") != head or _meta(con, "shallow") != self._shallow():
-                if not self._catch_up(con, head):
+            shallow = self._shallow()
+            if _meta(con, "head") != head or _meta(con, "shallow") != shallow:
+                if not self._catch_up(con, head, shallow):
                     return None
             if _meta(con, "merged") == "1":
                 return None
@@ -100,11 +101,11 @@ class Trail:
 
     # ---- catching up with HEAD ---------------------------------------------------------------
 
-    def _catch_up(self, con, head: str) -> bool:
+    def _catch_up(self, con, head: str, shallow: str) -> bool:
         """Walk back from HEAD to what the trail holds and record the new commits; False when
-        another command changed the trail meanwhile or the walk made no sense (ask git)."""
+        another command changed the trail meanwhile or the walk made no sense (ask git).
+        ``shallow`` is the digest of .git/shallow now."""
         held, merged = _meta(con, "head"), _meta(con, "merged") == "1"
-        shallow = self._shallow()
         from_scratch = _meta(con, "shallow") != shallow
         new, base, merge_seen = [], None, False
         walk = self.git.history(_UNDER)
