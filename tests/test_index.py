@@ -213,7 +213,7 @@ def test_a_damaged_index_is_rebuilt(desk, run, damage):
     assert found(run, "蓝屏") == ["SD-20261122-0001"]
 
 
-def test_an_index_of_another_format_or_other_rules_is_rebuilt(desk, run):
+def test_an_index_of_another_format_is_rebuilt(desk, run):
     run(*FAULT)
     ids(run)
     con = sqlite3.connect(index_file(desk.root))
@@ -224,14 +224,57 @@ def test_an_index_of_another_format_or_other_rules_is_rebuilt(desk, run):
     assert ids(run) == ["SD-20261122-0001"]
     assert sqlite3.connect(index_file(desk.root)).execute(
         "PRAGMA user_version").fetchone()[0] == index_mod.FORMAT
-    rules = desk.root / "rules.yaml"
-    rules.write_text(rules.read_text(encoding="utf-8").replace("name: ", "name: 新", 1),
-                     encoding="utf-8")
-    con = sqlite3.connect(index_file(desk.root))
-    con.execute("DELETE FROM tickets")  # a stale row set that only a rebuild would fix
+
+
+def mark_index(root) -> None:
+    """Leave a row in the index that only a rebuild would remove."""
+    con = sqlite3.connect(index_file(root))
+    con.execute("INSERT INTO meta VALUES ('test-mark', 'kept')")
     con.commit()
     con.close()
+
+
+def index_kept(root) -> bool:
+    return sqlite3.connect(index_file(root)).execute(
+        "SELECT count(*) FROM meta WHERE key = 'test-mark'").fetchone()[0] == 1
+
+
+def edit_rules(root, old: str, new: str) -> None:
+    rules = root / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    assert old in text
+    rules.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("old, new", [
+    ("name: 示例售后服务台", "name: 新的服务台"),                # the desk's name
+    ("    capacity: 20", "    capacity: 12"),                    # an agent's load limit
+    ("label: 所属行业", "label: 行业"),                           # a text field's label
+    ("      response: 30m\n", "      response: 20m\n"),        # an SLA target
+], ids=["desk-name", "agent", "label", "sla"])
+def test_a_rules_edit_the_rows_do_not_depend_on_keeps_the_index(desk, run, old, new):
+    run(*FAULT, "--no-auto")
+    ids(run)
+    mark_index(desk.root)
+    edit_rules(desk.root, old, new)
     assert ids(run) == ["SD-20261122-0001"]
+    assert index_kept(desk.root)
+
+
+@pytest.mark.parametrize("old, new", [
+    ("product.version:\n    type: string", "product.version:\n    type: text"),  # a type
+    ("      once: 仅出现一次\n", ""),                   # an enum loses a choice
+    ("    name: 王芳\n", "    name: 王芳芳\n"),         # an agent's name: a label of assignee
+    ("timezone: Asia/Shanghai", "timezone: Asia/Tokyo"),
+    ("first_response: [wait, resolve]", "first_response: [wait]"),  # what counts as a response
+], ids=["type", "choice", "agent-name", "timezone", "response"])
+def test_a_rules_edit_of_the_fields_or_time_zone_rebuilds_the_index(desk, run, old, new):
+    run(*FAULT, "--no-auto")
+    ids(run)
+    mark_index(desk.root)
+    edit_rules(desk.root, old, new)
+    assert ids(run) == ["SD-20261122-0001"]
+    assert not index_kept(desk.root)
 
 
 def test_an_interrupted_build_leaves_no_index_and_the_next_read_builds_it(desk, run):
