@@ -36,8 +36,8 @@ class _TooSlow(Exception):
 class Words:
     """Keywords (case ignored): Chinese match as substrings, English as whole words.
 
-    The English patterns are compiled on first use, so commands that never classify do not
-    pay for them.
+    An English word's pattern is compiled only once the text holds the word as a substring:
+    most keywords do not occur in a given request, and each pattern costs ~0.4 ms to compile.
     """
 
     words: tuple = ()
@@ -52,20 +52,30 @@ class Words:
         """Compile every word's pattern now (the server does, so that its workers find them
         in re's cache instead of compiling ~70 patterns for each new ticket)."""
         for word in self.words:
-            self._occurs(word, "")
+            if _whole_word(word):
+                self._pattern(word)
 
     def found(self, text: str) -> list:
         """The words that occur in ``text`` (already case folded)."""
         return [w for w in self.words if self._occurs(w, text)]
 
     def _occurs(self, word: str, text: str) -> bool:
-        if not (word[:1].isascii() and word[:1].isalnum()
-                or word[-1:].isascii() and word[-1:].isalnum()):
-            return word.casefold() in text
+        if word.casefold() not in text:  # a whole word is a substring too: no regex needed
+            return False
+        return not _whole_word(word) or self._pattern(word).search(text) is not None
+
+    def _pattern(self, word: str) -> re.Pattern:
         pattern = self._patterns.get(word)
         if pattern is None:
             pattern = self._patterns[word] = _word_pattern(word)
-        return pattern.search(text) is not None
+        return pattern
+
+
+def _whole_word(word: str) -> bool:
+    """Whether ``word`` must match as a whole word (it begins or ends with a letter or digit
+    of the ASCII range), not just as a substring."""
+    return (word[:1].isascii() and word[:1].isalnum()
+            or word[-1:].isascii() and word[-1:].isalnum())
 
 
 def _word_pattern(word: str) -> re.Pattern:

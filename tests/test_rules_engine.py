@@ -97,6 +97,12 @@ def test_english_keywords_match_whole_words_and_their_endings_chinese_anywhere()
     assert words.found("频繁卡纸") == ["卡纸"]
 
 
+def test_an_english_keyword_absent_from_the_text_compiles_no_pattern():
+    words = classify.Words.of(["jam", "fire", "overheat", "卡纸"])
+    assert words.found("the firewall jammed") == ["jam"]
+    assert set(words._patterns) == {"jam", "fire"}  # "overheat" is not in the text at all
+
+
 def test_a_field_a_person_gave_is_never_changed_by_the_rules():
     rules = rules_with(classify=[rule("t", when={"keywords": ["发票"]},
                                       set={"type": "invoice", "priority": "P1"})])
