@@ -272,8 +272,9 @@ class Index:
             con = self._open()
             if con is not None:
                 return con
+            for left in self.state_dir.glob(f"{FILE}.*.tmp*"):  # of a build killed outright
+                left.unlink(missing_ok=True)
             tmp = self.path.with_name(f"{FILE}.{os.getpid()}.tmp")
-            store.remove_database(tmp)
             try:
                 con = sqlite3.connect(tmp, isolation_level=None)
                 con.executescript(SCHEMA)

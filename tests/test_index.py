@@ -2,7 +2,12 @@
 
 import json
 import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -301,6 +306,30 @@ def test_an_interrupted_build_leaves_no_index_and_the_next_read_builds_it(desk, 
     assert not index_file(desk.root).exists()
     assert not list(index_file(desk.root).parent.glob("*.tmp"))
     assert len(ids(run)) == 3
+
+
+def test_a_build_killed_outright_leaves_a_file_the_next_build_removes(tmp_path):
+    root = tmp_path / "big"
+    made = subprocess.run([sys.executable, str(Path(__file__).parents[1] / "bench" /
+                                               "make_desk.py"), str(root), "--tickets", "600",
+                           "--years", "1"], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    state = root / ".git" / "svcdesk"
+    build = svcdesk_process("index", "rebuild", cwd=root, env={"SVCDESK_SERVER": "0"},
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not list(state.glob("index.sqlite.*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.killpg(build.pid, signal.SIGKILL)  # the builder and its workers: no clean-up runs
+    build.communicate()
+    assert list(state.glob("index.sqlite.*.tmp*")), "the build ended before it was killed"
+    assert not index_file(root).exists()
+    listed = svcdesk_process("list", "--limit", "1", "--format", "json", cwd=root,
+                             env={"SVCDESK_SERVER": "0"})
+    out, err = listed.communicate()
+    assert listed.returncode == 0, err
+    assert len(json.loads(out)) == 1
+    assert not list(state.glob("index.sqlite.*.tmp*"))
 
 
 def test_index_rebuild_and_status(desk, run):
