@@ -504,13 +504,15 @@ class Desk:
                 for a in self.rules.agents.values()]
 
     def _next_number(self, change: Change, now: datetime) -> str:
+        """The day's next number: one past the highest in its folder, on disk or at HEAD (a
+        file deleted by hand and not yet committed keeps its number)."""
         day = now.date()
         prefix = self.rules.prefix
-        folder = f"{store.TICKETS}/{day:%Y}/{day:%m}"
-        names = set(store.month_numbers(self.root, day.year, day.month))
-        names.update(n[:-5] for n in change.head_names(folder) if n.endswith(".yaml"))
         stem = f"{prefix}-{day:%Y%m%d}-"
-        taken = [int(m["seq"]) for n in names if n.startswith(stem) and (m := NUMBER_RE.match(n))]
+        names = store.numbers_of_day(self.root, prefix, day)
+        names += [n[:-5] for n in change.head_names(f"{store.TICKETS}/{day:%Y}/{day:%m}")
+                  if n.startswith(stem) and n.endswith(".yaml")]
+        taken = [int(m["seq"]) for n in names if (m := NUMBER_RE.match(n))]
         return format_number(prefix, day, max(taken, default=0) + 1)
 
     # ---- changes to a ticket ---------------------------------------------------------------------

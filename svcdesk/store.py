@@ -390,10 +390,15 @@ def candidates(root: Path, ref: TicketRef) -> list:
             if ref.matches(n[:-5])]
 
 
-def month_numbers(root: Path, year: int, month: int) -> list:
-    """Ticket numbers whose files are in the folder of ``year``/``month``."""
-    folder = root / TICKETS / f"{year:04d}" / f"{month:02d}"
-    return [n[:-5] for n in ticket_names(folder)]
+def numbers_of_day(root: Path, prefix: str, day) -> list:
+    """Numbers of the tickets of ``day`` whose files are in its month's folder (a listing of
+    names only: a month of a busy desk holds thousands)."""
+    stem = f"{prefix}-{day:%Y%m%d}-"
+    try:
+        names = os.listdir(root / TICKETS / f"{day:%Y}" / f"{day:%m}")
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [n[:-5] for n in names if n.startswith(stem) and _TICKET_NAME.match(n)]
 
 
 def is_ticket_path(relpath: str) -> bool:
