@@ -69,6 +69,7 @@ def test_the_main_table_times_each_command_direct_and_through_a_server(tmp_path)
     made = subprocess.run([sys.executable, str(ROOT / "bench" / "make_desk.py"), str(desk),
                            "--tickets", "200", "--years", "1"], capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
+    before = git(desk, "rev-parse", "HEAD").strip()
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), str(desk), "--runs",
                           "1", "--server"], capture_output=True, text=True,
                          env={**__import__("os").environ,
@@ -79,3 +80,6 @@ def test_the_main_table_times_each_command_direct_and_through_a_server(tmp_path)
     shown = next(row for row in rows if row.startswith("svcdesk show ID "))
     direct, served = (float(cell) for cell in shown.split()[-2:])
     assert direct > 0 and served > 0
+    # the tickets and comments it made are undone: the next run times the same desk
+    assert git(desk, "rev-parse", "HEAD").strip() == before
+    assert git(desk, "status", "--porcelain") == ""
