@@ -59,7 +59,7 @@ def test_the_readme_starts_with_the_two_set_up_commands():
 
 
 def test_every_rules_yaml_key_is_documented_in_docs_rules_md():
-    from svcdesk.rules import SCHEMA, Record, Seq, Table
+    from svcdesk.ruleschema import SCHEMA, Record, Seq, Table
 
     doc = (Path(__file__).parents[1] / "docs" / "rules.md").read_text(encoding="utf-8")
 

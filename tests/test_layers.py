@@ -4,8 +4,8 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).parents[1] / "svcdesk"
-DOMAIN = {"model", "fields", "identity", "rules", "query", "sample", "clock", "errors",
-          "metrics", "classify", "assign", "workflow", "worktime", "sla", "report",
+DOMAIN = {"model", "fields", "identity", "rules", "ruleschema", "query", "sample", "clock",
+          "errors", "metrics", "classify", "assign", "workflow", "worktime", "sla", "report",
           "charts"}
 STORAGE = {"store", "gitlog", "lock", "index", "discovery", "notices", "outbox", "watch",
            "templating", "trail"}

@@ -1,0 +1,365 @@
+"""The schema of rules.yaml, in a small language of nodes: one declaration drives the
+validation of the file, its error messages (naming the key) and docs/rules.md (whose keys
+the tests check against it). Imported only to check a rules.yaml that svcdesk has not
+compiled before (see store.read_rules): the compiled rules of an unchanged file are read
+from a cache, and most commands never build these ~400 nodes."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from svcdesk.errors import RulesError
+from svcdesk.fields import TYPES
+from svcdesk.identity import PREFIX_RE
+
+# ---- the schema language ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Node:
+    """A place in rules.yaml: what it holds and what it is for."""
+
+    doc: str = field(default="", kw_only=True)
+
+    def check(self, value, path):
+        """Return ``value`` checked; raise RulesError naming ``path`` when it does not fit."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Text(Node):
+    """A string, optionally matching ``pattern`` or one of ``choices``."""
+
+    pattern: str | None = None
+    choices: tuple = ()
+
+    def check(self, value, path):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float, date)):
+            raise RulesError(f"expected text, got {_kind(value)}", path)
+        value = str(value)
+        if self.choices and value not in self.choices:
+            raise RulesError(f"{value!r} is not allowed; use one of: "
+                             + ", ".join(self.choices), path)
+        if self.pattern and not re.fullmatch(self.pattern, value):
+            raise RulesError(f"{value!r} does not match {self.pattern}", path)
+        return value
+
+
+@dataclass(frozen=True)
+class Whole(Node):
+    """A whole number within bounds."""
+
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def check(self, value, path):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise RulesError(f"expected a whole number, got {_kind(value)}", path)
+        if (self.minimum is not None and value < self.minimum) or (
+                self.maximum is not None and value > self.maximum):
+            raise RulesError(f"{value} is out of range {self.minimum}..{self.maximum}", path)
+        return value
+
+
+@dataclass(frozen=True)
+class Flag(Node):
+    """true or false."""
+
+    def check(self, value, path):
+        if not isinstance(value, bool):
+            raise RulesError(f"expected true or false, got {_kind(value)}", path)
+        return value
+
+
+@dataclass(frozen=True)
+class Seq(Node):
+    """A list whose items all fit ``item``."""
+
+    item: Node = field(default_factory=Text)
+
+    def check(self, value, path):
+        if not isinstance(value, list):
+            raise RulesError(f"expected a list, got {_kind(value)}", path)
+        return [self.item.check(v, path + (i,)) for i, v in enumerate(value)]
+
+
+@dataclass(frozen=True)
+class Record(Node):
+    """A mapping with fixed keys, some required."""
+
+    keys: dict = field(default_factory=dict)
+    required: tuple = ()
+
+    def check(self, value, path):
+        if not isinstance(value, dict):
+            raise RulesError(f"expected a mapping with keys {', '.join(self.keys)}, "
+                             f"got {_kind(value)}", path)
+        for key in value:
+            if key not in self.keys:
+                raise RulesError(f"unknown key {key!r}; allowed here: "
+                                 + ", ".join(self.keys), path + (key,))
+        for key in self.required:
+            if key not in value:
+                raise RulesError(f"missing required key {key!r}", path)
+        return {k: self.keys[k].check(v, path + (k,)) for k, v in value.items()}
+
+
+@dataclass(frozen=True)
+class Table(Node):
+    """A mapping from names the desk chooses (matching ``key``) to entries of one shape."""
+
+    value: Node = field(default_factory=Text)
+    key: str = r"[A-Za-z0-9_][A-Za-z0-9_.\-]*"
+    nonempty: bool = True
+
+    def check(self, value, path):
+        if not isinstance(value, dict):
+            raise RulesError(f"expected a mapping of names to entries, got {_kind(value)}", path)
+        if self.nonempty and not value:
+            raise RulesError("must name at least one entry", path)
+        out = {}
+        for name, entry in value.items():
+            if not isinstance(name, str) or not re.fullmatch(self.key, name):
+                raise RulesError(f"{name!r} is not a valid name (letters, digits, _ . -)",
+                                 path + (name,))
+            out[name] = self.value.check(entry, path + (name,))
+        return out
+
+
+@dataclass(frozen=True)
+class Label(Node):
+    """A display name: text, or a mapping with label (Chinese) and label_en."""
+
+    def check(self, value, path):
+        if isinstance(value, dict):
+            return _LABEL_RECORD.check(value, path)
+        return {"label": Text().check(value, path)}
+
+
+@dataclass(frozen=True)
+class Either(Node):
+    """One of several shapes, tried in order (e.g. true/false or a rule name)."""
+
+    options: tuple = ()
+    what: str = ""
+
+    def check(self, value, path):
+        for option in self.options:
+            try:
+                return option.check(value, path)
+            except RulesError:
+                continue
+        raise RulesError(f"expected {self.what}, got {_kind(value)}", path)
+
+
+@dataclass(frozen=True)
+class Values(Node):
+    """A plain value or a list of them; the field they belong to types them later."""
+
+    def check(self, value, path):
+        items = value if isinstance(value, list) else [value]
+        for i, item in enumerate(items):
+            if isinstance(item, (dict, list)):
+                raise RulesError(f"expected a value or a list of values, got {_kind(item)}",
+                                 path + ((i,) if isinstance(value, list) else ()))
+        return value
+
+
+def _kind(value) -> str:
+    return {dict: "a mapping", list: "a list", bool: "true/false",
+            type(None): "nothing"}.get(type(value), type(value).__name__)
+
+
+_LABEL_RECORD = Record({"label": Text(doc="显示名 (Chinese)"),
+                        "label_en": Text(doc="English display name")}, required=("label",))
+_NAME = r"[a-z][a-z0-9_]*"
+
+# ---- the schema of rules.yaml ---------------------------------------------------------------
+
+SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "priorities",
+                                                            "statuses"), keys={
+    "desk": Record(doc="Who the desk is.", required=("name", "prefix", "timezone"), keys={
+        "name": Text(doc="The desk's name, shown in notices and reports."),
+        "prefix": Text(pattern=PREFIX_RE.pattern[1:-1],
+                       doc="Ticket number prefix: capital letters and digits, e.g. SD."),
+        "timezone": Text(doc="IANA time zone for numbers, dates and business hours."),
+        "language": Text(choices=("zh", "en"), doc="Language of what svcdesk shows."),
+        "default_priority": Text(doc="Priority when neither the type nor the request sets one."),
+        "warranty_months": Whole(minimum=0, maximum=240,
+                                 doc="Warranty length, to mark product.warranty in/out."),
+        "manager": Text(doc="The agent who takes escalations past a team lead (服务主管)."),
+    }),
+    "fields": Table(nonempty=False, key=rf"{_NAME}(\.{_NAME})?",
+                    doc="The desk's own ticket fields, added to the core fields.",
+                    value=Record(required=("type", "label"), keys={
+                        "type": Text(choices=TYPES, doc="The value type."),
+                        "label": Text(doc="显示名"),
+                        "label_en": Text(doc="English name"),
+                        "choices": Table(value=Label(), doc="For enum: the allowed values."),
+                        "min": Whole(doc="For integer: the smallest value."),
+                        "max": Whole(doc="For integer: the largest value."),
+                        "help": Text(doc="A hint shown in forms."),
+                    })),
+    "types": Table(doc="Ticket types and what each needs.", value=Record(
+        required=("label",), keys={
+            "label": Text(doc="显示名"),
+            "label_en": Text(doc="English name"),
+            "required": Seq(Text(), doc="Fields a ticket of this type must have."),
+            "priority": Text(doc="Default priority of this type."),
+            "team": Text(doc="The team that handles this type unless a rule says otherwise."),
+        })),
+    "priorities": Table(doc="Priorities, most urgent first.", value=Label()),
+    "statuses": Table(doc="Ticket statuses; the first is where new tickets start.",
+                      value=Record(required=("label",), keys={
+                          "label": Text(doc="显示名 customers see"),
+                          "label_en": Text(doc="English name"),
+                          "open": Flag(doc="Whether the ticket still needs work (listed by "
+                                           "default, counted in backlog and load)."),
+                      })),
+    "channels": Table(doc="Where requests arrive from.", value=Label()),
+    "tiers": Table(doc="Customer tiers.", value=Label()),
+    "outcomes": Table(doc="What the customer expects (repair, refund...).", value=Label()),
+    "impacts": Table(doc="How far a problem reaches.", value=Label()),
+    "urgencies": Table(doc="How soon it hurts.", value=Label()),
+    "teams": Table(doc="Teams that handle tickets.", value=Record(required=("label",), keys={
+        "label": Text(doc="显示名"),
+        "label_en": Text(doc="English name"),
+        "lead": Text(doc="The agent who leads it (first escalation level)."),
+        "email": Text(doc="The team's shared mailbox."),
+    })),
+    "agents": Table(doc="People who work tickets.", value=Record(
+        required=("name", "email", "team"), keys={
+            "name": Text(doc="Display name."),
+            "email": Text(doc="Address; git's user.email is matched to it."),
+            "team": Text(doc="The agent's team."),
+            "role": Text(choices=("agent", "engineer", "specialist", "lead", "manager"),
+                         doc="What the agent does."),
+            "skills": Seq(Text(), doc="Types, categories or products the agent handles."),
+            "regions": Seq(Text(), doc="Regions the agent covers on site."),
+            "capacity": Whole(minimum=0, doc="Most open tickets at once."),
+            "days_off": Seq(Text(), doc="Days off: dates (2026-12-24), ranges "
+                                   "(2026-12-28..2027-01-02) or weekdays (sat, sun)."),
+        })),
+    "priority": Record(doc="How a ticket's priority follows from impact x urgency.",
+                       required=("matrix",), keys={
+        "matrix": Table(value=Table(value=Text()),
+                        doc="impact -> urgency -> priority: every impact and urgency."),
+        "default_impact": Text(doc="The impact of a ticket that gives only an urgency."),
+        "default_urgency": Text(doc="The urgency of a ticket that gives only an impact."),
+        "raise": Table(value=Whole(minimum=0, maximum=3), nonempty=False,
+                       doc="Customer tier -> how many levels it raises the priority."),
+    }),
+    "workflow": Record(doc="The ticket workflow.", required=("transitions",), keys={
+        "transitions": Table(doc="What each action may do: from which statuses to which, "
+                                 "and what it needs.", value=Record(
+            required=("from",), keys={
+                "from": Seq(Text(), doc="Statuses the action is allowed from."),
+                "to": Text(doc="The status it leads to (left out: the status stays)."),
+                "requires": Seq(Text(), doc="What must be there: note (a message), or "
+                                            "fields that must be filled in afterwards."),
+            })),
+    }),
+    "classify": Seq(doc="Classification rules, tried in order; the first that matches "
+                        "decides, unless it says continue.", item=Record(
+        required=("name",), keys={
+            "name": Text(doc="The rule's name, recorded on the tickets it decides."),
+            "when": Record(doc="Conditions, all of which must hold (none: always).", keys={
+                "keywords": Seq(Text(), doc="Any of these words occurs in the text."),
+                "all_keywords": Seq(Text(), doc="Every one of these words occurs."),
+                "not_keywords": Seq(Text(), doc="None of these words occurs."),
+                "regex": Text(doc="A regular expression found in the text (case ignored)."),
+                "in": Text(choices=("text", "title", "description"),
+                           doc="Where the words and regex look: title, description, or "
+                               "text (both, the default)."),
+                "fields": Table(value=Values(), key=r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?",
+                                doc="Field -> a value or a list of values (* wildcards for "
+                                    "text; ~ for not set)."),
+            }),
+            "set": Table(value=Values(), key=r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?",
+                         doc="Field -> value to set (type, category, priority, team, impact, "
+                             "urgency... any field a person may set)."),
+            "tags": Seq(Text(), doc="Tags to add."),
+            "continue": Either(options=(Flag(), Text()), what="true, false or a rule name",
+                               doc="Go on with the next rule (true) or a later rule by name."),
+        })),
+    "calendars": Table(doc="Business calendars: working hours, holidays, make-up days.",
+                       value=Record(required=("hours",), keys={
+        "label": Text(doc="显示名"),
+        "timezone": Text(doc="IANA time zone of its hours (default: desk.timezone)."),
+        "base": Text(choices=("cn",), doc="Built-in statutory holidays and make-up working "
+                                          "days (cn: China's 法定节假日 and 调休)."),
+        "hours": Table(value=Seq(Text()), key=r"[A-Za-z]{3}(-[A-Za-z]{3})?",
+                       doc="Weekday or range (mon-fri) -> working spans, e.g. "
+                           "[\"09:00-12:00\", \"13:00-18:00\"]."),
+        "holidays": Seq(Text(), doc="The desk's own days off: dates or ranges "
+                                    "(2027-02-05..2027-02-11)."),
+        "workdays": Seq(Text(), doc="Extra working days (make-up days), with the hours of "
+                                    "the first working weekday."),
+    })),
+    "sla": Record(doc="Service levels: the promised times.", required=("policies",), keys={
+        "calendar": Text(doc="The calendar policies use unless they name one (default: the "
+                             "first under calendars:)."),
+        "warn_at": Whole(minimum=1, maximum=99,
+                         doc="Warn when this percent of a target is used up (default 80)."),
+        "first_response": Seq(Text(), doc="Actions that count as the first response besides "
+                                          "a public comment or a notice sent by hand "
+                                          "(default [wait, resolve])."),
+        "pause": Seq(Text(), doc="Statuses whose time does not count (default [waiting])."),
+        "policies": Seq(doc="Policies, first match wins.", item=Record(
+            required=("name",), keys={
+                "name": Text(doc="The policy's name, kept on each ticket it applies to."),
+                "priority": Values(doc="Priorities it applies to (left out: all)."),
+                "tier": Values(doc="Customer tiers it applies to (left out: all)."),
+                "type": Values(doc="Ticket types it applies to (left out: all)."),
+                "response": Text(doc="First response target in working time: 30m, 2h, 1d."),
+                "resolution": Text(doc="Resolution target in working time."),
+                "update": Text(doc="How often the customer is told of progress while open."),
+                "calendar": Text(doc="The calendar its times count on."),
+            })),
+    }),
+    "escalation": Seq(doc="The escalation ladder: steps sla check takes once per ticket.",
+                      item=Record(required=("name", "target", "at"), keys={
+        "name": Text(doc="The step's name, recorded on the ticket."),
+        "target": Text(choices=("response", "resolution"), doc="Which promise it watches."),
+        "at": Whole(minimum=1, maximum=1000,
+                    doc="Percent of the target used up (100: breached)."),
+        "notify": Seq(Text(), doc="Who is told: assignee, team_lead, manager, customer, or "
+                                  "an email address."),
+        "raise_priority": Whole(minimum=1, maximum=3, doc="Raise the priority this many "
+                                                         "levels."),
+        "reassign": Text(choices=("lead", "manager", "auto"),
+                         doc="Hand the ticket to the team lead, the manager, or whoever the "
+                             "assignment strategies pick next."),
+    })),
+    "notices": Record(doc="Who is told what, by email.", keys={
+        "sender": Record(required=("email",), doc="Who notices come from.", keys={
+            "name": Text(doc="Display name, e.g. the desk's name."),
+            "email": Text(doc="The From address; replies should reach the desk."),
+        }),
+        "smtp": Text(doc="Where to deliver: smtp://user@host:587?starttls=1 or "
+                         "smtps://host:465 (SVCDESK_SMTP_URL wins; the password only ever "
+                         "from SVCDESK_SMTP_PASSWORD). Left out: notices stay in the outbox."),
+        "events": Table(doc="Event (created, assigned, status_changed, commented, "
+                            "waiting_reminder, sla_warning, breached, escalated, resolved, "
+                            "closed, survey) -> the notices it sends.",
+                        nonempty=False, value=Seq(Record(required=("template", "to"), keys={
+                            "template": Text(pattern=r"[a-z][a-z0-9_]*",
+                                             doc="templates/notices/NAME.j2 (NAME.en.j2 in "
+                                                 "English)."),
+                            "to": Seq(Text(), doc="customer, assignee, team_lead, manager, "
+                                                  "team, or email addresses."),
+                        }))),
+    }),
+    "automation": Record(doc="Time rules sla check runs.", keys={
+        "close_resolved_after": Text(doc="Close resolved tickets after this much working "
+                                         "time without a reply (e.g. 3d)."),
+        "remind_waiting_after": Text(doc="Remind the customer after this much working time "
+                                         "waiting on them, and again each time it passes."),
+    }),
+    "assign": Record(doc="How tickets are assigned.", keys={
+        "strategies": Seq(Text(choices=("skill", "region", "least_loaded", "round_robin")),
+                          doc="Applied in order: skill and region narrow the candidates, "
+                              "least_loaded and round_robin order them."),
+        "auto": Flag(doc="Assign new tickets automatically (default true)."),
+    }),
+})
