@@ -9,8 +9,8 @@ matching skills come first. When nobody fits, the ticket stays in its team's que
 """
 
 import re
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from svcdesk.model import get_path
 
@@ -20,8 +20,7 @@ _FULL = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "su
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})$")
 
 
-@dataclass(frozen=True)
-class DaysOff:
+class DaysOff(NamedTuple):
     """When an agent is away: weekdays, and inclusive ranges of dates."""
 
     weekdays: frozenset = frozenset()
@@ -53,8 +52,7 @@ class DaysOff:
         return day.weekday() in self.weekdays or any(a <= day <= b for a, b in self.spans)
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(NamedTuple):
     """Who gets a ticket (None: its team's queue), and why, step by step."""
 
     agent: str | None

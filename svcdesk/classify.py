@@ -14,6 +14,7 @@ import signal
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from svcdesk import fields as F
 from svcdesk.errors import RulesError
@@ -88,8 +89,7 @@ def _word_pattern(word: str) -> re.Pattern:
     return re.compile(head + core + tail)
 
 
-@dataclass(frozen=True)
-class FieldTest:
+class FieldTest(NamedTuple):
     """A field condition: the field's value is one of ``allowed`` (None: not set)."""
 
     path: str

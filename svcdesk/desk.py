@@ -2,9 +2,9 @@
 
 import json
 import os
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from svcdesk import assign, classify, clock, metrics, model, query, sla, store, workflow
 from svcdesk.change import Change, holder_text, trailers_for
@@ -28,16 +28,14 @@ SYSTEM = Identity("svcdesk", "svcdesk@localhost")  # the author of the desk's ow
 MAX_STEPS = 24  # time-rule steps one ticket may take in one run (a guard, never reached)
 
 
-@dataclass(frozen=True)
-class Actor:
+class Actor(NamedTuple):
     """Who is acting: an agent key (or an email for non-agents) and their git identity."""
 
     key: str
     identity: Identity
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What a command that runs the rules did: the ticket, and the rules' reasoning."""
 
     ticket: model.Ticket | None
@@ -46,8 +44,7 @@ class Outcome:
     changed: bool = True
 
 
-@dataclass(frozen=True)
-class AgentLoad:
+class AgentLoad(NamedTuple):
     """An agent with their open tickets today."""
 
     agent: object  # rules.Agent
@@ -55,8 +52,7 @@ class AgentLoad:
     off_today: bool
 
 
-@dataclass(frozen=True)
-class Taken:
+class Taken(NamedTuple):
     """One step `sla check` took (or, in a dry run, would take) on a ticket."""
 
     number: str
@@ -64,17 +60,15 @@ class Taken:
     did: str  # what it did, said plainly
 
 
-@dataclass(frozen=True)
-class CheckRun:
+class CheckRun(NamedTuple):
     """What one `sla check` did: the steps, the commit, and tickets it had to leave."""
 
     taken: list
     commit: str | None = None
-    skipped: list = field(default_factory=list)  # (number, why)
+    skipped: tuple | list = ()  # (number, why)
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     """What one delivery run did: notices sent (and recorded), still queued, failed."""
 
     sent: list  # outbox entries
@@ -85,8 +79,7 @@ class Delivery:
     commit: str | None = None
 
 
-@dataclass(frozen=True)
-class Listing:
+class Listing(NamedTuple):
     """What `list` shows: ticket snapshots, the files that could not be read, and what the
     command made of them (see Desk.listing)."""
 
@@ -212,7 +205,7 @@ class Desk:
 
         def read(con):
             found = Listing(rows(con), self.index.problems_in(con))
-            return replace(found, shown=present(found)) if present else found
+            return found._replace(shown=present(found)) if present else found
 
         return self.index.settled(read)
 

@@ -10,9 +10,9 @@ import hashlib
 import os
 import subprocess
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from svcdesk.errors import GitError
 
@@ -30,8 +30,7 @@ GC_PACKS = 50  # gc.autoPackLimit
 SMALL_PACKS = 16
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(NamedTuple):
     """Who a commit is by."""
 
     name: str
@@ -47,8 +46,7 @@ class Identity:
         return f"{name} <{email}> {int(when.timestamp())} {sign}{offset // 60:02d}{offset % 60:02d}"
 
 
-@dataclass(frozen=True)
-class LogEntry:
+class LogEntry(NamedTuple):
     """One commit that touched a ticket."""
 
     commit: str

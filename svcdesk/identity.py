@@ -3,8 +3,8 @@
 import base64
 import os
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _FROM_RFC4648 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD.encode())
@@ -36,8 +36,7 @@ def format_number(prefix: str, day: date, seq: int) -> str:
     return f"{prefix}-{day:%Y%m%d}-{seq:04d}"
 
 
-@dataclass(frozen=True)
-class TicketRef:
+class TicketRef(NamedTuple):
     """What a user typed to name a ticket: a full number or a unique suffix of one."""
 
     prefix: str | None

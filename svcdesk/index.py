@@ -18,10 +18,10 @@ import json
 import os
 import sqlite3
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from datetime import time as dtime
 from pathlib import Path
+from typing import NamedTuple
 
 from svcdesk import metrics, model, store, watch
 from svcdesk.errors import TicketIndexError, TicketFileError
@@ -70,8 +70,7 @@ _SORT = {"created": "created", "updated": "updated", "priority": "prank", "statu
          "id": "id", "assignee": "assignee", "type": "type"}
 
 
-@dataclass(frozen=True)
-class _Plan:
+class _Plan(NamedTuple):
     """What a refresh parses again, and the state of the desk it was checked against."""
 
     work: list  # paths to parse (or drop, when gone)
@@ -80,8 +79,7 @@ class _Plan:
     folders: dict  # folder -> mtime_ns when checked
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     """One search result: the ticket's list fields, its rank and the matching text."""
 
     fields: dict
@@ -89,8 +87,7 @@ class Hit:
     snippet: str
 
 
-@dataclass(frozen=True)
-class Status:
+class Status(NamedTuple):
     """What `svcdesk index status` reports."""
 
     path: str

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
+from typing import NamedTuple
 
 from svcdesk import fields as F
 from svcdesk.fields import FieldSpec
@@ -72,8 +73,7 @@ class FieldError(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True)
-class Schema:
+class Schema(NamedTuple):
     """Every field a ticket of this desk may hold, core fields first, in file order."""
 
     specs: dict  # dotted name -> FieldSpec, in schema order
@@ -113,8 +113,7 @@ class Event:
     rule: str | None = None
 
 
-@dataclass(frozen=True)
-class Ticket:
+class Ticket(NamedTuple):
     """A ticket: the snapshot ``fields`` (nested dict) and the ``events`` it replays from."""
 
     fields: dict

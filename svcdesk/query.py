@@ -1,11 +1,10 @@
 """Which tickets a listing shows."""
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Filter:
+class Filter(NamedTuple):
     """The filters of `svcdesk list` and `svcdesk search`; empty means no restriction.
 
     Text filters match a part of any value, ignoring case; ``since`` and ``until`` are days

@@ -4,6 +4,7 @@ file's schema (svcdesk.ruleschema) and ready to use."""
 import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import NamedTuple
 
 from svcdesk import classify as C, fields as F, model, sla as S, worktime as W
 from svcdesk.assign import DaysOff
@@ -14,8 +15,7 @@ from svcdesk.workflow import ACTIONS, Transition, reachable
 # ---- compiled rules -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TicketType:
+class TicketType(NamedTuple):
     """A ticket type and the fields its work needs."""
 
     name: str
@@ -26,8 +26,7 @@ class TicketType:
     team: str | None = None
 
 
-@dataclass(frozen=True)
-class Status:
+class Status(NamedTuple):
     """A workflow status."""
 
     name: str
@@ -36,8 +35,7 @@ class Status:
     open: bool
 
 
-@dataclass(frozen=True)
-class Agent:
+class Agent(NamedTuple):
     """A person who works tickets."""
 
     key: str
@@ -48,11 +46,10 @@ class Agent:
     skills: tuple = ()
     regions: tuple = ()
     capacity: int | None = None
-    off: DaysOff = field(default_factory=DaysOff)
+    off: DaysOff = DaysOff()
 
 
-@dataclass(frozen=True)
-class PriorityPolicy:
+class PriorityPolicy(NamedTuple):
     """impact x urgency -> priority, and how far each customer tier raises it."""
 
     matrix: dict
@@ -299,8 +296,7 @@ NOTICE_EVENTS = ("created", "assigned", "status_changed", "commented", "waiting_
 _EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
 
 
-@dataclass(frozen=True)
-class NoticeRules:
+class NoticeRules(NamedTuple):
     """The notices section: the sender, SMTP, and event -> ((template, recipients), ...)."""
 
     sender_name: str

@@ -16,6 +16,7 @@ for now.
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from svcdesk.model import replay
 
@@ -24,8 +25,7 @@ STATES = ("running", "paused", "met", "breached")
 SYSTEM = "svcdesk"  # who the desk's own time rules act as
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     """Targets for the tickets it matches (all conditions; none means every ticket)."""
 
     name: str
@@ -49,8 +49,7 @@ class Policy:
         return getattr(self, target)
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """A rung of the escalation ladder: at ``at`` percent of a target, do these things."""
 
     name: str
@@ -61,8 +60,7 @@ class Step:
     reassign: str | None = None  # lead, manager, or auto (the assignment strategies)
 
 
-@dataclass(frozen=True)
-class Automation:
+class Automation(NamedTuple):
     """Time rules: close resolved tickets nobody answered, remind on waiting ones."""
 
     close_resolved_after: tuple | None = None  # (amount, unit) of working time
@@ -92,8 +90,7 @@ class Service:
 # ---- the clock ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """A stretch of the ticket's life and whether a clock counted it."""
 
     start: datetime
@@ -102,8 +99,7 @@ class Span:
     kind: str  # counted, paused, stopped
 
 
-@dataclass(frozen=True)
-class Clock:
+class Clock(NamedTuple):
     """One target's clock as of ``at``."""
 
     target: str
@@ -234,8 +230,7 @@ def update_due(events, policy: Policy, service: Service,
     return policy.calendar.add(contact, policy.update)
 
 
-@dataclass(frozen=True)
-class Level:
+class Level(NamedTuple):
     """A ticket's service level as of a moment: its policy, clocks and next update."""
 
     policy: Policy
@@ -303,8 +298,7 @@ def summary(events, fields: dict, service: Service, at: datetime) -> dict | None
 # ---- what `sla check` does ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Facts:
+class Facts(NamedTuple):
     """What the time rules decide on for one ticket (from the index or from its file)."""
 
     number: str
@@ -316,8 +310,7 @@ class Facts:
     done: frozenset  # the rules of steps the desk already took on it
 
 
-@dataclass(frozen=True)
-class Due:
+class Due(NamedTuple):
     """One thing the time rules say to do to a ticket now."""
 
     kind: str  # policy, warn, breach, step, update, close, remind

@@ -1,6 +1,6 @@
 """The ticket workflow: a transition table from rules.yaml, enforced on every change."""
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from svcdesk.errors import WorkflowError
 from svcdesk.model import get_path
@@ -9,8 +9,7 @@ from svcdesk.model import get_path
 ACTIONS = ("assign", "start", "wait", "resume", "resolve", "close", "reopen", "escalate")
 
 
-@dataclass(frozen=True)
-class Transition:
+class Transition(NamedTuple):
     """What one action may do: from which statuses, to which, and what it needs."""
 
     action: str
