@@ -185,6 +185,16 @@ def trailers_for(number: str | None, action: str) -> dict:
     return out
 
 
+def last_change(state_dir: Path) -> tuple | None:
+    """A mark that moves with every change svcdesk commits in this desk (the file each commit
+    rewrites, see Change._remember_trees): compare two to tell whether one landed between."""
+    try:
+        st = os.stat(state_dir / TREES)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
 def recover(root: Path, git: Git, state_dir: Path, head: str | None) -> list:
     """Finish or undo what an interrupted command left; return the paths it dealt with."""
     path = state_dir / JOURNAL

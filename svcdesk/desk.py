@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from svcdesk import assign, classify, clock, metrics, model, query, sla, store, workflow
-from svcdesk.change import Change, holder_text, trailers_for
+from svcdesk.change import Change, holder_text, last_change, trailers_for
 from svcdesk.discovery import git_dir_of
 from svcdesk.errors import (AmbiguousTicketError, DeskExistsError, MissingFieldsError,
                             TicketFileError, TicketNotFoundError, UncommittedChangesError,
@@ -288,8 +288,14 @@ class Desk:
                            model.warranty_state(purchased, rules.warranty_months, now.date()))
         choice = None
         if decision is not None and rules.auto_assign and not final.get("assignee"):
-            choice = self.choose_agent(final)
+            landed = last_change(self.state_dir)
+            choice = self.choose_agent(final)  # outside the lock: the index may need git
         with self._change() as change:
+            if choice is not None and last_change(self.state_dir) != landed:
+                # another change landed meanwhile (a second `new` at the same moment): the
+                # loads it was chosen on are gone, so choose again on the desk as it is now
+                self.index.recheck()
+                choice = self.choose_agent(final)
             number = self._next_number(change, now)
             ticket = model.create(rules.schema, values, number, new_ulid(now), new_ulid(now),
                                   now, actor.key, rules.initial_status)

@@ -128,6 +128,7 @@ class Index:
         self._probe = probe
         self._con: sqlite3.Connection | None = None
         self._fresh = False
+        self._git_only = False  # see recheck()
         self.changed = 0  # files parsed again by the last refresh
 
     # ---- freshness ----------------------------------------------------------------------
@@ -137,11 +138,24 @@ class Index:
         if self._probe is None:
             self._probe = self.git.probe(store.TICKETS)
 
+    def recheck(self) -> None:
+        """Forget that the index was brought up to date: the next read asks git again, not the
+        server's watch, whose word a worker took when it started (another command's change
+        since then is news to it)."""
+        if self._probe is not None:
+            self._probe.close()
+        if self._con is not None:
+            self._con.close()
+        self._probe, self._con, self._fresh, self._git_only = None, None, False, True
+
+    def _token(self) -> str | None:
+        return None if self._git_only else watch.token(self.root)
+
     def refresh(self) -> sqlite3.Connection:
         """Bring the index up to date with the desk's files; return its connection."""
         if self._fresh:
             return self._con
-        token = watch.token(self.root)
+        token = self._token()
         if token is None:
             self.prefetch()
         con = self._open() or self._build()
@@ -167,7 +181,7 @@ class Index:
         """
         if self._fresh:
             return read(self._con)
-        token = watch.token(self.root)
+        token = self._token()
         if token is None:
             self.prefetch()
         con = self._open()
@@ -433,9 +447,9 @@ class Index:
         response. Other edits (an agent's team, skills or days off, labels, classification,
         SLA policies, notices) leave every row as it was, so they keep the index; on a desk
         of 100,000 tickets a rebuild takes minutes."""
-        typing = tuple((s.name, s.type, s.choices if s.type == "enum" else None, s.minimum,
-                        s.maximum) for s in self.schema.specs.values())
-        text = repr((FORMAT, typing, self.schema.groups, str(self.schema.tz),
+        typed = tuple((s.name, s.type, s.choices if s.type == "enum" else None, s.minimum,
+                       s.maximum) for s in self.schema.specs.values())
+        text = repr((FORMAT, typed, self.schema.groups, str(self.schema.tz),
                      self.response_actions))
         return hashlib.sha1(text.encode("utf-8")).hexdigest()
 

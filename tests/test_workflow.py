@@ -226,3 +226,31 @@ def test_agents_shows_open_load_capacity_and_skills(desk, run):
     assert zhou["off_today"] is False
     table = run("agents").stdout
     assert "周浩" in table and "1/15" in table
+
+
+LAPTOP = {"type": "fault", "title": "电脑无法开机故障报修", "customer.name": "张伟",
+          "customer.phone": "13800000000", "product.model": "X1-Pro 笔记本",
+          "product.purchased": "2026-03-15", "description": "开机蓝屏，错误代码 0x0000007B"}
+
+
+def test_a_new_ticket_whose_agent_was_chosen_before_another_landed_is_chosen_again(
+        desk, monkeypatch):
+    from svcdesk.desk import Desk
+
+    one = Desk(desk.root).create_ticket(dict(LAPTOP))  # li.qiang and liu.yang share the work
+    assert one.choice.agent == "li.qiang"
+    first, second = Desk(desk.root), Desk(desk.root)
+    change = Desk._change
+    raced = []
+
+    def the_other_lands_first(self, *args):
+        if self is first and not raced:  # first chose on the loads; second commits now
+            raced.append(second.create_ticket(dict(LAPTOP)))
+        return change(self, *args)
+
+    monkeypatch.setattr(Desk, "_change", the_other_lands_first)
+    late = first.create_ticket(dict(LAPTOP))
+    assert raced[0].choice.agent == "liu.yang"  # the less loaded, as first saw the desk too
+    assert late.choice.agent == "li.qiang"  # chosen again: the loads are even once more
+    loads = Desk(desk.root).open_load()
+    assert loads["li.qiang"] == 2 and loads["liu.yang"] == 1
