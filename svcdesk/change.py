@@ -20,6 +20,7 @@ JOURNAL = "journal"
 # a change that follows svcdesk's own last commit needs no `git ls-tree` for them
 TREES = "head-trees.json"
 MOST_FOLDERS = 4
+MOST_STEPS = 64  # svcdesk's own commits remembered (see store.recent_steps)
 
 
 class Change:
@@ -155,7 +156,9 @@ class Change:
 
     def _remember_trees(self, commit: str, written: dict) -> None:
         """Record the folders this change knows, as ``commit`` (which wrote ``written`` on top
-        of HEAD) has them: the next change starts from there."""
+        of HEAD) has them: the next change starts from there. Record also the step itself,
+        with the last few before it, so that the index learns what svcdesk's commits changed
+        without asking git to compare trees (store.recent_steps)."""
         folders = {**self._known_trees(), **self._folders}
         for relpath, data in written.items():
             folder, _, name = relpath.rpartition("/")
@@ -168,12 +171,17 @@ class Change:
         recent = list(self._folders) + [f for f in folders if f not in self._folders]
         self._folders = {f: folders[f] for f in recent[:MOST_FOLDERS]}
         self._known = dict(self._folders)
+        steps = [[commit, self.head, sorted(written)]] if self.head else []
+        steps += [[c, p, paths] for c, (p, paths) in store.recent_steps(self.state_dir).items()
+                  if c != commit][:MOST_STEPS - 1]
         try:
             store.write_atomic(self.state_dir / TREES, json.dumps(
                 {"commit": commit, "folders": self._folders}).encode(), sync=False,
                 sync_dir=False)
+            store.write_atomic(self.state_dir / store.STEPS, json.dumps(steps).encode(),
+                               sync=False, sync_dir=False)
         except OSError:
-            pass  # a cache: the next change asks git
+            pass  # caches: the next change asks git
 
 
 def trailers_for(number: str | None, action: str) -> dict:

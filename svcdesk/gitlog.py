@@ -395,7 +395,8 @@ def _failed(command: str, stderr: bytes, code: int) -> GitError:
 
 
 class Probe:
-    """HEAD's tree of a folder and the working-tree files that differ from it, asked at once.
+    """HEAD (its commit, and its tree of a folder) and the working-tree files that differ from
+    it, asked at once.
 
     Both git processes start when the probe is made and run while Python does other work
     (loading rules, opening the index); the stat of every file is most of a read's cost.
@@ -406,8 +407,8 @@ class Probe:
         run = dict(cwd=git.root, env=git._env, stdout=subprocess.PIPE,
                    stderr=subprocess.DEVNULL)
         try:
-            self._tree = subprocess.Popen(("git", "rev-parse", "-q", "--verify",
-                                           f"HEAD:{folder}"), **run)
+            self._tree = subprocess.Popen(("git", "rev-parse", "HEAD", f"HEAD:{folder}",
+                                           "--"), **run)
             self._dirty = subprocess.Popen(("git", "diff-index", "-z", "--name-only",
                                             "--no-renames", "HEAD", "--", folder), **run)
         except FileNotFoundError:
@@ -415,14 +416,17 @@ class Probe:
         self._result = None
 
     def result(self) -> tuple:
-        """(tree id or None, [paths that differ from HEAD] or None when HEAD has no tree)."""
+        """(tree id or None, [paths that differ from HEAD] or None when HEAD has no tree,
+        HEAD's commit id or None)."""
         if self._result is None:
-            tree = self._tree.communicate()[0].decode().strip()
+            ids = self._tree.communicate()[0].decode().split()
             out = self._dirty.communicate()[0]
             dirty = None
             if self._dirty.returncode == 0:
                 dirty = [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
-            self._result = (tree if self._tree.returncode == 0 and tree else None, dirty)
+            ok = self._tree.returncode == 0 and len(ids) >= 2
+            head, tree = (ids[0], ids[1]) if ok else (None, None)
+            self._result = (tree, dirty, head)
         return self._result
 
     def close(self) -> None:

@@ -5,7 +5,8 @@ computed from its events, and an FTS5 trigram table for search in Chinese and En
 
 It is never stale. Before each read it compares what it indexed with git: the tree of
 ``tickets/`` at HEAD (``git diff-tree`` between the tree it indexed and HEAD's names what a
-pull, checkout or rebuilt branch changed), the files that differ from HEAD in the working tree
+pull, checkout or rebuilt branch changed; after svcdesk's own commits, what they recorded
+writing), the files that differ from HEAD in the working tree
 (``git diff-index``: hand edits, deletions, staged files) and the folders' mtimes (files git
 does not track yet). Only those files are parsed again, in one transaction. A format version
 (``PRAGMA user_version``) or field definitions that differ (the part of rules.yaml the rows
@@ -77,6 +78,7 @@ class _Plan(NamedTuple):
     tree: str | None  # HEAD's tree of tickets/, "" when there is none (None: not checked)
     still: list  # paths to check again next time (differ from HEAD, or untracked)
     folders: dict  # folder -> mtime_ns when checked
+    head: str | None = None  # HEAD's commit when checked
 
 
 class Hit(NamedTuple):
@@ -306,7 +308,7 @@ class Index:
             raise TicketIndexError(f"the index {self.path} could not be opened after building")
         return con
 
-    def _plan(self, con, tree, dirty) -> "_Plan | None":
+    def _plan(self, con, tree, dirty, head=None) -> "_Plan | None":
         """What changed since the index was last brought up to date; None when nothing did.
 
         Planned outside the write transaction; if another command applies the same changes
@@ -323,11 +325,13 @@ class Index:
         rescan = tree is None or dirty is None or old_tree is None
         suspects, between, found = set(was_dirty), set(), set()
         if not rescan and tree != old_tree:
-            changed = self.git.changed_between(old_tree, tree)
-            if changed is None:  # the old tree is gone (gc after a rebuilt branch)
-                rescan = True
-            else:
-                between = {f"{store.TICKETS}/{p}" for p in changed}
+            between = _stepped(self.state_dir, meta.get("head"), head)
+            if between is None:  # not (only) svcdesk's own commits since: git compares
+                changed = self.git.changed_between(old_tree, tree)
+                if changed is None:  # the old tree is gone (gc after a rebuilt branch)
+                    rescan = True
+                else:
+                    between = {f"{store.TICKETS}/{p}" for p in changed}
         if not rescan:  # git names any file that differs, a README or a .gitkeep too
             between = {p for p in between if store.is_ticket_path(p)}
             dirty = [p for p in dirty if store.is_ticket_path(p)]
@@ -359,7 +363,7 @@ class Index:
                                   if (self.root / p).exists()}
             if len(still) > 64:  # forget files that are back to what HEAD has
                 still = (still - self.git.tracked(sorted(still))) | set(dirty)
-        return _Plan(sorted(work), tree or "", sorted(still), folders_now)
+        return _Plan(sorted(work), tree or "", sorted(still), folders_now, head)
 
     def _carry_out(self, con, plan: "_Plan") -> None:
         """Parse the plan's files and record the state they were checked against (none when
@@ -369,6 +373,7 @@ class Index:
         if plan.tree is None:
             return
         self._set(con, "tree", plan.tree)
+        self._set(con, "head", plan.head or "")
         self._set(con, "dirty", json.dumps(plan.still, ensure_ascii=False))
         now_ns = time.time_ns()
         con.execute("DELETE FROM folders")
@@ -657,6 +662,25 @@ def _entry(root: Path, schema: model.Schema, relpath: str,
            json.dumps(dump(f), ensure_ascii=False, separators=(",", ":")))
     # the trailing space makes a column's last two characters begin a trigram as well
     return relpath, "ticket", row, (f"{f.get('title') or ''} ", f"{body} ", f"{extra} ")
+
+
+def _stepped(state_dir: Path, since: str | None, head: str | None) -> set | None:
+    """The paths svcdesk's own commits wrote from commit ``since`` up to ``head``, as they
+    recorded them (store.recent_steps): a superset of what changed between the two, without
+    git's comparison of the trees (~20 ms at 100,000 tickets, whose month trees are read out
+    of a large pack). None when the way back from ``head`` does not reach ``since`` through
+    recorded steps (a hand commit, a pull, a reset)."""
+    if not since or not head:
+        return None
+    steps = store.recent_steps(state_dir)
+    paths, at = set(), head
+    while at != since:
+        step = steps.pop(at, None)  # popped: a loop in a damaged file cannot go round
+        if step is None:
+            return None
+        at = step[0]
+        paths.update(p for p in step[1] if isinstance(p, str))
+    return paths
 
 
 def _timeline(events) -> str:

@@ -21,6 +21,8 @@ from svcdesk.identity import NUMBER_RE, TicketRef
 
 TICKETS = "tickets"
 TMP_SUFFIX = ".svcdesk-tmp"
+# in .git/svcdesk: what svcdesk's recent commits changed (see change.Change._remember_trees)
+STEPS = "steps.json"
 _TICKET_NAME = re.compile(r"^[A-Z][A-Z0-9]{0,9}-\d{8}-\d{4,6}\.yaml$")
 
 from yaml.emitter import Emitter as _PyEmitterBase
@@ -338,6 +340,18 @@ def remove_database(path: Path) -> None:
             os.unlink(f"{path}{suffix}")
         except FileNotFoundError:
             pass
+
+
+def recent_steps(state_dir: Path) -> dict:
+    """{commit: (parent, [paths it wrote])} of svcdesk's recent commits in this desk, as each
+    recorded them: a commit's tree is its parent's with those paths changed and no other
+    (commit ids are content hashes, so a step can only be true or absent). Empty when none
+    are known."""
+    try:
+        return {c: (p, paths) for c, p, paths in json.loads((state_dir / STEPS).read_bytes())
+                if isinstance(c, str) and isinstance(paths, list)}
+    except (OSError, ValueError, TypeError):
+        return {}
 
 
 def fsync_dir(folder: Path) -> None:
