@@ -232,9 +232,10 @@ def main(argv=None) -> int:
     if args.sla:
         sla(desks, args.runs, args.sla)
         return 0
-    for d in desks:  # every `new` and `comment` timed is undone after the table, so that
-        # each run starts from the desk make_desk.py made: open tickets and the day's numbers
-        # would otherwise pile up from run to run, and slow list and new down
+    # every `new` and `comment` timed is undone after the table, so that each run starts
+    # from the same desk: open tickets and the day's numbers would otherwise pile up from
+    # run to run, and slow list and new down
+    for d in desks:
         subprocess.run(["git", "update-ref", TABLE_BASE, "HEAD"], cwd=d, check=True)
     try:
         with modes(args.server) as envs:
