@@ -144,6 +144,7 @@ class Change:
             recover(self.root, self.git, self.state_dir, self.head)  # put the files back
             raise
         self._remember_trees(sha, final)
+        self._remember_step(sha, paths)
         self.head = sha
         try:
             indexing.result()
@@ -156,9 +157,7 @@ class Change:
 
     def _remember_trees(self, commit: str, written: dict) -> None:
         """Record the folders this change knows, as ``commit`` (which wrote ``written`` on top
-        of HEAD) has them: the next change starts from there. Record also the step itself,
-        with the last few before it, so that the index learns what svcdesk's commits changed
-        without asking git to compare trees (store.recent_steps)."""
+        of HEAD) has them: the next change starts from there."""
         folders = {**self._known_trees(), **self._folders}
         for relpath, data in written.items():
             folder, _, name = relpath.rpartition("/")
@@ -171,17 +170,27 @@ class Change:
         recent = list(self._folders) + [f for f in folders if f not in self._folders]
         self._folders = {f: folders[f] for f in recent[:MOST_FOLDERS]}
         self._known = dict(self._folders)
-        steps = [[commit, self.head, sorted(written)]] if self.head else []
-        steps += [[c, p, paths] for c, (p, paths) in store.recent_steps(self.state_dir).items()
-                  if c != commit][:MOST_STEPS - 1]
         try:
             store.write_atomic(self.state_dir / TREES, json.dumps(
                 {"commit": commit, "folders": self._folders}).encode(), sync=False,
                 sync_dir=False)
+        except OSError:
+            pass  # a cache: the next change asks git
+
+    def _remember_step(self, commit: str, paths: list) -> None:
+        """Record that ``commit`` wrote ``paths`` on top of HEAD, with the last few steps
+        before it: the index then learns what svcdesk's commits changed without asking git
+        to compare trees (store.recent_steps)."""
+        if self.head is None:
+            return
+        steps = [[commit, self.head, sorted(paths)]]
+        steps += [[c, p, written] for c, (p, written) in store.recent_steps(
+            self.state_dir).items() if c != commit][:MOST_STEPS - 1]
+        try:
             store.write_atomic(self.state_dir / store.STEPS, json.dumps(steps).encode(),
                                sync=False, sync_dir=False)
         except OSError:
-            pass  # caches: the next change asks git
+            pass  # a cache: the index asks git
 
 
 def trailers_for(number: str | None, action: str) -> dict:

@@ -50,8 +50,8 @@ class Words:
         return cls(tuple(words))
 
     def compile(self) -> None:
-        """Compile every word's pattern now (the server does, so that its workers find them
-        in re's cache instead of compiling ~70 patterns for each new ticket)."""
+        """Compile every word's pattern now (the server does, so that its workers find the
+        patterns of the words a request holds already compiled)."""
         for word in self.words:
             if _whole_word(word):
                 self._pattern(word)

@@ -266,7 +266,7 @@ class Index:
         except sqlite3.DatabaseError:
             store.remove_database(self.path)
             return None
-        if version != FORMAT or made_for is None or made_for[0] != self._rules_digest():
+        if version != FORMAT or made_for is None or made_for[0] != self._schema_digest():
             con.close()
             store.remove_database(self.path)
             return None
@@ -291,7 +291,7 @@ class Index:
             try:
                 con = sqlite3.connect(tmp, isolation_level=None)
                 con.executescript(SCHEMA)
-                con.execute("INSERT INTO meta VALUES ('rules', ?)", (self._rules_digest(),))
+                con.execute("INSERT INTO meta VALUES ('rules', ?)", (self._schema_digest(),))
                 con.execute("BEGIN")
                 self._store(con, self._parse(list(store.ticket_files(self.root))))
                 self._set(con, "tree", "")
@@ -446,7 +446,7 @@ class Index:
     def _set(con, key: str, value: str) -> None:
         con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
-    def _rules_digest(self) -> str:
+    def _schema_digest(self) -> str:
         """What the rows depend on in rules.yaml: how each field is typed (its name, type,
         choices and range, in order), the time zone and the actions that count as a
         response. Other edits (an agent's team, skills or days off, labels, classification,
