@@ -26,13 +26,19 @@ MOST_STEPS = 64  # svcdesk's own commits remembered (see store.recent_steps)
 class Change:
     """The context of one changing command; use as ``with Change(...) as change:``."""
 
-    def __init__(self, root: Path, git: Git, state_dir: Path, holder: str, timeout: float):
+    def __init__(self, root: Path, git: Git, state_dir: Path, holder: str, timeout: float,
+                 quick: bool = False):
+        """``quick``: a change of a ticket or two that commits at once, for which git starts
+        reading its index when the lock is taken; that holds git's index lock meanwhile, so
+        changes that may take longer (mail, many tickets) are not quick."""
         self.root, self.git, self.state_dir = root, git, state_dir
+        self._quick = quick
         self._lock = DeskLock(state_dir / "lock", timeout, holder)
         self._files: dict = {}
         self._folders: dict = {}  # {folder: {name: blob id}} at self.head
         self._known: dict | None = None  # the same, as the last change left them
         self.head = self.ref = None
+        self._indexing = None
 
     def __enter__(self):
         self._lock.__enter__()
@@ -40,13 +46,23 @@ class Change:
             self.head, self.ref = self.git.head()
             self.git.clear_stale_locks(self.ref)
             recover(self.root, self.git, self.state_dir, self.head)
+            if self._quick:
+                self._indexing = self.git.index_updater()
         except BaseException:
             self._lock.__exit__(None, None, None)
             raise
         return self
 
     def __exit__(self, *exc):
-        return self._lock.__exit__(*exc)
+        indexing, self._indexing = self._indexing, None
+        try:
+            if indexing is not None:  # nothing was committed: given no paths, it writes nothing
+                indexing.result()
+        except GitError:
+            pass
+        finally:
+            self._lock.__exit__(*exc)
+        return False
 
     # ---- reading under the lock ------------------------------------------------------------
 
@@ -132,8 +148,14 @@ class Change:
         for folder in folders:  # each folder's renames made durable once
             store.fsync_dir(folder)
         # git's index is brought to the new files while fast-import commits them: the two
-        # share nothing, and if the commit fails, recover() puts files and index back
-        indexing = self.git.updating_index(paths)
+        # share nothing, and if the commit fails, recover() puts files and index back. A
+        # quick change's update-index has been reading git's index since the lock was taken:
+        # at 100,000 tickets that alone takes ~20 ms
+        indexing, self._indexing = self._indexing, None
+        if indexing is not None:
+            indexing.send(paths)
+        else:
+            indexing = self.git.updating_index(paths)
         try:
             sha = self.git.import_commits(self.head, self.ref, commits)
         except BaseException:

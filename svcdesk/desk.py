@@ -147,10 +147,10 @@ class Desk:
             return Actor(agent.key, Identity(agent.name, agent.email))
         return Actor(email, Identity(user.get("name") or email, email))
 
-    def _change(self, who: str | None = None) -> Change:
+    def _change(self, who: str | None = None, quick: bool = False) -> Change:
         timeout = float(os.environ.get("SVCDESK_LOCK_TIMEOUT") or LOCK_TIMEOUT)
         holder = holder_text(self._command or "command", who or self.actor().key, self.now())
-        return Change(self.root, self.git, self.state_dir, holder, timeout)
+        return Change(self.root, self.git, self.state_dir, holder, timeout, quick)
 
     # ---- finding tickets ---------------------------------------------------------------------
 
@@ -290,7 +290,7 @@ class Desk:
         if decision is not None and rules.auto_assign and not final.get("assignee"):
             landed = last_change(self.state_dir)
             choice = self.choose_agent(final)  # outside the lock: the index may need git
-        with self._change() as change:
+        with self._change(quick=True) as change:
             if choice is not None and last_change(self.state_dir) != landed:
                 # another change landed meanwhile (a second `new` at the same moment): the
                 # loads it was chosen on are gone, so choose again on the desk as it is now
@@ -523,7 +523,7 @@ class Desk:
         actor = self.actor()
         now = self.now()
         relpath = self.locate(ref)
-        with self._change() as change:
+        with self._change(quick=True) as change:
             raw = change.read_committed(relpath)
             ticket = store.ticket_from_bytes(self.rules.schema, raw, relpath)
             ticket = self._absorb_hand_edits(ticket, now)

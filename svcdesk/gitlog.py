@@ -229,10 +229,20 @@ class Git:
 
     def updating_index(self, paths) -> "Running":
         """Start update_index(``paths``); result() waits for it (GitError if it failed)."""
+        return self._update_index("--", *paths)
+
+    def index_updater(self) -> "Running":
+        """Start a `git update-index` that waits for its paths (Running.send, a few at most):
+        it reads git's index, the part of its work that grows with the desk, while the caller
+        prepares them. It holds git's index lock until sent them, so start it under the desk
+        lock, for a change that will not keep it long."""
+        return self._update_index("-z", "--stdin", stdin=subprocess.PIPE)
+
+    def _update_index(self, *args, stdin=None) -> "Running":
         try:
-            proc = subprocess.Popen(("git", "update-index", "--add", "--remove", "--", *paths),
-                                    cwd=self.root, env=self._env, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE)
+            proc = subprocess.Popen(("git", "update-index", "--add", "--remove", *args),
+                                    cwd=self.root, env=self._env, stdin=stdin,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         except FileNotFoundError:
             raise GitError("git is not installed (svcdesk needs the git command)") from None
         return Running(proc, "update-index")
@@ -381,9 +391,29 @@ class Running:
     def __init__(self, proc: subprocess.Popen, name: str):
         self._proc, self._name = proc, name
 
+    def send(self, paths) -> None:
+        """Give a started `update-index --stdin` its paths, and end its input."""
+        try:
+            self._proc.stdin.write(b"".join(os.fsencode(p) + b"\0" for p in paths))
+        except BrokenPipeError:
+            pass  # it has failed: result() says why
+        self._end_input()
+
+    def _end_input(self) -> None:
+        if self._proc.stdin and not self._proc.stdin.closed:
+            try:
+                self._proc.stdin.close()
+            except BrokenPipeError:
+                pass
+
     def result(self) -> None:
         """Wait for it; raise GitError with git's message if it failed."""
-        err = self._proc.communicate()[1]
+        self._end_input()
+        err = b""
+        if self._proc.stderr:
+            with self._proc.stderr:
+                err = self._proc.stderr.read()
+        self._proc.wait()
         if self._proc.returncode != 0:
             raise _failed(self._name, err, self._proc.returncode)
 

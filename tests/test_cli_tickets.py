@@ -403,6 +403,10 @@ def test_an_uncommitted_hand_edit_is_not_overwritten(desk, run):
     assert "has changes that are not committed" in result.stderr
     assert "git checkout -- tickets/2026/11/SD-20261122-0001.yaml" in result.stderr
     assert path.read_bytes() == edited
+    # the refused change let go of git's index as it found it: the person can commit by hand
+    assert not (desk.root / ".git" / "index.lock").exists()
+    assert git(desk.root, "status", "--porcelain") == f" M {TICKET}\n"
+    git(desk.root, "add", TICKET)
 
 
 def test_a_committed_hand_edit_is_recorded_as_an_event(desk, run):

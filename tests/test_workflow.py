@@ -243,10 +243,10 @@ def test_a_new_ticket_whose_agent_was_chosen_before_another_landed_is_chosen_aga
     change = Desk._change
     raced = []
 
-    def the_other_lands_first(self, *args):
+    def the_other_lands_first(self, *args, **kwargs):
         if self is first and not raced:  # first chose on the loads; second commits now
             raced.append(second.create_ticket(dict(LAPTOP)))
-        return change(self, *args)
+        return change(self, *args, **kwargs)
 
     monkeypatch.setattr(Desk, "_change", the_other_lands_first)
     late = first.create_ticket(dict(LAPTOP))
