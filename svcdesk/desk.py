@@ -225,7 +225,7 @@ class Desk:
 
     def open_load(self) -> dict:
         """{agent: open tickets assigned to them}."""
-        return self.index.open_load(self.rules.open_statuses())
+        return self.index.open_load(self.rules.open_statuses(), self.rules.agents)
 
     def log(self, ref: TicketRef) -> list:
         """The git audit trail of one ticket, newest first."""

@@ -65,8 +65,13 @@ CREATE VIRTUAL TABLE search_terms USING fts5vocab(search, 'row');
 PRAGMA user_version = {FORMAT};
 """
 
-_INSERT = (f"INSERT INTO tickets({', '.join(COLUMNS)}) "
-           f"VALUES ({', '.join('?' * len(COLUMNS))})")
+
+def _marks(values) -> str:
+    """One SQL parameter mark for each of ``values``: ``?, ?, ?``."""
+    return ", ".join("?" * len(values))
+
+
+_INSERT = f"INSERT INTO tickets({', '.join(COLUMNS)}) VALUES ({_marks(COLUMNS)})"
 _SORT = {"created": "created", "updated": "updated", "priority": "prank", "status": "status",
          "id": "id", "assignee": "assignee", "type": "type"}
 
@@ -385,7 +390,7 @@ class Index:
         """The suspects whose file is not what the index holds (by size and mtime)."""
         where, args = "", ()
         if len(suspects) <= 500:  # beyond that, reading every row is cheaper than binding
-            where, args = f" WHERE path IN ({', '.join('?' * len(suspects))})", tuple(suspects)
+            where, args = f" WHERE path IN ({_marks(suspects)})", tuple(suspects)
         known = {}
         for table in ("tickets", "problems"):
             for path, mtime_ns, size, indexed_ns in con.execute(
@@ -550,13 +555,15 @@ class Index:
         return hits
 
     @_healing
-    def open_load(self, open_statuses) -> dict:
-        """{agent: number of open tickets assigned to them}."""
+    def open_load(self, open_statuses, agents) -> dict:
+        """{agent: number of open tickets assigned to them}, for each of ``agents`` who has
+        any (asked of the (assignee, status) index alone: no ticket row is read)."""
         con = self.refresh()
-        marks = ", ".join("?" * len(open_statuses))
+        agents, open_statuses = tuple(agents), tuple(open_statuses)
         return dict(con.execute(
-            f"SELECT assignee, count(*) FROM tickets WHERE assignee IS NOT NULL AND status IN "
-            f"({marks}) GROUP BY assignee", tuple(open_statuses)))
+            f"SELECT assignee, count(*) FROM tickets WHERE assignee IN ({_marks(agents)}) "
+            f"AND status IN ({_marks(open_statuses)}) GROUP BY assignee",
+            agents + open_statuses))
 
     @_healing
     def last_assignee(self, team: str | None) -> str | None:
@@ -585,9 +592,9 @@ class Index:
         """Tickets in ``statuses`` with what `sla check` decides on: their fields (``doc``),
         first response, resolution, pause and the time-rule steps already taken."""
         con = self.refresh()
-        marks = ", ".join("?" * len(statuses))
         cur = con.execute(f"SELECT path, id, status, first_response, resolved, paused_since, "
-                          f"sla_done, doc FROM tickets WHERE status IN ({marks}) ORDER BY seq",
+                          f"sla_done, doc FROM tickets WHERE status IN ({_marks(statuses)}) "
+                          "ORDER BY seq",
                           tuple(statuses))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur]
@@ -770,7 +777,7 @@ def _where(flt: Filter, tz, table: str = "") -> tuple:
 
     def among(column, values):
         if values:
-            conds.append(f"{table}{column} IN ({', '.join('?' * len(values))})")
+            conds.append(f"{table}{column} IN ({_marks(values)})")
             params.extend(values)
 
     among("status", flt.statuses)
@@ -782,7 +789,7 @@ def _where(flt: Filter, tz, table: str = "") -> tuple:
         named = [a for a in flt.assignees if a]
         parts = []
         if named:
-            parts.append(f"{table}assignee IN ({', '.join('?' * len(named))})")
+            parts.append(f"{table}assignee IN ({_marks(named)})")
             params.extend(named)
         if unassigned:
             parts.append(f"{table}assignee IS NULL")

@@ -473,6 +473,8 @@ def test_open_load_and_tickets_in_a_period(make_desk):
         if t.get("assignee"):
             expected[t["assignee"]] = expected.get(t["assignee"], 0) + 1
     assert load == expected
+    one = sorted(expected)[0]  # only the agents asked about are counted
+    assert sample.index.open_load(sample.rules.open_statuses(), [one]) == {one: expected[one]}
     from datetime import datetime, timedelta
 
     end = sample.now()
