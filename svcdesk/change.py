@@ -43,13 +43,16 @@ class Change:
     def __enter__(self):
         self._lock.__enter__()
         try:
+            self.git.clear_stale_locks()
+            if self._quick and not (self.state_dir / JOURNAL).exists():
+                self._indexing = self.git.index_updater()  # it takes git's index lock
             self.head, self.ref = self.git.head()
-            self.git.clear_stale_locks(self.ref)
+            self.git.clear_stale_locks(self.ref, repository=False)
             recover(self.root, self.git, self.state_dir, self.head)
-            if self._quick:
+            if self._quick and self._indexing is None:  # after recover() used git's index
                 self._indexing = self.git.index_updater()
         except BaseException:
-            self._lock.__exit__(None, None, None)
+            self.__exit__(None, None, None)
             raise
         return self
 
@@ -57,9 +60,7 @@ class Change:
         indexing, self._indexing = self._indexing, None
         try:
             if indexing is not None:  # nothing was committed: given no paths, it writes nothing
-                indexing.result()
-        except GitError:
-            pass
+                indexing.result_quietly()
         finally:
             self._lock.__exit__(*exc)
         return False
@@ -159,10 +160,7 @@ class Change:
         try:
             sha = self.git.import_commits(self.head, self.ref, commits)
         except BaseException:
-            try:
-                indexing.result()
-            except GitError:
-                pass
+            indexing.result_quietly()
             recover(self.root, self.git, self.state_dir, self.head)  # put the files back
             raise
         self._remember_trees(sha, final)

@@ -247,9 +247,12 @@ class Git:
             raise GitError("git is not installed (svcdesk needs the git command)") from None
         return Running(proc, "update-index")
 
-    def clear_stale_locks(self, ref: str | None = None) -> list:
-        """Remove git lock files a killed process left; wait while a live git may hold one."""
-        names = list(_LOCKS) + ([ref + ".lock"] if ref else [])
+    def clear_stale_locks(self, ref: str | None = None, repository: bool = True) -> list:
+        """Remove git lock files a killed process left; wait while a live git may hold one.
+
+        The locks are the repository's own (the index, HEAD, packed refs, config) unless
+        ``repository`` is False, and ``ref``'s."""
+        names = (list(_LOCKS) if repository else []) + ([ref + ".lock"] if ref else [])
         present = [self.git_dir / n for n in names if (self.git_dir / n).exists()]
         removed = []
         if not present:
@@ -416,6 +419,13 @@ class Running:
         self._proc.wait()
         if self._proc.returncode != 0:
             raise _failed(self._name, err, self._proc.returncode)
+
+    def result_quietly(self) -> None:
+        """Wait for it, whatever became of it (the caller has nothing to learn from it)."""
+        try:
+            self.result()
+        except GitError:
+            pass
 
 
 def _failed(command: str, stderr: bytes, code: int) -> GitError:
