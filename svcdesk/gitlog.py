@@ -137,9 +137,10 @@ class Git:
         out = self.run("ls-files", "-z", "--", *paths, check=False)
         return {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
 
-    def probe(self, folder: str) -> "Probe":
-        """Start asking git how ``folder`` differs from HEAD; read the answer later."""
-        return Probe(self, folder)
+    def probe(self, folder: str, worktree: bool = True) -> "Probe":
+        """Start asking git how ``folder`` differs from HEAD (only HEAD's commit and tree,
+        without ``worktree``); read the answer later."""
+        return Probe(self, folder, worktree)
 
     @staticmethod
     def blob_id(data: bytes, hex_len: int = 40) -> str:
@@ -440,30 +441,35 @@ class Probe:
 
     Both git processes start when the probe is made and run while Python does other work
     (loading rules, opening the index); the stat of every file is most of a read's cost.
+    Without ``worktree`` only HEAD is asked, and the files are not looked at.
     """
 
-    def __init__(self, git: Git, folder: str):
-        self.folder = folder
+    def __init__(self, git: Git, folder: str, worktree: bool = True):
+        self.folder, self.worktree = folder, worktree
         run = dict(cwd=git.root, env=git._env, stdout=subprocess.PIPE,
                    stderr=subprocess.DEVNULL)
+        self._dirty = None
         try:
             self._tree = subprocess.Popen(("git", "rev-parse", "HEAD", f"HEAD:{folder}",
                                            "--"), **run)
-            self._dirty = subprocess.Popen(("git", "diff-index", "-z", "--name-only",
-                                            "--no-renames", "HEAD", "--", folder), **run)
+            if worktree:
+                self._dirty = subprocess.Popen(("git", "diff-index", "-z", "--name-only",
+                                                "--no-renames", "HEAD", "--", folder), **run)
         except FileNotFoundError:
             raise GitError("git is not installed (svcdesk needs the git command)") from None
         self._result = None
 
     def result(self) -> tuple:
-        """(tree id or None, [paths that differ from HEAD] or None when HEAD has no tree,
-        HEAD's commit id or None)."""
+        """(tree id or None, [paths that differ from HEAD] or None when HEAD has no tree or
+        the files were not looked at, HEAD's commit id or None)."""
         if self._result is None:
             ids = self._tree.communicate()[0].decode().split()
-            out = self._dirty.communicate()[0]
             dirty = None
-            if self._dirty.returncode == 0:
-                dirty = [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+            if self._dirty is not None:
+                out = self._dirty.communicate()[0]
+                if self._dirty.returncode == 0:
+                    dirty = [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0")
+                             if p]
             ok = self._tree.returncode == 0 and len(ids) >= 2
             head, tree = (ids[0], ids[1]) if ok else (None, None)
             self._result = (tree, dirty, head)

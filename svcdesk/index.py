@@ -133,6 +133,8 @@ class Index:
         self.state_dir = state_dir
         self._progress = progress
         self._probe = probe
+        # whether freshness looks at the working tree (see Probe); a probe given says
+        self._worktree = probe is None or probe.worktree
         self._con: sqlite3.Connection | None = None
         self._fresh = False
         self._git_only = False  # see recheck()
@@ -143,7 +145,7 @@ class Index:
     def prefetch(self) -> None:
         """Start the git half of the freshness check now, to overlap with other start-up."""
         if self._probe is None:
-            self._probe = self.git.probe(store.TICKETS)
+            self._probe = self.git.probe(store.TICKETS, self._worktree)
 
     def recheck(self) -> None:
         """Forget that the index was brought up to date: the next read asks git again, not the
@@ -169,7 +171,7 @@ class Index:
         plan = self._watched(con, token)
         if plan is False:
             self.prefetch()
-            plan = self._plan(con, *self._probe.result())
+            plan = self._plan(con, self._probe)
         self._settle(con, plan, token)
         self._fresh = True
         return con
@@ -200,7 +202,7 @@ class Index:
             if plan is False:
                 self.prefetch()
                 early = read(con)
-                plan = self._plan(con, *self._probe.result())
+                plan = self._plan(con, self._probe)
             elif plan is None:
                 early = read(con)
         finally:
@@ -313,15 +315,23 @@ class Index:
             raise TicketIndexError(f"the index {self.path} could not be opened after building")
         return con
 
-    def _plan(self, con, tree, dirty, head=None) -> "_Plan | None":
-        """What changed since the index was last brought up to date; None when nothing did.
+    def _plan(self, con, probe) -> "_Plan | None":
+        """What changed since the index was last brought up to date, by git's answer to
+        ``probe``; None when nothing did.
 
         Planned outside the write transaction; if another command applies the same changes
         first, carrying them out again parses the same files to the same rows.
+
+        A probe that did not look at the working tree brings the index up to HEAD only: the
+        files known to differ from HEAD stay so, and a file edited by hand since is found by
+        the next look, which compares what differs then with what differed.
         """
+        tree, dirty, head = probe.result()
         meta = dict(con.execute("SELECT key, value FROM meta"))
         old_tree = meta.get("tree") or None
         was_dirty = {p for p in json.loads(meta.get("dirty", "[]")) if store.is_ticket_path(p)}
+        if not probe.worktree and tree is not None:
+            dirty = sorted(was_dirty)
         folders_now = _folders(self.root)
         folders_then = dict(con.execute("SELECT path, mtime_ns FROM folders"))
         moved = [f for f, m in folders_now.items() if folders_then.get(f) != m]

@@ -79,6 +79,31 @@ def test_an_uncommitted_hand_edit_is_seen(desk, run):
     assert found(run, "无法开机") == []
 
 
+def test_new_counts_loads_on_the_desk_as_committed_and_the_next_read_sees_hand_edits(
+        desk, run, tmp_path, monkeypatch):
+    run(*FAULT)
+    ids(run)  # the index stands at HEAD
+    path = desk.root / FIRST
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "电脑无法开机故障报修", "笔记本电池鼓包"), encoding="utf-8")
+    trace = tmp_path / "trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    assert run(*INQUIRY).exit_code == 0
+    said = trace.read_text()
+    assert "rev-parse HEAD HEAD:tickets" in said  # the index was brought up to HEAD
+    assert "diff-index" not in said  # without a look at every file
+    monkeypatch.delenv("GIT_TRACE")
+    listed = {t["id"]: t["title"] for t in json.loads(run("list", "--format", "json").stdout)}
+    assert listed["SD-20261122-0001"] == "笔记本电池鼓包"
+    assert found(run, "电池鼓包") == ["SD-20261122-0001"]
+    # a file the index knows to differ from HEAD stays a suspect through another `new`: put
+    # back as HEAD has it, the next read sees that too
+    assert run(*INQUIRY).exit_code == 0
+    git(desk.root, "checkout", "--", FIRST)
+    assert found(run, "电池鼓包") == []
+    assert found(run, "无法开机") == ["SD-20261122-0001"]
+
+
 def test_a_read_overlapped_with_the_check_is_kept_only_when_nothing_changed(desk, run):
     run(*FAULT)
     for path in [desk.root / "tickets", *(desk.root / "tickets").rglob("*")]:
