@@ -88,6 +88,34 @@ def test_a_stale_git_index_lock_from_a_killed_run_is_recovered(desk, run):
     assert git(desk.root, "status", "--porcelain") == ""
 
 
+def test_git_index_lock_of_a_live_git_is_left_alone_and_the_next_command_finishes(
+        desk, run, monkeypatch):
+    from svcdesk import gitlog
+
+    run(*FAULT)
+    monkeypatch.setattr(gitlog, "_STALE_WAIT", 0.3)
+    lock = desk.root / ".git" / "index.lock"
+    holder = subprocess.Popen(["git", "update-index", "--stdin"], cwd=desk.root,
+                              stdin=subprocess.PIPE)  # holds git's index lock till its input ends
+    try:
+        deadline = time.monotonic() + 10
+        while not lock.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert lock.exists()
+        result = run("comment", "1122-1", "-m", "已远程排查")
+        assert result.exit_code == 0, result.stderr
+        assert lock.exists()  # never taken from a git that still runs
+        assert git(desk.root, "log", "-1", "--format=%s") == \
+            "SD-20261122-0001: comment: 已远程排查\n"
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert not lock.exists()
+    assert git(desk.root, "status", "--porcelain") != ""  # git's index is behind the commit
+    assert run("comment", "1122-1", "-m", "已更换主板").exit_code == 0  # and is brought up
+    assert git(desk.root, "status", "--porcelain") == ""
+
+
 def test_kill_9_at_random_moments_never_loses_a_printed_change(desk):
     rng = random.Random(11)
     git(desk.root, "config", "gc.auto", "0")  # keep background gc out of the timing
