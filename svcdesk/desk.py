@@ -86,6 +86,7 @@ class Listing(NamedTuple):
     tickets: list
     problems: list
     shown: object = None
+    total: int | None = None  # how many passed the filter, when a limit cut them
 
 
 class Desk:
@@ -185,9 +186,14 @@ class Desk:
         while git checks that the index is current; it lands in ``Listing.shown``. With
         ``brief``, each ticket has only the fields of the list table."""
         tz, priorities = self.rules.tz, list(self.rules.priorities)
-        return self._listed(lambda con: self.index.listing_in(con, flt, tz, sort, reverse,
-                                                              limit, priorities, brief),
-                            present)
+
+        def rows(con):
+            found = self.index.listing_in(con, flt, tz, sort, reverse, limit, priorities,
+                                          brief)
+            cut = limit is not None and len(found) == limit
+            return found, self.index.count_in(con, flt, tz) if cut else None
+
+        return self._listed(rows, present)
 
     def search(self, text: str, flt: query.Filter, limit: int = 20, present=None) -> Listing:
         """Tickets whose title, text, comments, customer or product hold every word of
@@ -196,15 +202,17 @@ class Desk:
         if not terms:
             raise UsageError("search for what? give some text (Chinese or English)")
         tz = self.rules.tz
-        return self._listed(lambda con: self.index.search_in(con, terms, flt, tz, limit),
-                            present)
+        return self._listed(lambda con: (self.index.search_in(con, terms, flt, tz, limit),
+                                         None), present)
 
     def _listed(self, rows, present) -> Listing:
-        """``rows(con)`` and the unreadable files, from one settled read of the index, with
-        ``present`` applied inside it (see listing)."""
+        """The tickets and their total that ``rows(con)`` gives, and the unreadable files,
+        from one settled read of the index, with ``present`` applied inside it (see
+        listing)."""
 
         def read(con):
-            found = Listing(rows(con), self.index.problems_in(con))
+            tickets, total = rows(con)
+            found = Listing(tickets, self.index.problems_in(con), total=total)
             return found._replace(shown=present(found)) if present else found
 
         return self.index.settled(read)

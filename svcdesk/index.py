@@ -488,14 +488,12 @@ class Index:
         """listing(), read from ``con`` as it stands (for settled()). ``brief`` gives only
         the fields of the list table, from their columns: a table of 2,000 open tickets
         then costs no decoding of 2,000 whole tickets."""
-        where, params = _where(flt, tz)
+        where, params = _where_clause(flt, tz)
         order = _SORT[sort]
         sql = "SELECT " + (", ".join(_BRIEF) if brief else "doc")
         if sort == "priority":
             sql += ", " + _rank_sql(list(priorities)) + " AS prank"
-        sql += " FROM tickets"
-        if where:
-            sql += " WHERE " + " AND ".join(f"({w})" for w in where)
+        sql += " FROM tickets" + where
         direction = "DESC" if reverse else "ASC"
         sql += f" ORDER BY {order} IS NULL, {order} {direction}, id {direction}"
         if limit:
@@ -503,6 +501,12 @@ class Index:
         if not brief:
             return [json.loads(r[0]) for r in con.execute(sql, params)]
         return [_brief(row) for row in con.execute(sql, params)]
+
+    @staticmethod
+    def count_in(con, flt: Filter, tz) -> int:
+        """How many tickets pass ``flt``, read from ``con`` as it stands (for settled())."""
+        where, params = _where_clause(flt, tz)
+        return con.execute("SELECT count(*) FROM tickets" + where, params).fetchone()[0]
 
     def problems(self) -> list:
         """The ticket files that could not be read, as errors naming file and line."""
@@ -779,6 +783,12 @@ def _folders(root: Path) -> dict:
                     out[f"{store.TICKETS}/{year.name}/{month.name}"] = \
                         month.stat().st_mtime_ns
     return out
+
+
+def _where_clause(flt: Filter, tz) -> tuple:
+    """`` WHERE ...`` for the filters of `list` (empty when none), and its parameters."""
+    conds, params = _where(flt, tz)
+    return (" WHERE " + " AND ".join(f"({c})" for c in conds) if conds else ""), params
 
 
 def _where(flt: Filter, tz, table: str = "") -> tuple:

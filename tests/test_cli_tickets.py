@@ -198,6 +198,15 @@ def test_show_of_a_missing_or_ambiguous_ticket(desk, run, monkeypatch):
     assert "matches 2 tickets" in result.stderr
 
 
+def test_list_cut_by_limit_says_how_many_there_are(make_desk, run):
+    make_desk(sample=True)
+    total = len(json.loads(run("list", "--format", "json").stdout))
+    assert total > 2
+    assert run("list", "--limit", "2").stdout.splitlines()[-1] == f"共 {total} 个工单，显示 2 个"
+    assert run("list", "--limit", str(total)).stdout.splitlines()[-1] == f"共 {total} 个工单"
+    assert len(json.loads(run("list", "--limit", "2", "--format", "json").stdout)) == 2
+
+
 def test_list_aligns_chinese_columns(make_desk, run):
     make_desk(sample=True)
     result = run("list", "--status", "all", "--limit", "12")

@@ -194,18 +194,23 @@ def list_(state, status, types, priority, assignee, team, customer, product, sin
     flt = query.Filter(statuses, _split(types), _split(priority), assignees, _split(team),
                        customer, product, since, until, text)
     listing = desk.listing(flt, sort, not asc, limit, brief=fmt == "table",
-                           present=lambda found: _listing_text(desk, found.tickets, fmt))
+                           present=lambda found: _listing_text(desk, found, fmt))
     echo(listing.shown, nl=False)
     return _report_problems(listing.problems)
 
 
-def _listing_text(desk, tickets: list, fmt: str) -> str:
-    """What `list` prints, in ``fmt``."""
+def _listing_text(desk, found, fmt: str) -> str:
+    """What `list` prints of ``found`` (a Listing), in ``fmt``."""
+    tickets = found.tickets
     if fmt == "table":
         from svcdesk.cli.view import render_list, words
 
         table = render_list(tickets, desk.rules) + "\n" if tickets else ""
-        return table + style(words(desk.rules)["count"].format(n=len(tickets)), dim=True) + "\n"
+        said = words(desk.rules)
+        cut = found.total is not None and found.total > len(tickets)  # by --limit
+        count = (said["count_of"].format(n=len(tickets), total=found.total) if cut else
+                 said["count"].format(n=len(tickets)))
+        return table + style(count, dim=True) + "\n"
     if fmt == "json":
         return as_json(tickets) + "\n"
     if fmt == "yaml":
