@@ -234,3 +234,6 @@ def test_the_server_holds_a_desks_rules_and_patterns_so_a_worker_compiles_no_reg
     text = (desk.root / "rules.yaml").read_text(encoding="utf-8")
     (desk.root / "rules.yaml").write_text(text + "\n# edited\n", encoding="utf-8")
     assert store.read_rules(desk.root, cache) is not rules  # edited: read again
+    server_module._rehold([str(desk.root)])  # as the server does before the next worker
+    held = store.read_rules(desk.root, cache)
+    assert held is not rules and held is store.read_rules(desk.root, cache)  # held anew

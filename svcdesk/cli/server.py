@@ -198,6 +198,8 @@ def _warm(root: str | None = None) -> None:
     from svcdesk import store
     from svcdesk.desk import DEFAULTS
 
+    if root is not None:
+        _HELD_AT[root] = _rules_mark(root)
     try:
         if root is None:
             from datetime import datetime
@@ -212,6 +214,25 @@ def _warm(root: str | None = None) -> None:
                 words.compile()
     except Exception as exc:  # noqa: BLE001 - only a warm-up: the commands say what is wrong
         _log_line(f"warm-up skipped: {exc}")
+
+
+_HELD_AT: dict = {}  # desk root -> its rules.yaml (inode, mtime, size) when last held
+
+
+def _rules_mark(root: str) -> tuple | None:
+    try:
+        info = os.stat(os.path.join(root, "rules.yaml"))
+    except OSError:
+        return None
+    return info.st_ino, info.st_mtime_ns, info.st_size
+
+
+def _rehold(roots) -> None:
+    """Hold the rules again of each desk whose rules.yaml changed since they were held: its
+    workers would otherwise read them from the cache file on every command."""
+    for root in roots:
+        if root in _HELD_AT and _rules_mark(root) != _HELD_AT[root]:
+            _warm(root)
 
 
 def _desk_tokens(desks, asked: int) -> dict:
@@ -232,7 +253,9 @@ def _desk_tokens(desks, asked: int) -> dict:
             _log_line(f"not watching {root}: {desks.refused.get(root, 'no tickets/ folder')}"
                       " (its commands check with git)")
     desks.read()
-    return desks.tokens()
+    tokens = desks.tokens()
+    _rehold(tokens)
+    return tokens
 
 
 def _work(conn, tokens: dict, ask: int) -> None:
