@@ -298,10 +298,13 @@ class Desk:
         if decision is not None and rules.auto_assign and not final.get("assignee"):
             landed = last_change(self.state_dir)
             choice = self.choose_agent(final)  # outside the lock: the index may need git
+            seen = self.index.head_seen
         with self._change(quick=True) as change:
-            if choice is not None and last_change(self.state_dir) != landed:
-                # another change landed meanwhile (a second `new` at the same moment): the
-                # loads it was chosen on are gone, so choose again on the desk as it is now
+            if choice is not None and (last_change(self.state_dir) != landed or
+                                       seen is not None and seen != change.head):
+                # another change landed meanwhile (a second `new` at the same moment, a
+                # commit by hand, a pull): the loads it was chosen on are gone, so choose
+                # again on the desk as it is now
                 self.index.recheck()
                 choice = self.choose_agent(final)
             number = self._next_number(change, now)

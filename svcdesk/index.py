@@ -139,6 +139,7 @@ class Index:
         self._fresh = False
         self._git_only = False  # see recheck()
         self.changed = 0  # files parsed again by the last refresh
+        self.head_seen = None  # HEAD's commit when git was last asked (None: it was not)
 
     # ---- freshness ----------------------------------------------------------------------
 
@@ -156,6 +157,7 @@ class Index:
         if self._con is not None:
             self._con.close()
         self._probe, self._con, self._fresh, self._git_only = None, None, False, True
+        self.head_seen = None
 
     def _token(self) -> str | None:
         return None if self._git_only else watch.token(self.root)
@@ -172,6 +174,7 @@ class Index:
         if plan is False:
             self.prefetch()
             plan = self._plan(con, self._probe)
+            self.head_seen = self._probe.result()[2]
         self._settle(con, plan, token)
         self._fresh = True
         return con
@@ -203,6 +206,7 @@ class Index:
                 self.prefetch()
                 early = read(con)
                 plan = self._plan(con, self._probe)
+                self.head_seen = self._probe.result()[2]
             elif plan is None:
                 early = read(con)
         finally:

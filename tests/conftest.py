@@ -47,9 +47,7 @@ def make_desk(tmp_path, monkeypatch):
                 target = root / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
-            git(root, "add", "-A")
-            git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm",
-                "test files")
+            commit_all(root, "test files")
         monkeypatch.chdir(root)
         return Desk(root)
 
@@ -87,6 +85,12 @@ def git(root, *args) -> str:
     """Run git in ``root``; return stdout."""
     return subprocess.run(("git",) + args, cwd=root, check=True, capture_output=True,
                           text=True).stdout
+
+
+def commit_all(root, message="by hand"):
+    """Commit everything in the working tree, as a person would by hand."""
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message)
 
 
 def head_files(root) -> set:

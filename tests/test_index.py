@@ -16,7 +16,7 @@ from svcdesk.desk import Desk
 from svcdesk.errors import ExitCode
 from svcdesk.query import Filter
 
-from conftest import FAULT, git, svcdesk_process
+from conftest import FAULT, commit_all, git, svcdesk_process
 
 FIRST = "tickets/2026/11/SD-20261122-0001.yaml"
 SECOND = "tickets/2026/11/SD-20261122-0002.yaml"
@@ -35,11 +35,6 @@ def found(run, *words) -> list:
     result = run("search", *words, "--format", "json")
     assert result.exit_code == 0, result.stderr
     return [h["id"] for h in json.loads(result.stdout)]
-
-
-def commit_all(root, message="by hand"):
-    git(root, "add", "-A")
-    git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message)
 
 
 def index_file(root):

@@ -3,7 +3,7 @@ worked through the transition table, escalated, confirmed and rated, reopened.""
 
 import json
 
-from conftest import FAULT, commit_count, git
+from conftest import FAULT, commit_all, commit_count, git
 from svcdesk.errors import ExitCode
 
 TICKET = "tickets/2026/11/SD-20261122-0001.yaml"
@@ -254,3 +254,28 @@ def test_a_new_ticket_whose_agent_was_chosen_before_another_landed_is_chosen_aga
     assert late.choice.agent == "li.qiang"  # chosen again: the loads are even once more
     loads = Desk(desk.root).open_load()
     assert loads["li.qiang"] == 2 and loads["liu.yang"] == 1
+
+
+def test_a_new_ticket_whose_agent_was_chosen_before_a_hand_commit_is_chosen_again(
+        desk, monkeypatch):
+    from svcdesk.desk import Desk
+
+    one = Desk(desk.root).create_ticket(dict(LAPTOP))  # li.qiang and liu.yang share the work
+    assert one.choice.agent == "li.qiang"
+    first = Desk(desk.root)
+    change = Desk._change
+    handed = []
+
+    def a_hand_commit_lands_first(self, *args, **kwargs):
+        if not handed:  # first chose liu.yang (li.qiang had one); now the ticket moves by hand
+            path = desk.root / "tickets/2026/11/SD-20261122-0001.yaml"
+            path.write_text(path.read_text(encoding="utf-8").replace(
+                "assignee: li.qiang", "assignee: liu.yang"), encoding="utf-8")
+            commit_all(desk.root, "given to liu.yang by hand")
+            handed.append(1)
+        return change(self, *args, **kwargs)
+
+    monkeypatch.setattr(Desk, "_change", a_hand_commit_lands_first)
+    late = first.create_ticket(dict(LAPTOP))
+    assert handed
+    assert late.choice.agent == "li.qiang"  # chosen again on the loads after the commit
