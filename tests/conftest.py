@@ -26,6 +26,8 @@ def isolated(tmp_path_factory, monkeypatch):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    # a change's roll-up of small packs then runs before the command returns, not after
+    (home / "gitconfig").write_text("[gc]\n\tautoDetach = false\n", encoding="utf-8")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / "gitconfig"))
     monkeypatch.setenv("SVCDESK_NOW", NOW)
     monkeypatch.setenv("SVCDESK_AGENT", AGENT)

@@ -4,6 +4,7 @@ import json
 import os
 import stat
 import sys
+import time
 
 import yaml
 
@@ -312,6 +313,41 @@ def test_each_change_is_one_small_pack_and_past_a_few_they_are_rolled_into_one(d
     packs = {p.name for p in (desk.root / ".git/objects/pack").glob("*.pack")}
     assert len(packs) == 2 and big <= packs  # the three small ones rolled into one, the big
     assert "客户确认已修好" in run("show", "20261122-1").stdout  # one left as it was
+    git(desk.root, "fsck", "--no-progress")
+
+
+def test_small_packs_are_rolled_up_in_the_background_one_roll_up_at_a_time(desk, run,
+                                                                           monkeypatch):
+    import fcntl
+
+    from svcdesk import gitlog
+
+    monkeypatch.setattr(gitlog, "SMALL_PACKS", 3)
+    git(desk.root, "config", "gc.autoDetach", "true")  # git's default
+    git(desk.root, "repack", "-a", "-d")
+    big = {p.name for p in (desk.root / ".git/objects/pack").glob("*.pack")}
+    lock = desk.root / ".git" / gitlog.REPACK_LOCK
+    lock.parent.mkdir(exist_ok=True)
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as if a roll-up were running
+        assert run(*FAULT).exit_code == 0
+        for text in ("已电话回访", "已寄回主板"):
+            assert run("comment", "20261122-1", "-m", text).exit_code == 0
+        assert object_counts(desk.root)[1] == 4  # due, but not started beside the other
+    small = {p.name for p in (desk.root / ".git/objects/pack").glob("*.pack")} - big
+    assert run("comment", "20261122-1", "-m", "客户确认已修好").exit_code == 0
+    deadline = time.monotonic() + 60
+    with open(lock) as waiting:  # the roll-up holds the lock until it ends
+        while True:
+            try:
+                fcntl.flock(waiting, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+    packs = {p.name for p in (desk.root / ".git/objects/pack").glob("*.pack")}
+    assert len(packs) <= 2 and not packs & small  # the small ones rolled up
+    assert "客户确认已修好" in run("show", "20261122-1").stdout
     git(desk.root, "fsck", "--no-progress")
 
 
