@@ -86,7 +86,7 @@ class Listing(NamedTuple):
     tickets: list
     problems: list
     shown: object = None
-    total: int | None = None  # how many passed the filter, when a limit cut them
+    total: int | None = None  # how many passed the filter, when the limit was reached
 
 
 class Desk:
