@@ -524,5 +524,5 @@ class Probe:
         return self._result
 
     def close(self) -> None:
-        """Wait for both processes (used when the answer is not needed after all)."""
+        """Wait for its processes (used when the answer is not needed after all)."""
         self.result()

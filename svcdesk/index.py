@@ -174,7 +174,6 @@ class Index:
         if plan is False:
             self.prefetch()
             plan = self._plan(con, self._probe)
-            self.head_seen = self._probe.result()[2]
         self._settle(con, plan, token)
         self._fresh = True
         return con
@@ -206,7 +205,6 @@ class Index:
                 self.prefetch()
                 early = read(con)
                 plan = self._plan(con, self._probe)
-                self.head_seen = self._probe.result()[2]
             elif plan is None:
                 early = read(con)
         finally:
@@ -321,7 +319,7 @@ class Index:
 
     def _plan(self, con, probe) -> "_Plan | None":
         """What changed since the index was last brought up to date, by git's answer to
-        ``probe``; None when nothing did.
+        ``probe`` (whose HEAD becomes ``head_seen``); None when nothing did.
 
         Planned outside the write transaction; if another command applies the same changes
         first, carrying them out again parses the same files to the same rows.
@@ -331,6 +329,7 @@ class Index:
         the next look, which compares what differs then with what differed.
         """
         tree, dirty, head = probe.result()
+        self.head_seen = head
         meta = dict(con.execute("SELECT key, value FROM meta"))
         old_tree = meta.get("tree") or None
         was_dirty = {p for p in json.loads(meta.get("dirty", "[]")) if store.is_ticket_path(p)}
