@@ -21,9 +21,11 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from svcdesk import clock, sample, store
-from svcdesk.desk import Desk
-from svcdesk.identity import new_ulid
+from svcdesk.base import clock
+from svcdesk.domain import sample
+from svcdesk.adapters import store
+from svcdesk.app.desk import Desk
+from svcdesk.base.identity import new_ulid
 
 # Plain YAML scalars we write unquoted; anything else is written as a JSON string, which is
 # a valid YAML double-quoted scalar. PyYAML's emitter would cost ~1 ms a ticket here.
@@ -165,7 +167,7 @@ def _chunk(job):
         data, by, when, stages = make_ticket(rng, rules, number, moment, now, open_ticket)
         body = ("\n".join(emit(data)) + "\n").encode()
         if k % 50 == 0:  # what we write must read back unchanged, history and all
-            from svcdesk import model
+            from svcdesk.base import model
 
             for text in [body] + ([("\n".join(emit(st)) + "\n").encode() for st, _ in stages]
                                   if changes else []):

@@ -1,5 +1,5 @@
 """Run svcdesk as ``python -m svcdesk`` (through a running `svcdesk server`, if any)."""
 
-from svcdesk.client import main
+from svcdesk.speed.client import main
 
 main()

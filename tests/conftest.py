@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from svcdesk.cli import cli
-from svcdesk.desk import Desk
+from svcdesk.app.desk import Desk
 
 NOW = "2026-11-22T10:03:00+08:00"
 AGENT = "wang.fang"

@@ -8,7 +8,7 @@ import time
 
 import yaml
 
-from svcdesk.errors import ExitCode
+from svcdesk.base.errors import ExitCode
 
 from conftest import FAULT, commit_count, git, head_files
 
@@ -270,8 +270,8 @@ def test_list_reports_an_unreadable_ticket_and_still_shows_the_others(desk, run)
 # ---- comment / edit / log -------------------------------------------------------------------------
 
 def test_a_commit_that_fails_puts_back_the_files_and_gits_index(desk, run, monkeypatch):
-    from svcdesk import gitlog
-    from svcdesk.errors import GitError
+    from svcdesk.adapters import repo as gitlog
+    from svcdesk.base.errors import GitError
 
     assert run(*FAULT).exit_code == 0
     before = (git(desk.root, "rev-parse", "HEAD"), head_files(desk.root))
@@ -297,7 +297,7 @@ def object_counts(root) -> tuple:
 
 def test_each_change_is_one_small_pack_and_past_a_few_they_are_rolled_into_one(desk, run,
                                                                               monkeypatch):
-    from svcdesk import gitlog
+    from svcdesk.adapters import repo as gitlog
 
     monkeypatch.setattr(gitlog, "SMALL_PACKS", 3)
     git(desk.root, "repack", "-a", "-d")  # the desk as one big pack
@@ -320,7 +320,7 @@ def test_small_packs_are_rolled_up_in_the_background_one_roll_up_at_a_time(desk,
                                                                            monkeypatch):
     import fcntl
 
-    from svcdesk import gitlog
+    from svcdesk.adapters import repo as gitlog
 
     monkeypatch.setattr(gitlog, "SMALL_PACKS", 3)
     git(desk.root, "config", "gc.autoDetach", "true")  # git's default
@@ -353,7 +353,7 @@ def test_small_packs_are_rolled_up_in_the_background_one_roll_up_at_a_time(desk,
 
 def test_changes_leave_garbage_collection_to_git_when_git_would_find_it_due(desk, run,
                                                                            monkeypatch):
-    from svcdesk import gitlog
+    from svcdesk.adapters import repo as gitlog
 
     git(desk.root, "config", "gc.autoDetach", "false")  # so the test need not wait for it
     git(desk.root, "config", "gc.autoPackLimit", "1")

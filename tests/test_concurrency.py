@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from svcdesk.errors import ExitCode
+from svcdesk.base.errors import ExitCode
 
 from conftest import BIN, FAULT, commit_count, git, head_files, svcdesk_process
 
@@ -90,7 +90,7 @@ def test_a_stale_git_index_lock_from_a_killed_run_is_recovered(desk, run):
 
 def test_git_index_lock_of_a_live_git_is_left_alone_and_the_next_command_finishes(
         desk, run, monkeypatch):
-    from svcdesk import gitlog
+    from svcdesk.adapters import repo as gitlog
 
     run(*FAULT)
     monkeypatch.setattr(gitlog, "_STALE_WAIT", 0.3)

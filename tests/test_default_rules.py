@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from svcdesk import classify
-from svcdesk.rules import compile_rules
+from svcdesk.domain import classify
+from svcdesk.domain.rules import compile_rules
 
 RULES = compile_rules(yaml.safe_load(
     (Path(__file__).parents[1] / "rules.yaml").read_text(encoding="utf-8")))

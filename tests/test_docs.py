@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 
 from svcdesk.cli import MODULES, cli
-from svcdesk.errors import ExitCode, SvcdeskError
+from svcdesk.base.errors import ExitCode, SvcdeskError
 
 README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -59,7 +59,7 @@ def test_the_readme_starts_with_the_two_set_up_commands():
 
 
 def test_every_rules_yaml_key_is_documented_in_docs_rules_md():
-    from svcdesk.ruleschema import SCHEMA, Record, Seq, Table
+    from svcdesk.domain.ruleschema import SCHEMA, Record, Seq, Table
 
     doc = (Path(__file__).parents[1] / "docs" / "rules.md").read_text(encoding="utf-8")
 

@@ -6,10 +6,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from svcdesk import fields as F, model
-from svcdesk.errors import RulesError
-from svcdesk.identity import format_number, new_ulid, parse_number, parse_ref
-from svcdesk.rules import compile_rules
+from svcdesk.base import fields as F
+from svcdesk.base import model
+from svcdesk.base.errors import RulesError
+from svcdesk.base.identity import format_number, new_ulid, parse_number, parse_ref
+from svcdesk.domain.rules import compile_rules
 
 TZ = ZoneInfo("Asia/Shanghai")
 AT = datetime(2026, 11, 22, 10, 3, tzinfo=TZ)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from svcdesk import index as index_mod
-from svcdesk.desk import Desk
-from svcdesk.errors import ExitCode
-from svcdesk.query import Filter
+from svcdesk.adapters import index as index_mod
+from svcdesk.app.desk import Desk
+from svcdesk.base.errors import ExitCode
+from svcdesk.base.query import Filter
 
 from conftest import FAULT, commit_all, git, svcdesk_process
 

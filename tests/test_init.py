@@ -8,7 +8,7 @@ from pathlib import Path
 import git as gitpython  # an independent reader of what svcdesk committed
 import pytest
 
-from svcdesk.errors import ExitCode
+from svcdesk.base.errors import ExitCode
 
 from conftest import BIN, commit_count, git
 

@@ -3,8 +3,8 @@
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from svcdesk.metrics import ticket_figures
-from svcdesk.model import Event
+from svcdesk.domain.metrics import ticket_figures
+from svcdesk.base.model import Event
 
 T0 = datetime(2026, 11, 16, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 

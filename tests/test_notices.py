@@ -9,8 +9,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from conftest import FAULT, commit_count, git, svcdesk_process
-from svcdesk import notices
-from svcdesk.errors import ExitCode
+from svcdesk.domain import notices
+from svcdesk.base.errors import ExitCode
 
 FRIDAY_1730 = "2026-11-20T17:30:00+08:00"
 ID = "20261120-1"

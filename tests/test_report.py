@@ -6,7 +6,7 @@ import json
 import pytest
 
 from conftest import FAULT
-from svcdesk.errors import ExitCode
+from svcdesk.base.errors import ExitCode
 
 URGENT = FAULT + ("--impact", "single", "--urgency", "high")  # P2
 

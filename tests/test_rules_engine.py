@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from svcdesk import assign, classify, workflow
-from svcdesk.errors import RulesError, WorkflowError
-from svcdesk.rules import compile_rules
-from svcdesk.store import rules_from_text
+from svcdesk.domain import assign
+from svcdesk.domain import classify
+from svcdesk.domain import workflow
+from svcdesk.base.errors import RulesError, WorkflowError
+from svcdesk.domain.rules import compile_rules
+from svcdesk.adapters.store import rules_from_text
 
 TEXT = (Path(__file__).parents[1] / "rules.yaml").read_text(encoding="utf-8")
 DEFAULT = yaml.safe_load(TEXT)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from svcdesk import clock as any_module_it_imported
-from svcdesk.lock import DeskLock
+from svcdesk.base import clock as any_module_it_imported
+from svcdesk.adapters.lock import DeskLock
 
 from conftest import BIN, FAULT, commit_count
 
@@ -213,8 +213,8 @@ def test_the_server_holds_a_desks_rules_and_patterns_so_a_worker_compiles_no_reg
                                                                                  monkeypatch):
     import re._compiler
 
-    from svcdesk import store
-    from svcdesk.cli import server as server_module
+    from svcdesk.adapters import store
+    from svcdesk.speed import server as server_module
 
     monkeypatch.setattr(store, "_HELD", {})  # this process's holdings, put back after
     server_module._warm(str(desk.root))  # as when a worker first asks for this desk

@@ -7,7 +7,7 @@ from datetime import datetime
 import yaml
 
 from conftest import FAULT, commit_count, git, svcdesk_process
-from svcdesk.errors import ExitCode
+from svcdesk.base.errors import ExitCode
 
 FRIDAY_1730 = "2026-11-20T17:30:00+08:00"
 # impact single x urgency high: P2 (紧急), whose first response is due in 2 working hours

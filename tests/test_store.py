@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from svcdesk import store
-from svcdesk.errors import TicketFileError
+from svcdesk.adapters import store
+from svcdesk.base.errors import TicketFileError
 
 from conftest import FAULT, git
 
@@ -159,7 +159,7 @@ def test_sample_tickets_load_as_pyyaml_loads_them(make_desk):
 
 
 def test_compiled_rules_are_cached_and_a_changed_or_damaged_cache_is_rebuilt(desk):
-    from svcdesk.desk import Desk
+    from svcdesk.app.desk import Desk
 
     cache = desk.state_dir / "rules.pickle"
     assert cache.exists() and Desk(desk.root).rules.name == "示例售后服务台"

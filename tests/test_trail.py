@@ -7,9 +7,10 @@ import subprocess
 import pytest
 
 from conftest import FAULT, git
-from svcdesk import store, trail
-from svcdesk.gitlog import Git
-from svcdesk.trail import Trail
+from svcdesk.adapters import store
+from svcdesk.speed import trail
+from svcdesk.adapters.repo import Git
+from svcdesk.speed.trail import Trail
 
 A, B = "tickets/2026/11/SD-20261122-0001.yaml", "tickets/2026/11/SD-20261122-0002.yaml"
 

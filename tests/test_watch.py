@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from svcdesk import watch
+from svcdesk.speed import watch
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify")
 
@@ -138,9 +138,9 @@ def test_a_read_that_only_has_a_token_to_record_never_waits_for_a_writer(desk, r
                                                                          monkeypatch):
     import sqlite3
 
-    from svcdesk import index as index_mod
-    from svcdesk.desk import Desk
-    from svcdesk.query import Filter
+    from svcdesk.adapters import index as index_mod
+    from svcdesk.app.desk import Desk
+    from svcdesk.base.query import Filter
 
     from conftest import FAULT
 

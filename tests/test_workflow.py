@@ -4,7 +4,7 @@ worked through the transition table, escalated, confirmed and rated, reopened.""
 import json
 
 from conftest import FAULT, commit_all, commit_count, git
-from svcdesk.errors import ExitCode
+from svcdesk.base.errors import ExitCode
 
 TICKET = "tickets/2026/11/SD-20261122-0001.yaml"
 PRINTER = ("new", "--title", "激光打印机频繁卡纸", "--customer", "刘建国", "--phone",
@@ -235,7 +235,7 @@ LAPTOP = {"type": "fault", "title": "电脑无法开机故障报修", "customer.
 
 def test_a_new_ticket_whose_agent_was_chosen_before_another_landed_is_chosen_again(
         desk, monkeypatch):
-    from svcdesk.desk import Desk
+    from svcdesk.app.desk import Desk
 
     one = Desk(desk.root).create_ticket(dict(LAPTOP))  # li.qiang and liu.yang share the work
     assert one.choice.agent == "li.qiang"
@@ -258,7 +258,7 @@ def test_a_new_ticket_whose_agent_was_chosen_before_another_landed_is_chosen_aga
 
 def test_a_new_ticket_whose_agent_was_chosen_before_a_hand_commit_is_chosen_again(
         desk, monkeypatch):
-    from svcdesk.desk import Desk
+    from svcdesk.app.desk import Desk
 
     one = Desk(desk.root).create_ticket(dict(LAPTOP))  # li.qiang and liu.yang share the work
     assert one.choice.agent == "li.qiang"

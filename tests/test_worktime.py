@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from svcdesk import worktime as W
+from svcdesk.domain import worktime as W
 
 SH = ZoneInfo("Asia/Shanghai")
 HOURS = {"mon-fri": ["09:00-12:00", "13:00-18:00"]}

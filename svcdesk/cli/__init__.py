@@ -6,7 +6,7 @@ import sys
 import click
 
 from svcdesk import __version__
-from svcdesk.errors import ExitCode, SvcdeskError
+from svcdesk.base.errors import ExitCode, SvcdeskError
 
 
 # commands that read the index from the start (new, assign and classify for open loads)
@@ -32,10 +32,10 @@ class State:
         ``worktree``, the check is of HEAD only: see gitlog.Probe)."""
         from pathlib import Path
 
-        from svcdesk import watch
-        from svcdesk.discovery import find_root
-        from svcdesk.errors import SvcdeskError
-        from svcdesk.gitlog import Git
+        from svcdesk.speed import watch
+        from svcdesk.adapters.discovery import find_root
+        from svcdesk.base.errors import SvcdeskError
+        from svcdesk.adapters.repo import Git
 
         try:
             self._root = find_root(self.desk_path, Path.cwd())
@@ -50,8 +50,8 @@ class State:
             from pathlib import Path
 
             from svcdesk.cli.output import progress_factory
-            from svcdesk.desk import Desk
-            from svcdesk.discovery import find_root
+            from svcdesk.app.desk import Desk
+            from svcdesk.adapters.discovery import find_root
 
             command = click.get_current_context().info_name
             root = self._root or find_root(self.desk_path, Path.cwd())

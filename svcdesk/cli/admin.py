@@ -15,7 +15,7 @@ from svcdesk.cli.params import TEXT_OR_JSON
 @click.pass_obj
 def init(state, folder, sample):
     """Make a desk in DIR (default: here): rules.yaml, templates/, tickets/ and git."""
-    from svcdesk.desk import Desk
+    from svcdesk.app.desk import Desk
 
     desk = Desk.init(Path(folder), sample=sample, agent=state.agent)
     count = sum(1 for _ in desk.root.glob("tickets/*/*/*.yaml"))

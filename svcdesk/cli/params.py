@@ -4,7 +4,7 @@ from datetime import date
 
 import click
 
-from svcdesk.identity import TicketRef, parse_ref
+from svcdesk.base.identity import TicketRef, parse_ref
 
 
 class TicketIdType(click.ParamType):

@@ -4,7 +4,7 @@ import click
 
 from svcdesk.cli.output import as_json, echo
 from svcdesk.cli.params import TEXT_OR_JSON, TICKET_ID
-from svcdesk.errors import ExitCode
+from svcdesk.base.errors import ExitCode
 
 pass_state = click.pass_obj
 
@@ -109,7 +109,7 @@ def notify_preview(state, ticket, event):
 def notify_send(state, ticket, event):
     """Deliver the outbox (run it from cron after `sla check`); with TICKET and EVENT, send
     that notice by hand first. Each delivery is recorded on its ticket, never sent twice."""
-    from svcdesk.errors import DeliveryError, TemplateError, UsageError
+    from svcdesk.base.errors import DeliveryError, TemplateError, UsageError
 
     desk = state.desk()
     if (ticket is None) != (event is None):
@@ -169,7 +169,7 @@ def _period_report(name: str, option: str, example: str, maker: str, doc: str):
     @_report_options
     @pass_state
     def command(state, which, **options):
-        from svcdesk import report as R
+        from svcdesk.domain import report as R
 
         make = getattr(R, maker)
         _emit_report(state, lambda today, tz: make(which, today, tz), option, **options)
@@ -191,7 +191,7 @@ monthly = _period_report("monthly", "--month", "2026-11", "month", "The monthly 
 @pass_state
 def range_(state, first, last, **options):
     """A review of any days, --from and --to included."""
-    from svcdesk import report as R
+    from svcdesk.domain import report as R
 
     _emit_report(state, lambda today, tz: R.span(first.date(), last.date(), tz), "--from/--to",
                  **options)
@@ -199,7 +199,7 @@ def range_(state, first, last, **options):
 
 def _emit_report(state, make_period, option, fmt, out, team, kind, customer, product, commit,
                  mail):
-    from svcdesk.errors import UsageError
+    from svcdesk.base.errors import UsageError
 
     desk = state.desk()
     try:
@@ -210,7 +210,7 @@ def _emit_report(state, make_period, option, fmt, out, team, kind, customer, pro
     if fmt == "json":
         text = as_json(data) + "\n"
     elif fmt == "csv":
-        from svcdesk import report as R
+        from svcdesk.domain import report as R
         from svcdesk.cli.output import as_csv
 
         text = as_csv(R.flat(data), ["section", "dimension", "figure", "value"])

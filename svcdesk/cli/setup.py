@@ -4,7 +4,7 @@ import click
 
 from svcdesk.cli.output import as_json, echo, style
 from svcdesk.cli.params import ASSIGNMENT, TEXT_OR_JSON
-from svcdesk.errors import ExitCode
+from svcdesk.base.errors import ExitCode
 
 pass_state = click.pass_obj
 
@@ -45,7 +45,7 @@ def check(state, strict, fmt):
 @pass_state
 def test(state, text, title, sets, fmt):
     """Show what the rules would do with a request, without recording anything."""
-    from svcdesk.errors import UsageError
+    from svcdesk.base.errors import UsageError
 
     desk = state.desk()
     body = " ".join(text).strip()

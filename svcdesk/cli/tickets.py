@@ -8,7 +8,7 @@ import click
 
 from svcdesk.cli.output import FORMATS, as_csv, as_json, echo, style
 from svcdesk.cli.params import ASSIGNMENT, DAY, TICKET_ID
-from svcdesk.errors import ExitCode, UsageError, ValidationError
+from svcdesk.base.errors import ExitCode, UsageError, ValidationError
 
 pass_state = click.pass_obj
 
@@ -63,7 +63,7 @@ def new(state, sets, from_file, edit, no_auto, explain, quiet, **options):
     desk = state.desk()
     given = {}
     if from_file:
-        from svcdesk import store
+        from svcdesk.adapters import store
 
         text = sys.stdin.read() if from_file == "-" else _read_text(from_file)
         given.update(store.read_values(text, from_file))
@@ -117,7 +117,7 @@ def _prompt_missing(desk, given: dict, auto: bool) -> dict:
 
 
 def _edit_new(desk, given: dict, auto: bool) -> dict:
-    from svcdesk import store
+    from svcdesk.adapters import store
 
     values = desk.check_values(given)
     kind = desk.decide(values).values.get("type") if auto else values.get("type")
@@ -144,7 +144,7 @@ def show(state, ticket, fmt):
     found = desk.load(ticket)
     level = desk.service_level(found)
     if fmt == "json":
-        from svcdesk import model
+        from svcdesk.base import model
 
         data = model.to_plain(found)
         if level is not None:  # the clocks as of now, not only as the file keeps them
@@ -182,7 +182,7 @@ def _split(values) -> tuple:
 def list_(state, status, types, priority, assignee, team, customer, product, since, until,
           text, sort, asc, limit, fmt):
     """List tickets, newest first (open ones unless --status says otherwise)."""
-    from svcdesk import query
+    from svcdesk.base import query
 
     desk = state.desk()
     statuses = _split(status)
@@ -214,10 +214,10 @@ def _listing_text(desk, found, fmt: str) -> str:
     if fmt == "json":
         return as_json(tickets) + "\n"
     if fmt == "yaml":
-        from svcdesk import store
+        from svcdesk.adapters import store
 
         return store.dump_yaml(tickets) if tickets else "[]\n"
-    from svcdesk import model
+    from svcdesk.base import model
 
     flat = [model.flatten(t) for t in tickets]
     columns = [c for c in desk.rules.schema.specs if any(c in row for row in flat)]
@@ -240,7 +240,7 @@ def search(state, text, status, types, assignee, limit, fmt):
     Every word must occur (Chinese needs no spaces: 卡纸 finds 频繁卡纸); the best matches
     come first, each with the text around the match.
     """
-    from svcdesk import query
+    from svcdesk.base import query
 
     desk = state.desk()
     assignees = tuple(desk.actor().key if a == "me" else a for a in _split(assignee))

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from svcdesk import model
+from svcdesk.base import model
 from svcdesk.cli.output import clip, style, table
 
 WORDS = {
@@ -121,7 +121,7 @@ _STATE_COLOURS = {"running": "green", "paused": "yellow", "met": "green", "breac
 
 def _clock_lines(level, rules, w) -> list:
     """One line per target: due time, working time left (or over), and its state."""
-    from svcdesk.worktime import duration_text
+    from svcdesk.domain.worktime import duration_text
 
     lang, tz = rules.language, rules.tz
     out = []
@@ -144,7 +144,7 @@ def _clock_lines(level, rules, w) -> list:
 
 def render_clock_timeline(ticket: model.Ticket, level, rules) -> str:
     """`sla explain`: the policy, each clock and every span it counted or paused."""
-    from svcdesk.worktime import duration_text
+    from svcdesk.domain.worktime import duration_text
 
     w, tz = words(rules), rules.tz
     lines = [style(f"{ticket.number}  {ticket.get('title', '')}", bold=True)]

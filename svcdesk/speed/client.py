@@ -31,7 +31,7 @@ def socket_path(environ=os.environ) -> tuple[str, str]:
 
     base = environ.get("XDG_RUNTIME_DIR") or "/tmp"
     folder = os.path.join(base, f"svcdesk-{os.getuid()}")
-    tag = crc32(f"{sys.prefix}\0{os.path.dirname(os.path.abspath(__file__))}".encode())
+    tag = crc32(f"{sys.prefix}\0{os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}".encode())
     return folder, os.path.join(folder, f"server-{tag:08x}.sock")
 
 

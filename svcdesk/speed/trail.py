@@ -23,7 +23,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from svcdesk import store
+from svcdesk.adapters import store
 
 FORMAT = 1  # bump when the tables change: an old file is thrown away
 FILE = "trail.sqlite"

@@ -12,7 +12,7 @@ import re
 from datetime import date
 from typing import NamedTuple
 
-from svcdesk.model import get_path
+from svcdesk.base.model import get_path
 
 STRATEGIES = ("skill", "region", "least_loaded", "round_robin")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -14,10 +14,11 @@ from yaml.events import (AliasEvent, MappingEndEvent, MappingStartEvent, ScalarE
 from yaml.representer import SafeRepresenter
 from yaml.resolver import BaseResolver
 
-from svcdesk import model, rules as rules_mod
-from svcdesk.discovery import RULES
-from svcdesk.errors import RulesError, TicketFileError, ValidationError
-from svcdesk.identity import NUMBER_RE, TicketRef
+from svcdesk.base import model
+from svcdesk.domain import rules as rules_mod
+from svcdesk.adapters.discovery import RULES
+from svcdesk.base.errors import RulesError, TicketFileError, ValidationError
+from svcdesk.base.identity import NUMBER_RE, TicketRef
 
 TICKETS = "tickets"
 TMP_SUFFIX = ".svcdesk-tmp"
@@ -562,9 +563,10 @@ def _rules_key(data: bytes) -> bytes:
     import hashlib
 
     digest = hashlib.sha256(data)
-    for module in sorted(Path(__file__).parent.glob("*.py")):
+    package = Path(__file__).parents[1]
+    for module in sorted(package.glob("*/*.py")):
         info = module.stat()
-        digest.update(f"{module.name}:{info.st_size}:{info.st_mtime_ns}\n".encode())
+        digest.update(f"{module.relative_to(package)}:{info.st_size}:{info.st_mtime_ns}\n".encode())
     return b"svcdesk-rules:" + digest.hexdigest().encode() + b"\n"
 
 

@@ -9,7 +9,7 @@ A template ``NAME`` of kind ``EXT`` is ``FOLDER/NAME.EXT.j2`` (Chinese) or
 from datetime import datetime
 from pathlib import Path
 
-from svcdesk.errors import TemplateError
+from svcdesk.base.errors import TemplateError
 
 
 class Renderer:

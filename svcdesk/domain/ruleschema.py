@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from svcdesk.errors import RulesError
-from svcdesk.fields import TYPES
-from svcdesk.identity import PREFIX_RE
+from svcdesk.base.errors import RulesError
+from svcdesk.base.fields import TYPES
+from svcdesk.base.identity import PREFIX_RE
 
 # ---- the schema language ---------------------------------------------------------------
 

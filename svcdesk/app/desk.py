@@ -6,18 +6,26 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from svcdesk import assign, classify, clock, metrics, model, query, sla, store, workflow
-from svcdesk.change import Change, holder_text, last_change, trailers_for
-from svcdesk.discovery import git_dir_of
-from svcdesk.errors import (AmbiguousTicketError, DeskExistsError, MissingFieldsError,
+from svcdesk.domain import assign
+from svcdesk.domain import classify
+from svcdesk.base import clock
+from svcdesk.domain import metrics
+from svcdesk.base import model
+from svcdesk.base import query
+from svcdesk.domain import sla
+from svcdesk.adapters import store
+from svcdesk.domain import workflow
+from svcdesk.adapters.change import Change, holder_text, last_change, trailers_for
+from svcdesk.adapters.discovery import git_dir_of
+from svcdesk.base.errors import (AmbiguousTicketError, DeskExistsError, MissingFieldsError,
                             TicketFileError, TicketNotFoundError, UncommittedChangesError,
                             UsageError, ValidationError, WorkflowError)
-from svcdesk.gitlog import Git, Identity
-from svcdesk.identity import NUMBER_RE, TicketRef, format_number, new_ulid
-from svcdesk.index import Index
-from svcdesk.trail import Trail
+from svcdesk.adapters.repo import Git, Identity
+from svcdesk.base.identity import NUMBER_RE, TicketRef, format_number, new_ulid
+from svcdesk.adapters.index import Index
+from svcdesk.speed.trail import Trail
 
-DEFAULTS = Path(__file__).parent / "defaults"
+DEFAULTS = Path(__file__).parents[1] / "defaults"
 STATE = "svcdesk"
 GITIGNORE = """\
 # svcdesk: an interrupted atomic write leaves one of these; svcdesk cleans them up
@@ -693,7 +701,7 @@ class Desk:
                customer: str | None = None, product: str | None = None) -> dict:
         """The service review of ``period`` (report.Period): every figure, the previous
         period's headline and the change, for the tickets the filters keep."""
-        from svcdesk import report
+        from svcdesk.domain import report
 
         rules, tz = self.rules, self.rules.tz
         rows = self.index.report_rows(period.previous().start, period.end)
@@ -727,7 +735,7 @@ class Desk:
     def _salvaged(self, tz) -> tuple:
         """Stories of the ticket files the index could not read, counted as far as their
         history can be read, and a warning naming each."""
-        from svcdesk import report
+        from svcdesk.domain import report
 
         stories, warnings = [], []
         for problem in self.index.problems():
@@ -748,7 +756,7 @@ class Desk:
     def render_report(self, data: dict, fmt: str) -> str:
         """The review as Markdown or HTML from templates/reports/: monthly.md.j2 for a
         month when the desk has one, else weekly.md.j2 (which says what period it covers)."""
-        from svcdesk.errors import TemplateError
+        from svcdesk.base.errors import TemplateError
 
         own = {"week": "weekly", "month": "monthly", "range": "range"}[data["period"]["kind"]]
         context = {"r": data, "charts": self._charts(data) if fmt == "html" else {}}
@@ -786,8 +794,8 @@ class Desk:
     def mail_report(self, data: dict, to: list, text: str, html: str | None) -> str:
         """Send a report by SMTP (the notices' delivery) to ``to`` (default: the manager);
         without SMTP it waits in the outbox as an .eml. Return where it went."""
-        from svcdesk import notices
-        from svcdesk.errors import DeliveryError
+        from svcdesk.domain import notices
+        from svcdesk.base.errors import DeliveryError
 
         rules = self.rules
         manager = rules.agents.get(rules.manager) if rules.manager else None
@@ -815,7 +823,7 @@ class Desk:
 
     def _charts(self, data: dict) -> dict:
         """The HTML report's inline SVG charts, labelled in the desk's language."""
-        from svcdesk import charts
+        from svcdesk.domain import charts
 
         zh = self.rules.language == "zh"
         created, resolved = ("新建", "解决") if zh else ("created", "resolved")
@@ -843,7 +851,7 @@ class Desk:
     def notices_for(self, ticket: model.Ticket, events, names=None) -> list:
         """The notices ``events`` of ``ticket`` send (or, with ``names``, those notice events
         would send for its latest event)."""
-        from svcdesk import notices
+        from svcdesk.domain import notices
 
         rules, out = self.rules, []
         routes = rules.notices.routes if rules.notices else {}
@@ -914,8 +922,8 @@ class Desk:
     def _renderer(self):
         """The notice renderer, one per command (templates compile once)."""
         if self._notice_renderer is None:
-            from svcdesk.templating import Renderer
-            from svcdesk.worktime import duration_text
+            from svcdesk.adapters.templating import Renderer
+            from svcdesk.domain.worktime import duration_text
 
             self._notice_renderer = Renderer(self.root / "templates", DEFAULTS / "templates",
                                              self.rules.language, self.rules.tz, duration_text,
@@ -924,7 +932,7 @@ class Desk:
 
     def _render(self, renderer, notice, ticket: model.Ticket, event: model.Event) -> tuple:
         """(message bytes, subject) of a notice; raise TemplateError naming file and line."""
-        from svcdesk import notices
+        from svcdesk.domain import notices
 
         subject, body = notices.render(renderer, notice.template,
                                        self._notice_context(ticket, event, notice))
@@ -936,7 +944,7 @@ class Desk:
 
     def _outbox(self):
         if self._notice_outbox is None:
-            from svcdesk.outbox import Outbox
+            from svcdesk.adapters.outbox import Outbox
 
             self._notice_outbox = Outbox(self.state_dir)
         return self._notice_outbox
@@ -946,7 +954,7 @@ class Desk:
         """Render the notices of ``events`` into the outbox; a template that fails is kept as
         a failed notice (retried by `notify send`) and said as a warning. The change that
         triggered them has landed either way."""
-        from svcdesk.errors import TemplateError
+        from svcdesk.base.errors import TemplateError
 
         todo = self.notices_for(ticket, events, names)
         if not todo:
@@ -1005,7 +1013,7 @@ class Desk:
         return self.deliver()
 
     def _hand_notices(self, ticket: model.Ticket, event: model.Event, name: str) -> list:
-        from svcdesk import notices
+        from svcdesk.domain import notices
 
         if name not in notices.EVENTS:
             raise UsageError(f"{name!r} is not a notice event; events: "
@@ -1023,7 +1031,7 @@ class Desk:
     def smtp(self):
         """Where notices go: SVCDESK_SMTP_URL, else notices.smtp in rules.yaml (None: the
         outbox keeps them)."""
-        from svcdesk.outbox import Smtp
+        from svcdesk.adapters.outbox import Smtp
 
         url = os.environ.get("SVCDESK_SMTP_URL")
         if url:
@@ -1035,7 +1043,7 @@ class Desk:
         """Re-render failed notices, deliver pending ones by SMTP (when configured) and record
         each delivery on its ticket, in one commit. Under the desk lock, so two runs at once
         never send a notice twice; one already recorded on its ticket is dropped unsent."""
-        from svcdesk import notices
+        from svcdesk.domain import notices
 
         outbox, smtp, now = self._outbox(), self.smtp(), self.now()
         if not outbox.entries():  # the usual cron run: nothing to lock the desk for
@@ -1083,8 +1091,8 @@ class Desk:
                         smtp.describe() if smtp else None, sha)
 
     def _rerender(self, outbox, entry, ticket, renderer, failed):
-        from svcdesk import notices
-        from svcdesk.errors import TemplateError
+        from svcdesk.domain import notices
+        from svcdesk.base.errors import TemplateError
 
         meta = entry.meta
         event = next((e for e in ticket.events if e.id == meta["event_id"]), None)
@@ -1301,7 +1309,7 @@ def _summary(trail) -> str:
 
 def fill_sample(desk: "Desk", count: int = 40) -> int:
     """Add ``count`` sample tickets with histories, one commit per event."""
-    from svcdesk import sample
+    from svcdesk.domain import sample
 
     rules, now = desk.rules, desk.now()
     timeline, settled = [], {}

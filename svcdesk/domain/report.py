@@ -12,8 +12,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from svcdesk.fields import dump
-from svcdesk.metrics import brief
+from svcdesk.base.fields import dump
+from svcdesk.domain.metrics import brief
 
 AGES = (("<1d", 1), ("1-3d", 3), ("3-7d", 7), ("7-30d", 30), (">30d", None))
 BUCKETS = (("≤1h", 60), ("1-4h", 240), ("4-8h", 480), ("8-16h", 960), ("16-40h", 2400),

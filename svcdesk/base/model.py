@@ -4,8 +4,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import NamedTuple
 
-from svcdesk import fields as F
-from svcdesk.fields import FieldSpec
+from svcdesk.base import fields as F
+from svcdesk.base.fields import FieldSpec
 
 # The core fields in schema order: (name, type, label, English label, vocabulary, editable).
 # A vocabulary names the rules.yaml table an enum takes its choices from.

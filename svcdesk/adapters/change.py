@@ -10,10 +10,10 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from svcdesk import store
-from svcdesk.errors import GitError, UncommittedChangesError
-from svcdesk.gitlog import TRAILER_ACTION, TRAILER_TICKET, Git, Identity
-from svcdesk.lock import DeskLock
+from svcdesk.adapters import store
+from svcdesk.base.errors import GitError, UncommittedChangesError
+from svcdesk.adapters.repo import TRAILER_ACTION, TRAILER_TICKET, Git, Identity
+from svcdesk.adapters.lock import DeskLock
 
 JOURNAL = "journal"
 # HEAD's entries of the ticket folders the last changes read or wrote, keyed by HEAD's commit:

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from svcdesk.errors import GitError
+from svcdesk.base.errors import GitError
 
 TRAILER_TICKET = "Svcdesk-Ticket"
 TRAILER_ACTION = "Svcdesk-Action"

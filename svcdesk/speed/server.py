@@ -16,12 +16,13 @@ import time
 import click
 
 from svcdesk.cli.output import echo
-from svcdesk.client import PROTOCOL, socket_path, trusted
-from svcdesk.errors import ExitCode, UsageError
+from svcdesk.speed.client import PROTOCOL, socket_path, trusted
+from svcdesk.base.errors import ExitCode, UsageError
 
 # what a command may import: loaded once in the server, shared by every worker
-PRELOAD = ("svcdesk.desk", "svcdesk.index", "svcdesk.watch", "svcdesk.templating",
-           "svcdesk.notices", "svcdesk.outbox", "svcdesk.report", "svcdesk.charts",
+PRELOAD = ("svcdesk.app.desk", "svcdesk.adapters.index", "svcdesk.speed.watch",
+           "svcdesk.adapters.templating", "svcdesk.domain.notices", "svcdesk.adapters.outbox",
+           "svcdesk.domain.report", "svcdesk.domain.charts",
            "svcdesk.cli.view", "svcdesk.cli.output", "tabulate", "wcwidth", "sqlite3",
            "jinja2.sandbox", "chinese_calendar", "email.mime.text", "smtplib", "csv", "locale",
            "fcntl", "ctypes", "difflib", "_strptime", "encodings.idna", "stringprep",
@@ -127,7 +128,7 @@ def _serve(path: str, lock: int, idle: float, ready_w: int | None) -> None:
         load_commands(name)
     _warm()
     watched = _watched()
-    from svcdesk.watch import Watcher
+    from svcdesk.speed.watch import Watcher
 
     desks = Watcher.start()  # the desks' ticket folders (None: not on this system)
     asked, ask = os.pipe()  # workers name the desks to watch here
@@ -195,8 +196,8 @@ def _warm(root: str | None = None) -> None:
     unchanged, and otherwise reads it as usual."""
     from pathlib import Path
 
-    from svcdesk import store
-    from svcdesk.desk import DEFAULTS
+    from svcdesk.adapters import store
+    from svcdesk.app.desk import DEFAULTS
 
     if root is not None:
         _HELD_AT[root] = _rules_mark(root)
@@ -263,7 +264,7 @@ def _work(conn, tokens: dict, ask: int) -> None:
     exit code, and end without running anything of the server's."""
     import signal
 
-    from svcdesk import watch
+    from svcdesk.speed import watch
 
     global _log_fd
 

@@ -3,8 +3,8 @@
 import random
 from datetime import datetime, timedelta
 
-from svcdesk import model
-from svcdesk.identity import format_number, new_ulid
+from svcdesk.base import model
+from svcdesk.base.identity import format_number, new_ulid
 
 # (name, company, phone, email, address, region, tier)
 CUSTOMERS = (

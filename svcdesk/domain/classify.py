@@ -16,9 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from svcdesk import fields as F
-from svcdesk.errors import RulesError
-from svcdesk.model import get_path, set_path
+from svcdesk.base import fields as F
+from svcdesk.base.errors import RulesError
+from svcdesk.base.model import get_path, set_path
 
 # A regex may take this long on one text before the rule is skipped (at run time) or refused
 # (when the rules are checked against hostile text of PROBE_LENGTH characters).

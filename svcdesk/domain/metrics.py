@@ -6,8 +6,8 @@ These are per-ticket facts that lists, reports and SLA checks build on; they com
 
 from datetime import datetime
 
-from svcdesk.model import flatten
-from svcdesk.sla import SYSTEM, is_response
+from svcdesk.base.model import flatten
+from svcdesk.domain.sla import SYSTEM, is_response
 
 # What counts as the first customer-facing contact besides a public comment or a notice a
 # person sent (rules.yaml sla.first_response): asking the customer for something (wait), or

@@ -3,7 +3,7 @@
 import os
 from datetime import datetime, tzinfo
 
-from svcdesk.errors import UsageError
+from svcdesk.base.errors import UsageError
 
 
 def now(tz: tzinfo) -> datetime:

@@ -6,11 +6,15 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing import NamedTuple
 
-from svcdesk import classify as C, fields as F, model, sla as S, worktime as W
-from svcdesk.assign import DaysOff
-from svcdesk.errors import RulesError
-from svcdesk.fields import FieldSpec
-from svcdesk.workflow import ACTIONS, Transition, reachable
+from svcdesk.domain import classify as C
+from svcdesk.base import fields as F
+from svcdesk.base import model
+from svcdesk.domain import sla as S
+from svcdesk.domain import worktime as W
+from svcdesk.domain.assign import DaysOff
+from svcdesk.base.errors import RulesError
+from svcdesk.base.fields import FieldSpec
+from svcdesk.domain.workflow import ACTIONS, Transition, reachable
 
 # ---- compiled rules -----------------------------------------------------------------------
 
@@ -125,7 +129,7 @@ def compile_rules(data) -> Rules:
     """Validate rules.yaml's data and return Rules; raise RulesError naming the key."""
     if data is None:
         raise RulesError("rules.yaml is empty", ())
-    from svcdesk.ruleschema import SCHEMA
+    from svcdesk.domain.ruleschema import SCHEMA
 
     checked = SCHEMA.check(data, ())
     desk = checked["desk"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from svcdesk.rules import NOTICE_EVENTS
+from svcdesk.domain.rules import NOTICE_EVENTS
 
 EVENTS = NOTICE_EVENTS  # what rules.yaml may route, and what notify preview/send accept
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")

@@ -24,12 +24,15 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import NamedTuple
 
-from svcdesk import metrics, model, store, watch
-from svcdesk.errors import TicketIndexError, TicketFileError
-from svcdesk.fields import dump
-from svcdesk.identity import NUMBER_RE, TicketRef
-from svcdesk.lock import DeskLock
-from svcdesk.query import Filter
+from svcdesk.domain import metrics
+from svcdesk.base import model
+from svcdesk.adapters import store
+from svcdesk.speed import watch
+from svcdesk.base.errors import TicketIndexError, TicketFileError
+from svcdesk.base.fields import dump
+from svcdesk.base.identity import NUMBER_RE, TicketRef
+from svcdesk.adapters.lock import DeskLock
+from svcdesk.base.query import Filter
 
 FORMAT = 7  # bump when the tables or what goes in them change: old indexes are rebuilt
 FILE = "index.sqlite"

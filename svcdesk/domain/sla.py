@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from svcdesk.model import replay
+from svcdesk.base.model import replay
 
 TARGETS = ("response", "resolution")
 STATES = ("running", "paused", "met", "breached")

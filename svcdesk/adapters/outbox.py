@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from svcdesk.errors import DeliveryError, UsageError
-from svcdesk.store import fsync_dir, write_atomic
+from svcdesk.base.errors import DeliveryError, UsageError
+from svcdesk.adapters.store import fsync_dir, write_atomic
 
 FOLDER = "outbox"
 TIMEOUT = 20  # seconds to wait on an SMTP server

@@ -5,7 +5,7 @@ import os
 import time
 from pathlib import Path
 
-from svcdesk.errors import LockTimeoutError
+from svcdesk.base.errors import LockTimeoutError
 
 
 class DeskLock:

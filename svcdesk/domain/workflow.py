@@ -2,8 +2,8 @@
 
 from typing import NamedTuple
 
-from svcdesk.errors import WorkflowError
-from svcdesk.model import get_path
+from svcdesk.base.errors import WorkflowError
+from svcdesk.base.model import get_path
 
 # The actions that move a ticket, one command each.
 ACTIONS = ("assign", "start", "wait", "resume", "resolve", "close", "reopen", "escalate")

@@ -7,7 +7,7 @@ index's freshness check, before it imports the rest of svcdesk.
 import os
 from pathlib import Path
 
-from svcdesk.errors import DeskNotFoundError, GitError
+from svcdesk.base.errors import DeskNotFoundError, GitError
 
 RULES = "rules.yaml"
 
