@@ -24,7 +24,7 @@ from pathlib import Path
 from svcdesk.base import clock
 from svcdesk.domain import sample
 from svcdesk.adapters import store
-from svcdesk.app.desk import Desk
+from svcdesk.app import admin
 from svcdesk.base.identity import new_ulid
 
 # Plain YAML scalars we write unquoted; anything else is written as a JSON string, which is
@@ -201,7 +201,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     os.environ.setdefault("SVCDESK_AGENT", "wang.fang")
-    desk = Desk.init(args.folder)
+    desk = admin.init(args.folder)
     rules = desk.rules
     now = clock.now(rules.tz)
     rng = random.Random(args.seed)

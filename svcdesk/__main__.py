@@ -1,5 +1,5 @@
 """Run svcdesk as ``python -m svcdesk`` (through a running `svcdesk server`, if any)."""
 
-from svcdesk.speed.client import main
+from svcdesk.launch import main
 
 main()

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from svcdesk.cli import cli
+from svcdesk.app import admin
 from svcdesk.app.desk import Desk
 
 NOW = "2026-11-22T10:03:00+08:00"
@@ -43,7 +44,7 @@ def make_desk(tmp_path, monkeypatch):
 
     def build(files=None, sample=False, name="desk"):
         root = tmp_path / name
-        Desk.init(root, sample=sample)
+        admin.init(root, sample=sample)
         if files:
             for rel, text in files.items():
                 target = root / rel

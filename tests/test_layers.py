@@ -1,20 +1,34 @@
-"""The import graph: cli -> desk -> storage -> domain, never back up."""
+"""The import graph of svcdesk/: one package per layer, imports pointing down only, and the
+speed machinery reached through its two seams alone (docs/design.md, The layers)."""
 
 import ast
+import sys
+from importlib.util import find_spec
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).parents[1] / "svcdesk"
-DOMAIN = {"model", "fields", "identity", "rules", "ruleschema", "query", "sample", "clock",
-          "errors", "metrics", "classify", "assign", "workflow", "worktime", "sla", "report",
-          "charts"}
-STORAGE = {"store", "gitlog", "lock", "index", "discovery", "notices", "outbox", "watch",
-           "templating", "trail"}
-DESK = {"desk", "change"}
-LAYER = {**{m: 0 for m in DOMAIN}, **{m: 1 for m in STORAGE}, **{m: 2 for m in DESK}}
-IO_LIBRARIES = {"click", "git", "jinja2", "yaml", "sqlite3", "tabulate", "subprocess"}
+# each layer may import its own and those listed (never one above it)
+MAY_IMPORT = {
+    "base": {"base"},
+    "domain": {"domain", "base"},
+    "adapters": {"adapters", "domain", "base"},
+    "app": {"app", "adapters", "domain", "base"},
+    "cli": {"cli", "app", "base"},
+    "launch": {"cli", "base"},  # svcdesk/launch.py, the console script
+}
+TOP = {"__init__": set(), "__main__": {"launch"}, "launch": MAY_IMPORT["launch"]}
+# the only modules that may import svcdesk.speed: where a command runs, and the index's
+# (and the commits') questions to a cache
+SEAMS = {"launch", "adapters.shortcuts"}
+IO_LIBRARIES = {"click", "git", "jinja2", "yaml", "sqlite3", "tabulate", "subprocess",
+                "smtplib", "socket", "ssl", "email", "urllib", "http", "fcntl", "shutil"}
+RUNS_PROCESSES = {"adapters.repo"}  # every git command goes through adapters/repo.py
 
 
 def imports(path: Path) -> set:
+    """The modules ``path`` imports (``from svcdesk import x`` counts as svcdesk.x)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -26,58 +40,118 @@ def imports(path: Path) -> set:
     return found
 
 
-def modules():
-    for path in PACKAGE.rglob("*.py"):
-        name = path.relative_to(PACKAGE).with_suffix("").as_posix().replace("/", ".")
-        yield name, path
+def modules(package: Path = PACKAGE):
+    """(dotted name below svcdesk, path) of every module."""
+    for path in sorted(package.rglob("*.py")):
+        yield path.relative_to(package).with_suffix("").as_posix().replace("/", "."), path
 
 
-def test_every_module_has_a_layer():
-    for name, _ in modules():
-        assert name.split(".")[0] in LAYER or name.startswith("cli") or name in (
-            "__init__", "__main__", "client"), f"{name} is in no layer: add it to tests/test_layers.py"
+def layer_of(name: str) -> str | None:
+    """The layer a module belongs to (None: it belongs to none)."""
+    head = name.split(".")[0]
+    if name in TOP:
+        return name
+    if head in MAY_IMPORT or head == "speed":
+        return head
+    return None
 
 
-def test_imports_point_down_only():
-    for name, path in modules():
-        if name.startswith("cli") or name in ("__init__", "__main__", "client"):
+def violations(package: Path = PACKAGE) -> list:
+    """Every module of ``package`` that is in no layer or imports against the arrows."""
+    out = []
+    for name, path in modules(package):
+        layer = layer_of(name)
+        if layer is None:
+            out.append(f"{name} is in no layer (base, domain, adapters, app, cli, speed)")
             continue
-        mine = LAYER[name]
         for target in imports(path):
-            if target.startswith("svcdesk.cli"):
-                raise AssertionError(f"{name} imports the CLI ({target})")
-            if target.startswith("svcdesk."):
-                other = target.split(".")[1]
-                assert LAYER.get(other, -1) <= mine, f"{name} (layer {mine}) imports {target}"
+            if not target.startswith("svcdesk."):
+                continue
+            other = target.split(".")[1]
+            if other == "speed":
+                if layer != "speed" and name not in SEAMS:
+                    out.append(f"{name} imports {target}: speed/ is reached only at its "
+                               f"seams ({', '.join(sorted(SEAMS))})")
+                continue
+            if layer == "speed" or other == "__version__":
+                continue  # the optional machinery sits beside the layers, using them
+            allowed = TOP.get(name, MAY_IMPORT.get(layer, set()))
+            if other not in allowed:
+                out.append(f"{name} ({layer}) imports {target}")
+    return out
 
 
-def test_domain_modules_touch_no_disk_git_template_or_terminal():
+def test_every_module_is_in_a_layer_and_imports_point_down_only():
+    assert violations() == []
+
+
+@pytest.mark.parametrize("where, line, complaint", [
+    ("domain/sla.py", "from svcdesk.adapters import store", "domain.sla (domain) imports"),
+    ("base/model.py", "from svcdesk.domain import rules", "base.model (base) imports"),
+    ("cli/show.py", "from svcdesk.adapters.index import Index", "cli.show (cli) imports"),
+    ("app/work.py", "from svcdesk.cli import main", "app.work (app) imports"),
+    ("app/work.py", "from svcdesk.speed import watch", "speed/ is reached only"),
+    ("cli/show.py", "from svcdesk import speed", "speed/ is reached only"),
+    ("helpers.py", "import os", "helpers is in no layer"),
+])
+def test_a_wrong_import_is_caught(tmp_path, where, line, complaint):
+    target = tmp_path / "svcdesk" / where
+    target.parent.mkdir(parents=True)
+    target.write_text(line + "\n", encoding="utf-8")
+    found = violations(tmp_path / "svcdesk")
+    assert len(found) == 1 and complaint in found[0], found
+
+
+def test_base_imports_nothing_of_svcdesk_but_itself():
     for name, path in modules():
-        if name in DOMAIN:
+        if name.startswith("base."):
+            assert not {t for t in imports(path) if t.startswith("svcdesk")
+                        and not t.startswith("svcdesk.base")}, name
+
+
+def test_the_domain_touches_no_disk_git_template_network_or_terminal():
+    for name, path in modules():
+        if name.startswith("domain."):
             bad = {t.split(".")[0] for t in imports(path)} & IO_LIBRARIES
-            assert not bad, f"svcdesk/{name}.py imports {bad}"
+            assert not bad, f"svcdesk/{name.replace('.', '/')}.py imports {bad}"
 
 
-def test_only_gitlog_runs_git():
+def test_only_the_repo_adapter_starts_processes():
     for name, path in modules():
         if "subprocess" in imports(path):
-            assert name == "gitlog", f"{name} starts processes; git goes through gitlog.py"
+            assert name in RUNS_PROCESSES, f"{name} starts processes; git goes through " \
+                                           "adapters/repo.py"
 
 
-def test_the_console_script_imports_only_built_in_modules_before_handing_over():
-    """svcdesk/client.py runs before every command: anything it imports, every command pays
-    (the rest of svcdesk, click and PyYAML load only when no server takes the command)."""
-    import sys
-    from importlib.util import find_spec
+def test_one_module_names_the_paths_under_the_state_folder():
+    """adapters/state.py owns .git/svcdesk: no other module spells a file in it."""
+    names = ('"index.sqlite"', '"trail.sqlite"', '"rules.pickle"', '"steps.json"',
+             '"head-trees.json"', '"journal"', '"repack.lock"', '"commit-graph-head"')
+    for name, path in modules():
+        if name == "adapters.state":
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not [n for n in names if n in text], name
 
-    tree = ast.parse((PACKAGE / "client.py").read_text(encoding="utf-8"))
+
+@pytest.mark.parametrize("module", ["launch.py", "speed/client.py"])
+def test_the_console_script_imports_only_built_in_modules_before_handing_over(module):
+    """launch.py and speed/client.py run before every command: anything they import, every
+    command pays (the rest of svcdesk, click and PyYAML load only when no server takes the
+    command)."""
+    tree = ast.parse((PACKAGE / module).read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             names = [node.module] if isinstance(node, ast.ImportFrom) else [
                 alias.name for alias in node.names]
             for name in names:
-                if name == "svcdesk.cli":  # the fallback, imported only to run here
+                if name in ("svcdesk", "svcdesk.cli"):  # the fallback, only to run here
                     continue
+                if name in ("svcdesk.base.settings", "svcdesk.speed.client"):
+                    continue  # built-ins only, checked here too
                 origin = find_spec(name).origin or ""
                 assert name in ("os", "sys") or name in sys.builtin_module_names or (
-                    origin.endswith(".so")), f"client.py imports {name}, a Python module"
+                    origin.endswith(".so")), f"{module} imports {name}, a Python module"
+    settings = ast.parse((PACKAGE / "base" / "settings.py").read_text(encoding="utf-8"))
+    assert {a.name for n in ast.walk(settings) if isinstance(n, ast.Import)
+            for a in n.names} <= {"os"}

@@ -11,29 +11,24 @@ from datetime import datetime
 from pathlib import Path
 
 from svcdesk.adapters import store
-from svcdesk.base.errors import GitError, UncommittedChangesError
-from svcdesk.adapters.repo import TRAILER_ACTION, TRAILER_TICKET, Git, Identity
 from svcdesk.adapters.lock import DeskLock
-
-JOURNAL = "journal"
-# HEAD's entries of the ticket folders the last changes read or wrote, keyed by HEAD's commit:
-# a change that follows svcdesk's own last commit needs no `git ls-tree` for them
-TREES = "head-trees.json"
-MOST_FOLDERS = 4
-MOST_STEPS = 64  # svcdesk's own commits remembered (see store.recent_steps)
+from svcdesk.adapters.repo import TRAILER_ACTION, TRAILER_TICKET, Git, Identity
+from svcdesk.adapters.shortcuts import Shortcuts
+from svcdesk.adapters.state import State
+from svcdesk.base.errors import GitError, UncommittedChangesError
 
 
 class Change:
     """The context of one changing command; use as ``with Change(...) as change:``."""
 
-    def __init__(self, root: Path, git: Git, state_dir: Path, holder: str, timeout: float,
-                 quick: bool = False):
+    def __init__(self, root: Path, git: Git, state: State, shortcuts: Shortcuts, holder: str,
+                 timeout: float, quick: bool = False):
         """``quick``: a change of a ticket or two that commits at once, for which git starts
         reading its index when the lock is taken; that holds git's index lock meanwhile, so
         changes that may take longer (mail, many tickets) are not quick."""
-        self.root, self.git, self.state_dir = root, git, state_dir
+        self.root, self.git, self.state, self.shortcuts = root, git, state, shortcuts
         self._quick = quick
-        self._lock = DeskLock(state_dir / "lock", timeout, holder)
+        self._lock = DeskLock(state.lock, timeout, holder)
         self._files: dict = {}
         self._folders: dict = {}  # {folder: {name: blob id}} at self.head
         self._known: dict | None = None  # the same, as the last change left them
@@ -44,11 +39,11 @@ class Change:
         self._lock.__enter__()
         try:
             self.git.clear_stale_locks()
-            if self._quick and not (self.state_dir / JOURNAL).exists():
+            if self._quick and not self.state.journal.exists():
                 self._indexing = self.git.index_updater()  # it takes git's index lock
             self.head, self.ref = self.git.head()
             self.git.clear_stale_locks(self.ref, repository=False)
-            recover(self.root, self.git, self.state_dir, self.head)
+            recover(self.root, self.git, self.state, self.head)
             if self._quick and self._indexing is None:  # after recover() used git's index
                 self._indexing = self.git.index_updater()
         except BaseException:
@@ -76,15 +71,9 @@ class Change:
         return self._folders[folder]
 
     def _known_trees(self) -> dict:
-        """The folders the last change recorded, if it left HEAD where it is now."""
+        """The folders a cache knows as HEAD has them (see Shortcuts.known_trees)."""
         if self._known is None:
-            self._known = {}
-            try:
-                saved = json.loads((self.state_dir / TREES).read_bytes())
-                if saved["commit"] == self.head and self.head is not None:
-                    self._known = {k: dict(v) for k, v in saved["folders"].items()}
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                pass  # none yet, or damaged: ask git
+            self._known = self.shortcuts.known_trees(self.head)
         return self._known
 
     def read_committed(self, relpath: str) -> bytes:
@@ -136,7 +125,7 @@ class Change:
         for files, *_ in commits:
             final.update(files)
         paths = list(final)
-        _write_journal(self.state_dir, {"head": self.head, "paths": paths})
+        _write_journal(self.state, {"head": self.head, "paths": paths})
         folders = set()
         for relpath, data in final.items():
             target = self.root / relpath
@@ -161,56 +150,19 @@ class Change:
             sha = self.git.import_commits(self.head, self.ref, commits)
         except BaseException:
             indexing.result_quietly()
-            recover(self.root, self.git, self.state_dir, self.head)  # put the files back
+            recover(self.root, self.git, self.state, self.head)  # put the files back
             raise
-        self._remember_trees(sha, final)
-        self._remember_step(sha, paths)
+        self._folders = self.shortcuts.committed(self.head, sha, final, self._folders)
+        self._known = dict(self._folders)
         self.head = sha
         try:
             indexing.result()
         except GitError:
             # The commit is in; the journal stays so the next command finishes the index.
             return sha
-        (self.state_dir / JOURNAL).unlink(missing_ok=True)
-        self.git.collect_garbage()
+        self.state.journal.unlink(missing_ok=True)
+        self.shortcuts.tidy(self.git)
         return sha
-
-    def _remember_trees(self, commit: str, written: dict) -> None:
-        """Record the folders this change knows, as ``commit`` (which wrote ``written`` on top
-        of HEAD) has them: the next change starts from there."""
-        folders = {**self._known_trees(), **self._folders}
-        for relpath, data in written.items():
-            folder, _, name = relpath.rpartition("/")
-            if folder in folders:
-                entries = folders[folder] = dict(folders[folder])
-                if data is None:
-                    entries.pop(name, None)
-                else:
-                    entries[name] = Git.blob_id(data, len(commit))
-        recent = list(self._folders) + [f for f in folders if f not in self._folders]
-        self._folders = {f: folders[f] for f in recent[:MOST_FOLDERS]}
-        self._known = dict(self._folders)
-        try:
-            store.write_atomic(self.state_dir / TREES, json.dumps(
-                {"commit": commit, "folders": self._folders}).encode(), sync=False,
-                sync_dir=False)
-        except OSError:
-            pass  # a cache: the next change asks git
-
-    def _remember_step(self, commit: str, paths: list) -> None:
-        """Record that ``commit`` wrote ``paths`` on top of HEAD, with the last few steps
-        before it: the index then learns what svcdesk's commits changed without asking git
-        to compare trees (store.recent_steps)."""
-        if self.head is None:
-            return
-        steps = [[commit, self.head, sorted(paths)]]
-        steps += [[c, p, written] for c, (p, written) in store.recent_steps(
-            self.state_dir).items() if c != commit][:MOST_STEPS - 1]
-        try:
-            store.write_atomic(self.state_dir / store.STEPS, json.dumps(steps).encode(),
-                               sync=False, sync_dir=False)
-        except OSError:
-            pass  # a cache: the index asks git
 
 
 def trailers_for(number: str | None, action: str) -> dict:
@@ -222,19 +174,9 @@ def trailers_for(number: str | None, action: str) -> dict:
     return out
 
 
-def last_change(state_dir: Path) -> tuple | None:
-    """A mark that moves with every change svcdesk commits in this desk (the file each commit
-    rewrites, see Change._remember_trees): compare two to tell whether one landed between."""
-    try:
-        st = os.stat(state_dir / TREES)
-    except OSError:
-        return None
-    return st.st_ino, st.st_mtime_ns, st.st_size
-
-
-def recover(root: Path, git: Git, state_dir: Path, head: str | None) -> list:
+def recover(root: Path, git: Git, state: State, head: str | None) -> list:
     """Finish or undo what an interrupted command left; return the paths it dealt with."""
-    path = state_dir / JOURNAL
+    path = state.journal
     try:
         journal = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -269,9 +211,9 @@ def recover(root: Path, git: Git, state_dir: Path, head: str | None) -> list:
     return paths
 
 
-def _write_journal(state_dir: Path, journal: dict) -> None:
-    state_dir.mkdir(parents=True, exist_ok=True)
-    store.write_atomic(state_dir / JOURNAL, json.dumps(journal).encode())
+def _write_journal(state: State, journal: dict) -> None:
+    state.make()
+    store.write_atomic(state.journal, json.dumps(journal).encode())
 
 
 def holder_text(command: str, agent: str, since: datetime) -> str:

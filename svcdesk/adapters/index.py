@@ -24,18 +24,18 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import NamedTuple
 
-from svcdesk.domain import metrics
-from svcdesk.base import model
 from svcdesk.adapters import store
-from svcdesk.speed import watch
-from svcdesk.base.errors import TicketIndexError, TicketFileError
+from svcdesk.adapters.lock import DeskLock
+from svcdesk.adapters.shortcuts import Shortcuts
+from svcdesk.adapters.state import State
+from svcdesk.base import model
+from svcdesk.base.errors import TicketFileError, TicketIndexError
 from svcdesk.base.fields import dump
 from svcdesk.base.identity import NUMBER_RE, TicketRef
-from svcdesk.adapters.lock import DeskLock
 from svcdesk.base.query import Filter
+from svcdesk.domain import metrics
 
 FORMAT = 7  # bump when the tables or what goes in them change: old indexes are rebuilt
-FILE = "index.sqlite"
 PARALLEL_FROM = 400  # files to parse before a second process is worth starting
 PROGRESS_FROM = 2000  # files to parse before a progress bar is worth showing
 RACY_NS = 2_000_000_000  # a file or folder changed this recently may change again unseen
@@ -128,12 +128,14 @@ def _healing(method):
 class Index:
     """The index of one desk; every read method refreshes it first."""
 
-    def __init__(self, root: Path, git, state_dir: Path, schema: model.Schema,
-                 progress=None, probe=None, response_actions=metrics.RESPONSE_ACTIONS):
+    def __init__(self, root: Path, git, state: State, schema: model.Schema,
+                 shortcuts: Shortcuts | None = None, progress=None, probe=None,
+                 response_actions=metrics.RESPONSE_ACTIONS):
         self.root, self.git, self.schema = root, git, schema
+        self.shortcuts = shortcuts or Shortcuts()
         self.response_actions = tuple(response_actions)
-        self.path = state_dir / FILE
-        self.state_dir = state_dir
+        self.path = state.index
+        self.state = state
         self._progress = progress
         self._probe = probe
         # whether freshness looks at the working tree (see Probe); a probe given says
@@ -163,7 +165,7 @@ class Index:
         self.head_seen = None
 
     def _token(self) -> str | None:
-        return None if self._git_only else watch.token(self.root)
+        return None if self._git_only else self.shortcuts.token()
 
     def refresh(self) -> sqlite3.Connection:
         """Bring the index up to date with the desk's files; return its connection."""
@@ -191,7 +193,7 @@ class Index:
         read runs again. At 100,000 tickets git's look at the files takes ~140 ms, about what
         a query and its table take: done side by side, a read costs the longer of the two.
         Under the server, the files changed since the last check are known without git (see
-        svcdesk.watch).
+        svcdesk.speed.watch).
         """
         if self._fresh:
             return read(self._con)
@@ -219,7 +221,7 @@ class Index:
     def _watched(self, con, token: str | None) -> "_Plan | None | bool":
         """What the server saw change since the index last caught up: a plan of those files,
         None when none did, False when it cannot tell (git must look)."""
-        changed = watch.changed_since(self.root, _meta(con, "watch")) if token else None
+        changed = self.shortcuts.changed_since(_meta(con, "watch")) if token else None
         if changed is None:
             return False
         work = self._stale(con, {p for p in changed if store.is_ticket_path(p)})
@@ -291,15 +293,15 @@ class Index:
         An interrupted build leaves no index (the next command starts again), never half of
         one. Two commands that both find none build it once: the second waits, then uses it.
         """
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        with DeskLock(self.state_dir / "index.build", BUSY_MS / 1000, f"pid {os.getpid()}",
+        self.state.make()
+        with DeskLock(self.state.index_build, BUSY_MS / 1000, f"pid {os.getpid()}",
                       "the index (being built)"):
             con = self._open()
             if con is not None:
                 return con
-            for left in self.state_dir.glob(f"{FILE}.*.tmp*"):  # of a build killed outright
+            for left in self.state.folder.glob(f"{self.path.name}.*.tmp*"):  # of a build killed outright
                 left.unlink(missing_ok=True)
-            tmp = self.path.with_name(f"{FILE}.{os.getpid()}.tmp")
+            tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
             try:
                 con = sqlite3.connect(tmp, isolation_level=None)
                 con.executescript(SCHEMA)
@@ -346,7 +348,7 @@ class Index:
         rescan = tree is None or dirty is None or old_tree is None
         suspects, between, found = set(was_dirty), set(), set()
         if not rescan and tree != old_tree:
-            between = _stepped(self.state_dir, meta.get("head"), head)
+            between = self.shortcuts.stepped(meta.get("head"), head)
             if between is None:  # not (only) svcdesk's own commits since: git compares
                 changed = self.git.changed_between(old_tree, tree)
                 if changed is None:  # the old tree is gone (gc after a rebuilt branch)
@@ -638,7 +640,7 @@ class Index:
         meta = dict(con.execute("SELECT key, value FROM meta"))
         tickets = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
         problems = con.execute("SELECT count(*) FROM problems").fetchone()[0]
-        size = sum(p.stat().st_size for p in self.path.parent.glob(FILE + "*")
+        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*")
                    if not p.name.endswith(".tmp"))
         return Status(str(self.path), FORMAT, tickets, problems, size,
                       meta.get("tree") or None)
@@ -689,25 +691,6 @@ def _entry(root: Path, schema: model.Schema, relpath: str,
            json.dumps(dump(f), ensure_ascii=False, separators=(",", ":")))
     # the trailing space makes a column's last two characters begin a trigram as well
     return relpath, "ticket", row, (f"{f.get('title') or ''} ", f"{body} ", f"{extra} ")
-
-
-def _stepped(state_dir: Path, since: str | None, head: str | None) -> set | None:
-    """The paths svcdesk's own commits wrote from commit ``since`` up to ``head``, as they
-    recorded them (store.recent_steps): a superset of what changed between the two, without
-    git's comparison of the trees (~20 ms at 100,000 tickets, whose month trees are read out
-    of a large pack). None when the way back from ``head`` does not reach ``since`` through
-    recorded steps (a hand commit, a pull, a reset)."""
-    if not since or not head:
-        return None
-    steps = store.recent_steps(state_dir)
-    paths, at = set(), head
-    while at != since:
-        step = steps.pop(at, None)  # popped: a loop in a damaged file cannot go round
-        if step is None:
-            return None
-        at = step[0]
-        paths.update(p for p in step[1] if isinstance(p, str))
-    return paths
 
 
 def _timeline(events) -> str:

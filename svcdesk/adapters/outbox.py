@@ -18,7 +18,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from svcdesk.base.errors import DeliveryError, UsageError
 from svcdesk.adapters.store import fsync_dir, write_atomic
 
-FOLDER = "outbox"
 TIMEOUT = 20  # seconds to wait on an SMTP server
 SYNC_ONE_BY_ONE = 16  # more files than this are made durable with one sync()
 
@@ -45,8 +44,9 @@ class Entry:
 class Outbox:
     """The notices waiting to go out."""
 
-    def __init__(self, state_dir: Path):
-        self.path = state_dir / FOLDER
+    def __init__(self, folder: Path):
+        """The outbox kept in ``folder`` (adapters.state.State.outbox)."""
+        self.path = folder
         self._unsynced: list = []  # files put since the last sync
 
     def put(self, stem: str, meta: dict, message: bytes | None) -> Entry:

@@ -25,10 +25,6 @@ _STALE_WAIT = 3.0  # seconds a lock may stay while a live git process works in t
 # git estimates its loose objects from objects/17 alone; gc.auto's 6,700 means 27 there
 GC_LOOSE = 6700 // 256
 GC_PACKS = 50  # gc.autoPackLimit
-# each change is one small pack (fastimport.unpackLimit=0): past this many, they are rolled
-# into one (repack --geometric), long before gc.autoPackLimit would repack the whole desk
-SMALL_PACKS = 16
-REPACK_LOCK = "svcdesk/repack.lock"  # in the git folder: held while packs are rolled up
 
 
 class Identity(NamedTuple):
@@ -66,13 +62,13 @@ class Git:
         self.git_dir = git_dir or root / ".git"
         env = {k: v for k, v in os.environ.items() if k not in _SCRUB}
         env.setdefault("GIT_TERMINAL_PROMPT", "0")
-        self._env = env
+        self.env = env
 
     def run(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
         """Run ``git ARGS`` in the desk; return stdout; raise GitError with git's message."""
         try:
             proc = subprocess.run(("git",) + args, cwd=self.root, input=input,
-                                  capture_output=True, env=self._env)
+                                  capture_output=True, env=self.env)
         except FileNotFoundError:
             raise GitError("git is not installed (svcdesk needs the git command)") from None
         if check and proc.returncode != 0:
@@ -128,7 +124,7 @@ class Git:
         """Paths (relative to the trees) whose blobs differ; None when a tree is gone."""
         proc = subprocess.run(("git", "diff-tree", "-r", "-z", "--no-renames", "--name-only",
                                old_tree, new_tree), cwd=self.root, capture_output=True,
-                              env=self._env)
+                              env=self.env)
         if proc.returncode != 0:
             return None
         return [p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\0") if p]
@@ -167,7 +163,7 @@ class Git:
         """
         proc = subprocess.Popen(("git", "-c", "fastimport.unpackLimit=0", "fast-import",
                                  "--quiet"), cwd=self.root,
-                                env=self._env, stdin=subprocess.PIPE,
+                                env=self.env, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         count = 0
         try:
@@ -200,17 +196,21 @@ class Git:
         return out.decode().split()[-1]
 
     def collect_garbage(self) -> bool:
-        """Keep the object store in shape after a change; True if git was asked to work.
+        """`git gc --auto` when git would find it due by its own estimate (loose objects, or a
+        pack count past gc.autoPackLimit), counted here so that a change does not start a
+        process to learn it is not; True if git was asked to work. It honours gc.auto and
+        gc.autoDetach. (Each change leaves one small pack: fastimport.unpackLimit=0 keeps
+        fast-import from exploding it into loose objects, which would cost a second process,
+        `git unpack-objects`, on every change; speed.packs rolls them up.)"""
+        loose, packs = self.object_counts()
+        if loose > GC_LOOSE or packs > GC_PACKS:
+            self.run("gc", "--auto", "--quiet", check=False)
+            return True
+        return False
 
-        Each change leaves one small pack: fast-import writes it, and is kept from exploding it
-        into loose objects (fastimport.unpackLimit=0), which would cost a second process,
-        `git unpack-objects`, on every change (~8 ms of a 70 ms `new`). Past SMALL_PACKS of
-        them, `git repack --geometric=2` rolls the small packs into one and leaves the big
-        ones alone (~80 ms, once in SMALL_PACKS changes). `git gc --auto` still runs when git
-        would find it due by its own estimate (loose objects from elsewhere, or a pack count
-        past gc.autoPackLimit), and honours gc.auto and gc.autoDetach. The roll-up honours
-        gc.autoDetach too: by default it runs in the background, so no command waits for it
-        (at 100,000 tickets it takes ~300 ms), one at a time (REPACK_LOCK)."""
+    def object_counts(self) -> tuple:
+        """(loose objects in one of git's 256 object folders, packs): what git's gc --auto
+        estimates from."""
         objects = self.git_dir / "objects"
         try:
             loose = len(os.listdir(objects / "17"))
@@ -220,57 +220,7 @@ class Git:
             packs = sum(1 for n in os.listdir(objects / "pack") if n.endswith(".pack"))
         except FileNotFoundError:
             packs = 0
-        if loose > GC_LOOSE or packs > GC_PACKS:
-            self.run("gc", "--auto", "--quiet", check=False)
-            return True
-        if packs > SMALL_PACKS:
-            self._roll_up_packs()
-            return True
-        return False
-
-    def _roll_up_packs(self) -> None:
-        import fcntl
-
-        lock = self.git_dir / REPACK_LOCK
-        try:
-            lock.parent.mkdir(exist_ok=True)
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError:
-            return  # the next change tries again
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return  # one is running
-            command = ("git", "repack", "-d", "-q", "--geometric=2")
-            if self.run("config", "--type=bool", "gc.autoDetach",
-                        check=False).strip() == b"false":
-                subprocess.run(command, cwd=self.root, env=self._env, capture_output=True)
-            else:  # it inherits the locked descriptor: the lock is held until it ends
-                self._detached(command, fd)
-        except OSError:
-            pass  # git could not be started: the next change tries again
-        finally:
-            os.close(fd)
-
-    def _detached(self, command: tuple, keep_fd: int) -> None:
-        """Start ``command`` in a session of its own, its output nowhere, and leave it: a
-        child starts it and ends at once, so it is nobody's child to wait for (as git's own
-        `gc --auto` detaches)."""
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.setsid()
-                nowhere = os.open(os.devnull, os.O_RDWR)
-                for target in (0, 1, 2):
-                    os.dup2(nowhere, target)
-                if os.fork() == 0:
-                    os.set_inheritable(keep_fd, True)
-                    os.chdir(self.root)
-                    os.execvpe(command[0], command, self._env)
-            finally:
-                os._exit(0)
-        os.waitpid(pid, 0)
+        return loose, packs
 
     def update_index(self, paths) -> None:
         """Make the index agree with the working tree (and so with HEAD) for ``paths``."""
@@ -290,7 +240,7 @@ class Git:
     def _update_index(self, *args, stdin=None) -> "Running":
         try:
             proc = subprocess.Popen(("git", "update-index", "--add", "--remove", *args),
-                                    cwd=self.root, env=self._env, stdin=stdin,
+                                    cwd=self.root, env=self.env, stdin=stdin,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         except FileNotFoundError:
             raise GitError("git is not installed (svcdesk needs the git command)") from None
@@ -386,7 +336,7 @@ class Git:
         try:
             proc = subprocess.Popen(("git", "log", "--format=%x01%H %P", "--name-only",
                                      "--no-renames", "--root", "-z", "HEAD", "--"),
-                                    cwd=self.root, env=self._env, stdout=subprocess.PIPE,
+                                    cwd=self.root, env=self.env, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE)
         except FileNotFoundError:
             raise GitError("git is not installed (svcdesk needs the git command)") from None
@@ -494,7 +444,7 @@ class Probe:
 
     def __init__(self, git: Git, folder: str, worktree: bool = True):
         self.folder, self.worktree = folder, worktree
-        run = dict(cwd=git.root, env=git._env, stdout=subprocess.PIPE,
+        run = dict(cwd=git.root, env=git.env, stdout=subprocess.PIPE,
                    stderr=subprocess.DEVNULL)
         self._dirty = None
         try:

@@ -21,9 +21,9 @@ from svcdesk.base.errors import RulesError, TicketFileError, ValidationError
 from svcdesk.base.identity import NUMBER_RE, TicketRef
 
 TICKETS = "tickets"
+DEFAULTS = Path(__file__).parents[1] / "defaults"  # the rules and templates svcdesk ships
 TMP_SUFFIX = ".svcdesk-tmp"
 # in .git/svcdesk: what svcdesk's recent commits changed (see change.Change._remember_trees)
-STEPS = "steps.json"
 _TICKET_NAME = re.compile(r"^[A-Z][A-Z0-9]{0,9}-\d{8}-\d{4,6}\.yaml$")
 
 from yaml.emitter import Emitter as _PyEmitterBase
@@ -343,18 +343,6 @@ def remove_database(path: Path) -> None:
             pass
 
 
-def recent_steps(state_dir: Path) -> dict:
-    """{commit: (parent, [paths it wrote])} of svcdesk's recent commits in this desk, as each
-    recorded them: a commit's tree is its parent's with those paths changed and no other
-    (commit ids are content hashes, so a step can only be true or absent). Empty when none
-    are known."""
-    try:
-        return {c: (p, paths) for c, p, paths in json.loads((state_dir / STEPS).read_bytes())
-                if isinstance(c, str) and isinstance(paths, list)}
-    except (OSError, ValueError, TypeError):
-        return {}
-
-
 def fsync_dir(folder: Path) -> None:
     """Make a rename in ``folder`` durable."""
     try:
@@ -503,71 +491,22 @@ def read_values(text: str, source: str) -> dict:
 
 # ---- rules -------------------------------------------------------------------------------------
 
-def read_rules(root: Path, cache: Path | None = None) -> rules_mod.Rules:
-    """Load and validate the desk's rules.yaml; raise RulesError naming file, line and key.
-
-    With ``cache`` (a file in the desk's .git/svcdesk), the compiled rules are kept there,
-    keyed by the text of rules.yaml and svcdesk's own code, and read back in about 1 ms
-    instead of parsed and checked again (about 25 ms, every command). The cache is only ever
-    a copy: a stale, foreign or broken one is rebuilt; one that cannot be written is skipped.
-    """
+def read_rules(root: Path) -> rules_mod.Rules:
+    """Load and validate the desk's rules.yaml; raise RulesError naming file, line and key."""
     path = root / RULES
+    return rules_from_text(rules_bytes(path).decode("utf-8"), str(path))
+
+
+def rules_bytes(path: Path) -> bytes:
+    """The bytes of rules.yaml at ``path``; RulesError when it is missing or not UTF-8."""
     try:
         data = path.read_bytes()
-        text = data.decode("utf-8")
+        data.decode("utf-8")
     except FileNotFoundError:
         raise RulesError("the desk has no rules.yaml", file=str(path)) from None
     except UnicodeDecodeError:
         raise RulesError("not UTF-8 text", file=str(path)) from None
-    held = _HELD.get(str(root))
-    if held is not None and held[0] == data:
-        return held[1]
-    if cache is None:
-        return rules_from_text(text, str(path))
-    import pickle
-
-    key = _rules_key(data)
-    try:
-        with open(cache, "rb") as f:
-            if f.read(len(key)) == key:
-                return pickle.load(f)
-    except Exception:  # noqa: BLE001 - any unreadable cache is just rebuilt below
-        pass
-    rules = rules_from_text(text, str(path))
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(cache, key + pickle.dumps(rules, pickle.HIGHEST_PROTOCOL), sync=False,
-                     sync_dir=False)
-    except (OSError, pickle.PicklingError):
-        pass
-    return rules
-
-
-_HELD: dict = {}  # desk root -> (its rules.yaml bytes, the rules compiled from them)
-
-
-def hold_rules(root: Path) -> rules_mod.Rules:
-    """Read and check the desk's rules, and keep them in this process: read_rules() then
-    returns them for as long as rules.yaml holds the same bytes, without parsing or unpickling.
-    The server holds each desk it serves; its workers inherit them with the fork."""
-    path = root / RULES
-    data = path.read_bytes()
-    rules = rules_from_text(data.decode("utf-8"), str(path))
-    _HELD[str(root)] = (data, rules)
-    return rules
-
-
-def _rules_key(data: bytes) -> bytes:
-    """What compiled rules depend on: the text, and the code that compiled them (each module's
-    size and time, so an upgrade or an edit of svcdesk itself never reads an old cache)."""
-    import hashlib
-
-    digest = hashlib.sha256(data)
-    package = Path(__file__).parents[1]
-    for module in sorted(package.glob("*/*.py")):
-        info = module.stat()
-        digest.update(f"{module.relative_to(package)}:{info.st_size}:{info.st_mtime_ns}\n".encode())
-    return b"svcdesk-rules:" + digest.hexdigest().encode() + b"\n"
+    return data
 
 
 def rules_from_text(text: str, file: str) -> rules_mod.Rules:

@@ -24,39 +24,24 @@ class State:
     def __init__(self, desk: str | None, agent: str | None):
         self.desk_path, self.agent = desk, agent
         self._desk = None
-        self._root = self._probe = None
+        self._opening = None
 
     def prefetch(self, worktree: bool = True) -> None:
         """Find the desk and start git on the index's freshness check, before the imports
-        the command needs: the stat of every ticket file then costs no waiting (without
-        ``worktree``, the check is of HEAD only: see gitlog.Probe)."""
-        from pathlib import Path
+        the command needs (see app.desk.prefetch)."""
+        from svcdesk.app.desk import prefetch
 
-        from svcdesk.speed import watch
-        from svcdesk.adapters.discovery import find_root
-        from svcdesk.base.errors import SvcdeskError
-        from svcdesk.adapters.repo import Git
-
-        try:
-            self._root = find_root(self.desk_path, Path.cwd())
-            if watch.token(self._root) is None:  # else the server knows what changed
-                self._probe = Git(self._root).probe("tickets", worktree)
-        except SvcdeskError:  # the command itself says what is wrong, or shows its --help
-            self._root = self._probe = None
+        self._opening = prefetch(self.desk_path, worktree)
 
     def desk(self):
         """The desk, opened for the running subcommand."""
         if self._desk is None:
-            from pathlib import Path
-
+            from svcdesk.app.desk import open_desk
             from svcdesk.cli.output import progress_factory
-            from svcdesk.app.desk import Desk
-            from svcdesk.adapters.discovery import find_root
 
             command = click.get_current_context().info_name
-            root = self._root or find_root(self.desk_path, Path.cwd())
-            self._desk = Desk(root, self.agent, command, probe=self._probe,
-                              progress=progress_factory("Indexing tickets"))
+            self._desk = open_desk(self.desk_path, self.agent, command,
+                                   progress_factory("Indexing tickets"), self._opening)
         return self._desk
 
 
@@ -69,9 +54,19 @@ MODULES = {
              "reopen", "escalate"),
     "setup": ("rules", "agents"),
     "service": ("sla", "notify", "report"),
-    "server": ("server",),
 }
-_HOME = {name: module for module, names in MODULES.items() for name in names}
+_HOME = {name: f"svcdesk.cli.{module}" for module, names in MODULES.items() for name in names}
+
+
+def command_modules() -> list:
+    """The full names of every module that holds commands."""
+    return sorted(set(_HOME.values()))
+
+
+def add_module(module: str, names) -> None:
+    """Commands ``names`` of a module outside cli/ (the launcher adds the speed machinery's
+    `server` this way, so cli/ never imports it)."""
+    _HOME.update(dict.fromkeys(names, module))
 
 
 class SvcdeskGroup(click.Group):
@@ -143,18 +138,19 @@ def _warnings(ctx, result, **_):
     """Say what a command left to attend to: notices that failed, calendars without data."""
     desk = getattr(ctx.obj, "_desk", None)
     if desk is not None:
+        from svcdesk.app.admin import warnings
         from svcdesk.cli.output import echo
 
-        for warning in desk.all_warnings():
+        for warning in warnings(desk):
             echo(f"Warning: {warning}", err=True)
     return result
 
 
 def load_commands(name: str) -> None:
-    """Import one command module and add its commands to the group."""
+    """Import one command module (its full name) and add its commands to the group."""
     from importlib import import_module
 
-    module = import_module(f"svcdesk.cli.{name}")
+    module = import_module(name)
     for command in module.COMMANDS:
         cli.add_command(command)
 

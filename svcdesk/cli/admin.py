@@ -15,9 +15,9 @@ from svcdesk.cli.params import TEXT_OR_JSON
 @click.pass_obj
 def init(state, folder, sample):
     """Make a desk in DIR (default: here): rules.yaml, templates/, tickets/ and git."""
-    from svcdesk.app.desk import Desk
+    from svcdesk.app import admin
 
-    desk = Desk.init(Path(folder), sample=sample, agent=state.agent)
+    desk = admin.init(Path(folder), sample=sample, agent=state.agent)
     count = sum(1 for _ in desk.root.glob("tickets/*/*/*.yaml"))
     echo(f"Made the desk {desk.rules.name} in {desk.root}"
          + (f" with {count} sample tickets" if sample else ""))
@@ -34,11 +34,9 @@ def index():
 @click.pass_obj
 def status(state, fmt):
     """Bring the index up to date and say what it holds."""
-    desk = state.desk()
-    info = desk.index_status()
-    data = {"path": info.path, "format": info.format, "tickets": info.tickets,
-            "problems": info.problems, "size_bytes": info.size, "tree": info.tree,
-            "parsed_now": desk.index.changed, "trail_commits": desk.trail().size()}
+    from svcdesk.app import admin
+
+    data = admin.index_status(state.desk())
     if fmt == "json":
         echo(as_json(data))
         return
@@ -51,7 +49,9 @@ def status(state, fmt):
 @click.pass_obj
 def rebuild(state):
     """Throw the index away and build it again from every ticket file (and the trail)."""
-    count = state.desk().rebuild_index()
+    from svcdesk.app import admin
+
+    count = admin.rebuild_index(state.desk())
     echo(f"Indexed {count} ticket(s)")
 
 

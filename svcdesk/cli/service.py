@@ -23,7 +23,9 @@ def check(state, dry_run, fmt):
     updates, closing resolved tickets and reminders. Run it from cron every few minutes:
     it prints nothing when nothing is due, and each step happens once."""
     desk = state.desk()
-    run = desk.sla_check(dry_run=dry_run)
+    from svcdesk.app import clocks
+
+    run = clocks.sla_check(desk, dry_run=dry_run)
     for number, why in run.skipped:
         echo(f"Warning: {number} left as it is: {why}", err=True)
     if fmt == "json":
@@ -48,9 +50,11 @@ def explain(state, ticket):
     """Show a ticket's clocks: the policy, each target, and the spans counted or paused."""
     from svcdesk.cli.view import render_clock_timeline
 
+    from svcdesk.app import clocks
+
     desk = state.desk()
     found = desk.load(ticket)
-    echo(render_clock_timeline(found, desk.service_level(found), desk.rules))
+    echo(render_clock_timeline(found, clocks.service_level(desk, found), desk.rules))
 
 
 COMMANDS = [sla]
@@ -69,7 +73,9 @@ def notify_list(state, fmt):
     """The notices in the outbox: pending, failed (with why) and sent but not yet recorded."""
     from svcdesk.cli.output import clip, table
 
-    entries = state.desk().outbox()
+    from svcdesk.app import delivery
+
+    entries = delivery.queued(state.desk())
     rows = [{"ticket": e.meta["number"], "event": e.meta["event"],
              "template": e.meta["template"], "to": e.meta["to"]["email"], "state": e.state,
              "subject": e.meta.get("subject") or "", "error": e.meta.get("error") or "",
@@ -93,7 +99,9 @@ def notify_preview(state, ticket, event):
     """Show the messages notice EVENT (created, assigned, resolved...) would send now."""
     from email import message_from_bytes, policy
 
-    for _notice, data in state.desk().preview_notice(ticket, event):
+    from svcdesk.app import delivery
+
+    for _notice, data in delivery.preview_notice(state.desk(), ticket, event):
         msg = message_from_bytes(data, policy=policy.default)
         for name in ("From", "To", "Subject", "Message-ID", "In-Reply-To"):
             echo(f"{name}: {msg[name]}")
@@ -109,12 +117,13 @@ def notify_preview(state, ticket, event):
 def notify_send(state, ticket, event):
     """Deliver the outbox (run it from cron after `sla check`); with TICKET and EVENT, send
     that notice by hand first. Each delivery is recorded on its ticket, never sent twice."""
+    from svcdesk.app import delivery
     from svcdesk.base.errors import DeliveryError, TemplateError, UsageError
 
     desk = state.desk()
     if (ticket is None) != (event is None):
         raise UsageError("give both TICKET and EVENT, or neither (to deliver the outbox)")
-    run = desk.send_notice(ticket, event) if ticket else desk.deliver()
+    run = delivery.send_notice(desk, ticket, event) if ticket else delivery.deliver(desk)
     for entry in run.sent:
         echo(f"{entry.meta['number']}  {entry.meta['template']} → {entry.meta['to']['email']}")
     if run.smtp is None and run.queued:
@@ -169,9 +178,9 @@ def _period_report(name: str, option: str, example: str, maker: str, doc: str):
     @_report_options
     @pass_state
     def command(state, which, **options):
-        from svcdesk.domain import report as R
+        from svcdesk.app import reports
 
-        make = getattr(R, maker)
+        make = getattr(reports, maker)
         _emit_report(state, lambda today, tz: make(which, today, tz), option, **options)
 
     return command
@@ -191,14 +200,15 @@ monthly = _period_report("monthly", "--month", "2026-11", "month", "The monthly 
 @pass_state
 def range_(state, first, last, **options):
     """A review of any days, --from and --to included."""
-    from svcdesk.domain import report as R
+    from svcdesk.app import reports
 
-    _emit_report(state, lambda today, tz: R.span(first.date(), last.date(), tz), "--from/--to",
+    _emit_report(state, lambda today, tz: reports.span(first.date(), last.date(), tz), "--from/--to",
                  **options)
 
 
 def _emit_report(state, make_period, option, fmt, out, team, kind, customer, product, commit,
                  mail):
+    from svcdesk.app import reports
     from svcdesk.base.errors import UsageError
 
     desk = state.desk()
@@ -206,16 +216,15 @@ def _emit_report(state, make_period, option, fmt, out, team, kind, customer, pro
         period = make_period(desk.now().date(), desk.rules.tz)
     except ValueError as exc:
         raise UsageError(f"{option}: {exc}") from None
-    data = desk.review(period, team, kind, customer, product)
+    data = reports.review(desk, period, team, kind, customer, product)
     if fmt == "json":
         text = as_json(data) + "\n"
     elif fmt == "csv":
-        from svcdesk.domain import report as R
         from svcdesk.cli.output import as_csv
 
-        text = as_csv(R.flat(data), ["section", "dimension", "figure", "value"])
+        text = as_csv(reports.flat(data), ["section", "dimension", "figure", "value"])
     else:
-        text = desk.render_report(data, fmt)
+        text = reports.render_report(desk, data, fmt)
     for warning in data["warnings"]:
         echo(f"Warning: {warning}", err=True)
     if out:
@@ -225,13 +234,13 @@ def _emit_report(state, make_period, option, fmt, out, team, kind, customer, pro
     elif not (commit or mail):
         echo(text, nl=False)
     if commit:
-        relpath, sha = desk.commit_report(data, fmt, text)
+        relpath, sha = reports.commit_report(desk, data, fmt, text)
         echo(f"{relpath}: " + (f"committed ({sha[:10]})" if sha else "unchanged"), err=True)
     if mail:
         to = list(mail)
-        body = text if fmt == "md" else desk.render_report(data, "md")
-        html = text if fmt == "html" else desk.render_report(data, "html")
-        echo(desk.mail_report(data, to, body, html), err=True)
+        body = text if fmt == "md" else reports.render_report(desk, data, "md")
+        html = text if fmt == "html" else reports.render_report(desk, data, "html")
+        echo(reports.mail_report(desk, data, to, body, html), err=True)
 
 
 COMMANDS.append(report)

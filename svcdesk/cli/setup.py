@@ -56,7 +56,9 @@ def test(state, text, title, sets, fmt):
     given.setdefault("title", title or body.splitlines()[0][:80])
     if body:
         given.setdefault("description", body)
-    outcome = desk.preview(given)
+    from svcdesk.app import intake
+
+    outcome = intake.preview(desk, given)
     decision, choice = outcome.decision, outcome.choice
     values = decision.values
     result = {
@@ -100,7 +102,9 @@ def test(state, text, title, sets, fmt):
 def agents(state, fmt):
     """Each agent's open load, capacity, skills and regions, and who is off today."""
     desk = state.desk()
-    rows = desk.agents()
+    from svcdesk.app import admin
+
+    rows = admin.agents(desk)
     if fmt == "json":
         echo(as_json([{"agent": a.agent.key, "name": a.agent.name, "team": a.agent.team,
                        "role": a.agent.role, "open": a.open, "capacity": a.agent.capacity,

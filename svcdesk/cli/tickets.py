@@ -60,20 +60,20 @@ def new(state, sets, from_file, edit, no_auto, explain, quiet, **options):
     the type (see `svcdesk fields --type TYPE`); on a terminal svcdesk asks for missing
     ones, anywhere else it refuses and names them.
     """
+    from svcdesk.app import intake
+
     desk = state.desk()
     given = {}
     if from_file:
-        from svcdesk.adapters import store
-
         text = sys.stdin.read() if from_file == "-" else _read_text(from_file)
-        given.update(store.read_values(text, from_file))
+        given.update(intake.read_values(text, from_file))
     given.update({COMMON[k]: v for k, v in options.items() if v is not None})
     given.update(dict(sets))
     if edit:
         given = _edit_new(desk, given, not no_auto)
     elif sys.stdin.isatty():
         given = _prompt_missing(desk, given, not no_auto)
-    outcome = desk.create_ticket(given, auto=not no_auto)
+    outcome = intake.create_ticket(desk, given, auto=not no_auto)
     ticket = outcome.ticket
     if quiet:
         echo(ticket.number)
@@ -96,15 +96,17 @@ def _read_text(path: str) -> str:
 def _prompt_missing(desk, given: dict, auto: bool) -> dict:
     """Ask on the terminal for each required field still missing (after the rules had
     their say, when they run)."""
-    values = desk.check_values(given)
+    from svcdesk.app import intake
+
+    values = intake.check_values(desk, given)
     if auto:
-        values = desk.decide(values).values
-    for name in desk.missing_fields(values):
+        values = intake.decide(desk, values).values
+    for name in intake.missing_fields(desk, values):
         spec = desk.rules.schema.specs[name]
 
         def check(text, name=name):
             try:
-                desk.check_values({name: text})
+                intake.check_values(desk, {name: text})
             except ValidationError as exc:  # ask again, saying what was wrong
                 raise click.BadParameter(str(exc).split(": ", 1)[-1]) from None
             return text
@@ -117,14 +119,14 @@ def _prompt_missing(desk, given: dict, auto: bool) -> dict:
 
 
 def _edit_new(desk, given: dict, auto: bool) -> dict:
-    from svcdesk.adapters import store
+    from svcdesk.app import intake
 
-    values = desk.check_values(given)
-    kind = desk.decide(values).values.get("type") if auto else values.get("type")
-    text = click.edit(desk.form_text(values, kind), extension=".yaml")
+    values = intake.check_values(desk, given)
+    kind = intake.decide(desk, values).values.get("type") if auto else values.get("type")
+    text = click.edit(intake.form_text(desk, values, kind), extension=".yaml")
     if text is None:
         raise UsageError("the form was not saved; no ticket was made")
-    values = store.read_values(text, "the form")
+    values = intake.read_values(text, "the form")
     if not values:
         raise UsageError("the form is empty; no ticket was made")
     return values
@@ -141,8 +143,10 @@ def show(state, ticket, fmt):
     if fmt == "yaml":
         echo(desk.read_file(ticket).decode("utf-8"), nl=False)
         return
+    from svcdesk.app import clocks
+
     found = desk.load(ticket)
-    level = desk.service_level(found)
+    level = clocks.service_level(desk, found)
     if fmt == "json":
         from svcdesk.base import model
 
@@ -182,6 +186,7 @@ def _split(values) -> tuple:
 def list_(state, status, types, priority, assignee, team, customer, product, since, until,
           text, sort, asc, limit, fmt):
     """List tickets, newest first (open ones unless --status says otherwise)."""
+    from svcdesk.app import lookup
     from svcdesk.base import query
 
     desk = state.desk()
@@ -193,7 +198,7 @@ def list_(state, status, types, priority, assignee, team, customer, product, sin
     assignees = tuple(desk.actor().key if a == "me" else a for a in _split(assignee))
     flt = query.Filter(statuses, _split(types), _split(priority), assignees, _split(team),
                        customer, product, since, until, text)
-    listing = desk.listing(flt, sort, not asc, limit, brief=fmt == "table",
+    listing = lookup.listing(desk, flt, sort, not asc, limit, brief=fmt == "table",
                            present=lambda found: _listing_text(desk, found, fmt))
     echo(listing.shown, nl=False)
     return _report_problems(listing.problems)
@@ -214,9 +219,9 @@ def _listing_text(desk, found, fmt: str) -> str:
     if fmt == "json":
         return as_json(tickets) + "\n"
     if fmt == "yaml":
-        from svcdesk.adapters import store
+        from svcdesk.app import lookup
 
-        return store.dump_yaml(tickets) if tickets else "[]\n"
+        return lookup.to_yaml(tickets) if tickets else "[]\n"
     from svcdesk.base import model
 
     flat = [model.flatten(t) for t in tickets]
@@ -245,7 +250,9 @@ def search(state, text, status, types, assignee, limit, fmt):
     desk = state.desk()
     assignees = tuple(desk.actor().key if a == "me" else a for a in _split(assignee))
     flt = query.Filter(_split(status), _split(types), (), assignees)
-    found = desk.search(" ".join(text), flt, limit,
+    from svcdesk.app import lookup
+
+    found = lookup.search(desk, " ".join(text), flt, limit,
                         present=lambda found: _hits_text(desk, found.tickets, fmt))
     echo(found.shown, nl=False)
     return _report_problems(found.problems)
@@ -283,12 +290,14 @@ def edit(state, ticket):
     desk = state.desk()
     if not sys.stdin.isatty() and not (os.environ.get("VISUAL") or os.environ.get("EDITOR")):
         raise UsageError("no editor: set EDITOR (or run on a terminal)")
-    form, original = desk.edit_form(ticket)
+    from svcdesk.app import work
+
+    form, original = work.edit_form(desk, ticket)
     text = click.edit(form, extension=".yaml")
     if text is None or text == form:
         echo("No changes.")
         return
-    result = desk.apply_edit(ticket, text, original)
+    result = work.apply_edit(desk, ticket, text, original)
     echo(f"{result.number}: {'saved' if result.events[-1].action == 'edit' else 'no changes'}")
 
 
@@ -299,7 +308,9 @@ def edit(state, ticket):
 @pass_state
 def comment(state, ticket, message, internal):
     """Write progress on a ticket."""
-    result = state.desk().comment(ticket, message, internal)
+    from svcdesk.app import work
+
+    result = work.comment(state.desk(), ticket, message, internal)
     echo(f"{result.number}: {'internal note' if internal else 'comment'} added")
 
 
@@ -311,7 +322,9 @@ def comment(state, ticket, message, internal):
 def log(state, ticket, fmt):
     """The audit trail of a ticket from git: when, who, what, commit."""
     desk = state.desk()
-    entries = desk.log(ticket)
+    from svcdesk.app import admin
+
+    entries = admin.log(desk, ticket)
     if fmt == "json":
         echo(as_json([{"commit": e.commit, "author": e.author, "email": e.email,
                        "when": e.when.isoformat(), "action": e.action, "subject": e.subject}

@@ -121,7 +121,7 @@ _STATE_COLOURS = {"running": "green", "paused": "yellow", "met": "green", "breac
 
 def _clock_lines(level, rules, w) -> list:
     """One line per target: due time, working time left (or over), and its state."""
-    from svcdesk.domain.worktime import duration_text
+    from svcdesk.app.clocks import duration_text
 
     lang, tz = rules.language, rules.tz
     out = []
@@ -144,7 +144,7 @@ def _clock_lines(level, rules, w) -> list:
 
 def render_clock_timeline(ticket: model.Ticket, level, rules) -> str:
     """`sla explain`: the policy, each clock and every span it counted or paused."""
-    from svcdesk.domain.worktime import duration_text
+    from svcdesk.app.clocks import duration_text
 
     w, tz = words(rules), rules.tz
     lines = [style(f"{ticket.number}  {ticket.get('title', '')}", bold=True)]

@@ -2,6 +2,7 @@
 
 import click
 
+from svcdesk.app import work
 from svcdesk.cli.output import echo, style
 from svcdesk.cli.params import TICKET_ID
 
@@ -47,7 +48,7 @@ def report_outcome(desk, outcome, explain: bool) -> None:
 def classify(state, ticket, explain):
     """Run the classification rules again on a ticket (what a person set stays)."""
     desk = state.desk()
-    outcome = desk.classify_ticket(ticket)
+    outcome = work.classify_ticket(desk, ticket)
     echo(f"{style(outcome.ticket.number, bold=True)}: "
          + ("reclassified" if outcome.changed else "no change"))
     report_outcome(desk, outcome, explain)
@@ -62,7 +63,7 @@ def classify(state, ticket, explain):
 def assign(state, ticket, agent, message, explain):
     """Assign a ticket to AGENT, or (without AGENT) by the assignment strategies."""
     desk = state.desk()
-    outcome = desk.assign_ticket(ticket, agent, message)
+    outcome = work.assign_ticket(desk, ticket, agent, message)
     echo(f"{style(outcome.ticket.number, bold=True)}: "
          + ("assigned" if outcome.changed else "no change"))
     report_outcome(desk, outcome, explain)
@@ -75,7 +76,7 @@ def assign(state, ticket, agent, message, explain):
 @pass_state
 def priority(state, ticket, level, message):
     """Override a ticket's priority by hand (P1..P4), saying why."""
-    result = state.desk().set_priority(ticket, level.upper(), message)
+    result = work.set_priority(state.desk(), ticket, level.upper(), message)
     echo(f"{result.number}: priority {result.fields['priority']}")
 
 
@@ -94,7 +95,7 @@ def _action(name: str, summary: str, message: str | None, required: bool):
     @pass_state
     def command(state, ticket, message, internal):
         desk = state.desk()
-        _moved(desk, desk.move(ticket, name, message, public=not internal))
+        _moved(desk, work.move(desk, ticket, name, message, public=not internal))
 
     return command
 
@@ -115,7 +116,7 @@ resume = _action("resume", "Go on after the customer answered.",
 def resolve(state, ticket, resolution):
     """Mark a ticket resolved; the customer confirms it before it is closed."""
     desk = state.desk()
-    _moved(desk, desk.move(ticket, "resolve", updates={"resolution": resolution.strip()}))
+    _moved(desk, work.move(desk, ticket, "resolve", updates={"resolution": resolution.strip()}))
 
 
 @click.command()
@@ -128,7 +129,7 @@ def close(state, ticket, csat, feedback, message):
     """Close a resolved ticket: the customer confirmed the resolution, with their rating."""
     desk = state.desk()
     updates = {"csat": csat, "feedback": feedback.strip() if feedback else None}
-    _moved(desk, desk.move(ticket, "close", message,
+    _moved(desk, work.move(desk, ticket, "close", message,
                            {k: v for k, v in updates.items() if v is not None}))
 
 
@@ -139,7 +140,7 @@ def close(state, ticket, csat, feedback, message):
 def reopen(state, ticket, message):
     """Reopen a resolved or closed ticket (its resolution and rating are cleared)."""
     desk = state.desk()
-    _moved(desk, desk.move(ticket, "reopen", message,
+    _moved(desk, work.move(desk, ticket, "reopen", message,
                            {"resolution": None, "csat": None, "feedback": None}))
 
 
@@ -150,7 +151,7 @@ def reopen(state, ticket, message):
 def escalate(state, ticket, message):
     """Hand a ticket up: to its team's lead, then to the desk's manager."""
     desk = state.desk()
-    _moved(desk, desk.escalate(ticket, message))
+    _moved(desk, work.escalate(desk, ticket, message))
 
 
 COMMANDS = (classify, assign, priority, start, wait, resume, resolve, close, reopen, escalate)

@@ -63,3 +63,24 @@ def shares(title: str, items: list, height_per: int = 22) -> str:
         body.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="15" '
                     f'fill="{colour}"/><text x="{width - 45}" y="{y + 12}">{pct:g}%</text>')
     return _svg(width, height, body, title)
+
+
+def review_charts(data: dict, zh: bool) -> dict:
+    """The HTML review's inline SVG charts from its figures, labelled in Chinese or English."""
+    created, resolved = ("新建", "解决") if zh else ("created", "resolved")
+    days = data["per_day"]
+    labels = [d["day"][5:] for d in days]
+    first, fix = data["first_response"]["working"], data["resolution"]["working"]
+    return {
+        "volume": columns("每日工单量" if zh else "Tickets per day", labels,
+                          {created: [d["created"] for d in days],
+                           resolved: [d["resolved"] for d in days]}),
+        "times": columns(
+            "时效分布（工作时间）" if zh else "How long (working time)", list(fix["buckets"]),
+            {("首次响应" if zh else "first response"): list(first["buckets"].values()),
+             ("解决" if zh else "resolution"): list(fix["buckets"].values())}),
+        "sla": shares("各组解决按时率" if zh else "Resolved within SLA by team",
+                      [(t["name"], t["sla_met_pct"]) for t in data["by_team"]]),
+        "backlog": columns("积压账龄" if zh else "Backlog age", list(data["backlog"]["ages"]),
+                           {("积压" if zh else "open"): list(data["backlog"]["ages"].values())}),
+    }

@@ -18,7 +18,7 @@ PROTOCOL = b"svcdesk-1"
 # never served: managing the server itself, and $EDITOR sessions (an editor wants to be in
 # the terminal's foreground, which a worker of the server is not)
 LOCAL = frozenset({"server", "edit", "--edit"})
-OFF = ("0", "off", "no", "false")
+OFF = ("0", "off", "no", "false")  # SVCDESK_SERVER: this command runs on its own
 
 
 def socket_path(environ=os.environ) -> tuple[str, str]:
@@ -121,13 +121,3 @@ def _lines(conn):
             return
         *complete, data = (data + chunk).split(b"\n")
         yield from complete
-
-
-def main() -> None:
-    """The console script."""
-    code = served(sys.argv[1:])
-    if code is None:
-        from svcdesk.cli import main as run_here
-
-        run_here()
-    sys.exit(code)

@@ -117,14 +117,14 @@ def _serve(path: str, lock: int, idle: float, ready_w: int | None) -> None:
     import socket
     from importlib import import_module
 
-    from svcdesk.cli import MODULES, load_commands
+    from svcdesk.cli import command_modules, load_commands
 
     for name in PRELOAD:
         try:
             import_module(name)
         except ImportError:  # an optional part this machine lacks: the worker imports it
             pass
-    for name in MODULES:
+    for name in command_modules():
         load_commands(name)
     _warm()
     watched = _watched()
@@ -192,12 +192,12 @@ def _serve(path: str, lock: int, idle: float, ready_w: int | None) -> None:
 def _warm(root: str | None = None) -> None:
     """Read the shipped rules (or, with ``root``, that desk's) once, keyword patterns
     included: their regexes, time zones and calendars are then cached in every worker. A
-    desk's rules are held (store.hold_rules): a worker uses them while rules.yaml is
+    desk's rules are held (rulecache.hold): a worker uses them while rules.yaml is
     unchanged, and otherwise reads it as usual."""
     from pathlib import Path
 
     from svcdesk.adapters import store
-    from svcdesk.app.desk import DEFAULTS
+    from svcdesk.speed import rulecache
 
     if root is not None:
         _HELD_AT[root] = _rules_mark(root)
@@ -206,10 +206,10 @@ def _warm(root: str | None = None) -> None:
             from datetime import datetime
 
             datetime.strptime("20261122", "%Y%m%d")  # ticket numbers: its regexes, compiled
-            rules = store.rules_from_text((DEFAULTS / "rules.yaml").read_text(encoding="utf-8"),
-                                          "rules.yaml")
+            rules = store.rules_from_text(
+                (store.DEFAULTS / "rules.yaml").read_text(encoding="utf-8"), "rules.yaml")
         else:
-            rules = store.hold_rules(Path(root))
+            rules = rulecache.hold(Path(root))
         for rule in rules.classify:
             for words in (rule.keywords, rule.all_keywords, rule.not_keywords):
                 words.compile()

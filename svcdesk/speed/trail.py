@@ -26,7 +26,6 @@ from pathlib import Path
 from svcdesk.adapters import store
 
 FORMAT = 1  # bump when the tables change: an old file is thrown away
-FILE = "trail.sqlite"
 BUSY_MS = 60_000
 PROGRESS_FROM = 20_000  # commits to read before a walk from scratch shows a progress bar
 _UNDER = "tickets/"
@@ -42,10 +41,10 @@ PRAGMA user_version = {FORMAT};
 class Trail:
     """The commits of one desk's linear history, and the ticket files each one changed."""
 
-    def __init__(self, git, state_dir: Path, progress=None):
+    def __init__(self, git, path: Path, progress=None):
+        """The trail kept in ``path`` (adapters.state.State.trail)."""
         self.git = git
-        self.path = state_dir / FILE
-        self.state_dir = state_dir
+        self.path = path
         self._progress = progress  # progress(total, label) -> bar, for a walk from scratch
 
     def commits(self, relpath: str, head: str | None) -> list | None:
@@ -181,8 +180,8 @@ class Trail:
                 return con
             con.close()
             store.remove_database(self.path)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f"{FILE}.{os.getpid()}.tmp")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
         store.remove_database(tmp)
         try:
             made = sqlite3.connect(tmp, isolation_level=None)

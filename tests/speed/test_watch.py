@@ -139,6 +139,7 @@ def test_a_read_that_only_has_a_token_to_record_never_waits_for_a_writer(desk, r
     import sqlite3
 
     from svcdesk.adapters import index as index_mod
+    from svcdesk.app import lookup
     from svcdesk.app.desk import Desk
     from svcdesk.base.query import Filter
 
@@ -152,7 +153,7 @@ def test_a_read_that_only_has_a_token_to_record_never_waits_for_a_writer(desk, r
         w.read()
         watch.serving(w.tokens(), -1)
         try:
-            return [t["title"] for t in Desk(desk.root).listing(Filter()).tickets]
+            return [t["title"] for t in lookup.listing(Desk(desk.root), Filter()).tickets]
         finally:
             watch.serving(None, None)
 

@@ -84,7 +84,7 @@ def test_a_served_change_takes_the_callers_folder_environment_and_stdin(desk, se
 def test_ctrl_c_reaches_the_worker_and_nothing_is_committed(desk, server):
     number = direct(*FAULT, "-q").stdout.strip()
     before = commit_count(desk.root)
-    with DeskLock(desk.state_dir / "lock", 1, "the test"):
+    with DeskLock(desk.state.lock, 1, "the test"):
         client = subprocess.Popen([SVCDESK, "comment", number, "-m", "已电话回访"],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(1.0)  # the worker now waits for the lock
@@ -191,9 +191,10 @@ def test_served_reads_learn_what_changed_from_the_server_not_from_git(desk, serv
 
 def test_the_installed_command_imports_only_the_client_when_served(server):
     """The command's own start-up on top of Python's (and its site's: an editable install
-    adds a finder) is svcdesk/client.py alone: no re, no click."""
+    adds a finder) is svcdesk/launch.py and svcdesk/speed/client.py alone: no re, no
+    click."""
     script = Path(SVCDESK)
-    ours = Path(any_module_it_imported.__file__).parent / "scripts" / "svcdesk"
+    ours = Path(any_module_it_imported.__file__).parents[1] / "scripts" / "svcdesk"
     assert script.read_text(encoding="utf-8").split("\n", 1)[1] == \
         ours.read_text(encoding="utf-8").split("\n", 1)[1]  # not a wrapper that imports re
 
@@ -205,26 +206,27 @@ def test_the_installed_command_imports_only_the_client_when_served(server):
                 if line.startswith("import time:") and "|" in line} - {"package"}
 
     extra = imported(str(script), "--version") - imported("-c", "pass")
-    assert extra and extra <= {"svcdesk", "svcdesk.client", "zlib", "_socket", "_signal"}, \
-        extra
+    assert extra and extra <= {"svcdesk", "svcdesk.launch", "svcdesk.base",
+                                "svcdesk.base.settings", "svcdesk.speed",
+                                "svcdesk.speed.client", "zlib", "_socket", "_signal"}, extra
 
 
 def test_the_server_holds_a_desks_rules_and_patterns_so_a_worker_compiles_no_regex(desk,
                                                                                  monkeypatch):
     import re._compiler
 
-    from svcdesk.adapters import store
+    from svcdesk.speed import rulecache
     from svcdesk.speed import server as server_module
 
-    monkeypatch.setattr(store, "_HELD", {})  # this process's holdings, put back after
+    monkeypatch.setattr(rulecache, "_HELD", {})  # this process's holdings, put back after
     server_module._warm(str(desk.root))  # as when a worker first asks for this desk
     compiled = []
     real = re._compiler.compile
     monkeypatch.setattr(re._compiler, "compile",
                         lambda pattern, *args: compiled.append(pattern) or real(pattern, *args))
     cache = desk.root / ".git" / "svcdesk" / "rules.pickle"
-    rules = store.read_rules(desk.root, cache)  # as in a worker: the rules the server holds
-    assert rules is store.read_rules(desk.root, cache)
+    rules = rulecache.read(desk.root, cache)  # as in a worker: the rules the server holds
+    assert rules is rulecache.read(desk.root, cache)
     words = [w for rule in rules.classify
              for w in (rule.keywords, rule.all_keywords, rule.not_keywords)]
     assert sum(len(w.words) for w in words) > 20
@@ -233,7 +235,7 @@ def test_the_server_holds_a_desks_rules_and_patterns_so_a_worker_compiles_no_reg
     assert compiled == []
     text = (desk.root / "rules.yaml").read_text(encoding="utf-8")
     (desk.root / "rules.yaml").write_text(text + "\n# edited\n", encoding="utf-8")
-    assert store.read_rules(desk.root, cache) is not rules  # edited: read again
+    assert rulecache.read(desk.root, cache) is not rules  # edited: read again
     server_module._rehold([str(desk.root)])  # as the server does before the next worker
-    held = store.read_rules(desk.root, cache)
-    assert held is not rules and held is store.read_rules(desk.root, cache)  # held anew
+    held = rulecache.read(desk.root, cache)
+    assert held is not rules and held is rulecache.read(desk.root, cache)  # held anew

@@ -235,35 +235,37 @@ LAPTOP = {"type": "fault", "title": "电脑无法开机故障报修", "customer.
 
 def test_a_new_ticket_whose_agent_was_chosen_before_another_landed_is_chosen_again(
         desk, monkeypatch):
+    from svcdesk.app import intake
     from svcdesk.app.desk import Desk
 
-    one = Desk(desk.root).create_ticket(dict(LAPTOP))  # li.qiang and liu.yang share the work
+    one = intake.create_ticket(Desk(desk.root), dict(LAPTOP))  # li.qiang and liu.yang share
     assert one.choice.agent == "li.qiang"
     first, second = Desk(desk.root), Desk(desk.root)
-    change = Desk._change
+    change = Desk.change
     raced = []
 
     def the_other_lands_first(self, *args, **kwargs):
         if self is first and not raced:  # first chose on the loads; second commits now
-            raced.append(second.create_ticket(dict(LAPTOP)))
+            raced.append(intake.create_ticket(second, dict(LAPTOP)))
         return change(self, *args, **kwargs)
 
-    monkeypatch.setattr(Desk, "_change", the_other_lands_first)
-    late = first.create_ticket(dict(LAPTOP))
+    monkeypatch.setattr(Desk, "change", the_other_lands_first)
+    late = intake.create_ticket(first, dict(LAPTOP))
     assert raced[0].choice.agent == "liu.yang"  # the less loaded, as first saw the desk too
     assert late.choice.agent == "li.qiang"  # chosen again: the loads are even once more
-    loads = Desk(desk.root).open_load()
+    loads = intake.open_load(Desk(desk.root))
     assert loads["li.qiang"] == 2 and loads["liu.yang"] == 1
 
 
 def test_a_new_ticket_whose_agent_was_chosen_before_a_hand_commit_is_chosen_again(
         desk, monkeypatch):
+    from svcdesk.app import intake
     from svcdesk.app.desk import Desk
 
-    one = Desk(desk.root).create_ticket(dict(LAPTOP))  # li.qiang and liu.yang share the work
+    one = intake.create_ticket(Desk(desk.root), dict(LAPTOP))  # li.qiang and liu.yang share
     assert one.choice.agent == "li.qiang"
     first = Desk(desk.root)
-    change = Desk._change
+    change = Desk.change
     handed = []
 
     def a_hand_commit_lands_first(self, *args, **kwargs):
@@ -275,7 +277,7 @@ def test_a_new_ticket_whose_agent_was_chosen_before_a_hand_commit_is_chosen_agai
             handed.append(1)
         return change(self, *args, **kwargs)
 
-    monkeypatch.setattr(Desk, "_change", a_hand_commit_lands_first)
-    late = first.create_ticket(dict(LAPTOP))
+    monkeypatch.setattr(Desk, "change", a_hand_commit_lands_first)
+    late = intake.create_ticket(first, dict(LAPTOP))
     assert handed
     assert late.choice.agent == "li.qiang"  # chosen again on the loads after the commit

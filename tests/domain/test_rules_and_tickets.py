@@ -21,7 +21,7 @@ def rules():
     import yaml
     from pathlib import Path
 
-    return compile_rules(yaml.safe_load(Path(__file__).parents[1].joinpath("rules.yaml")
+    return compile_rules(yaml.safe_load(Path(__file__).parents[2].joinpath("rules.yaml")
                                         .read_text(encoding="utf-8")))
 
 

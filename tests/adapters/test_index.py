@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from svcdesk.adapters import index as index_mod
+from svcdesk.app import intake, lookup
 from svcdesk.app.desk import Desk
 from svcdesk.base.errors import ExitCode
 from svcdesk.base.query import Filter
@@ -311,7 +312,7 @@ def test_an_interrupted_build_leaves_no_index_and_the_next_read_builds_it(desk, 
     try:
         index_mod.PROGRESS_FROM = 1
         with pytest.raises(KeyboardInterrupt):
-            Desk(desk.root, progress=Interrupt).listing(Filter())
+            lookup.listing(Desk(desk.root, progress=Interrupt), Filter())
     finally:
         index_mod.PROGRESS_FROM = index_mod_progress
     assert not index_file(desk.root).exists()
@@ -354,7 +355,7 @@ def test_after_svcdesk_commits_a_read_takes_what_changed_from_them_not_from_git(
 
 def test_a_build_killed_outright_leaves_a_file_the_next_build_removes(tmp_path):
     root = tmp_path / "big"
-    made = subprocess.run([sys.executable, str(Path(__file__).parents[1] / "bench" /
+    made = subprocess.run([sys.executable, str(Path(__file__).parents[2] / "bench" /
                                                "make_desk.py"), str(root), "--tickets", "600",
                            "--years", "1"], capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
@@ -476,8 +477,8 @@ def test_the_brief_listing_of_a_table_prints_as_the_whole_tickets_do(make_desk):
 
     sample = make_desk(sample=True)
     for sort in ("created", "priority", "assignee"):
-        whole = sample.listing(Filter(), sort).tickets
-        brief = sample.listing(Filter(), sort, brief=True).tickets
+        whole = lookup.listing(sample, Filter(), sort).tickets
+        brief = lookup.listing(sample, Filter(), sort, brief=True).tickets
         assert [t["id"] for t in brief] == [t["id"] for t in whole]
         assert render_list(brief, sample.rules) == render_list(whole, sample.rules)
     assert set(brief[0]) <= {"id", "status", "priority", "type", "title", "assignee",
@@ -486,8 +487,8 @@ def test_the_brief_listing_of_a_table_prints_as_the_whole_tickets_do(make_desk):
 
 def test_open_load_and_tickets_in_a_period(make_desk):
     sample = make_desk(sample=True)
-    load = sample.open_load()
-    listing = sample.listing(Filter(statuses=tuple(sample.rules.open_statuses())))
+    load = intake.open_load(sample)
+    listing = lookup.listing(sample, Filter(statuses=tuple(sample.rules.open_statuses())))
     expected = {}
     for t in listing.tickets:
         if t.get("assignee"):

@@ -49,7 +49,7 @@ def test_eight_processes_of_25_new_each_lose_nothing(desk):
 
 
 def test_a_held_lock_makes_a_command_wait_then_fail_naming_the_holder(desk, run, monkeypatch):
-    lock = desk.state_dir / "lock"
+    lock = desk.state.lock
     lock.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock, os.O_RDWR | os.O_CREAT)
     fcntl.flock(fd, fcntl.LOCK_EX)
@@ -73,8 +73,8 @@ def test_the_lock_is_released_when_its_holder_dies(desk, run):
     holder = subprocess.Popen(
         [sys.executable, "-c", "import fcntl,os,sys,time; fd=os.open(sys.argv[1], os.O_RDWR|os.O_CREAT);"
          "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)",
-         str(desk.state_dir / "lock")], stdout=-1, text=True)
-    desk.state_dir.mkdir(parents=True, exist_ok=True)
+         str(desk.state.lock)], stdout=-1, text=True)
+    desk.state.make()
     assert holder.stdout.readline().strip() == "locked"
     holder.kill()
     holder.wait()

@@ -12,7 +12,7 @@ from svcdesk.base.errors import ExitCode
 
 from conftest import BIN, commit_count, git
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 
 
 def test_init_makes_a_git_desk_with_one_commit(tmp_path, run):

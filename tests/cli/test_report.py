@@ -275,7 +275,7 @@ def test_the_crontab_lines_run_as_documented(make_desk, tmp_path):
     from pathlib import Path
 
     desk = make_desk(sample=True)
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     lines = [line for line in readme.splitlines() if re.match(r"^[0-9*/]+ [0-9*]+ ", line)]
     assert len(lines) == 2, lines
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path),

@@ -4,7 +4,6 @@ import json
 import os
 import stat
 import sys
-import time
 
 import yaml
 
@@ -293,62 +292,6 @@ def object_counts(root) -> tuple:
     """(loose objects, packs) of the desk's repository."""
     counts = dict(line.split(": ") for line in git(root, "count-objects", "-v").splitlines())
     return int(counts["count"]), int(counts["packs"])
-
-
-def test_each_change_is_one_small_pack_and_past_a_few_they_are_rolled_into_one(desk, run,
-                                                                              monkeypatch):
-    from svcdesk.adapters import repo as gitlog
-
-    monkeypatch.setattr(gitlog, "SMALL_PACKS", 3)
-    git(desk.root, "repack", "-a", "-d")  # the desk as one big pack
-    big = {p.name for p in (desk.root / ".git/objects/pack").glob("*.pack")}
-    assert object_counts(desk.root) == (0, 1)
-    assert run(*FAULT).exit_code == 0
-    # one pack, not exploded into loose objects by a second process (git update-index,
-    # running beside fast-import, writes the ticket's blob loose as well)
-    assert object_counts(desk.root) == (1, 2)
-    assert run("comment", "20261122-1", "-m", "已电话回访").exit_code == 0
-    assert object_counts(desk.root)[1] == 3
-    assert run("comment", "20261122-1", "-m", "客户确认已修好").exit_code == 0  # a fourth
-    packs = {p.name for p in (desk.root / ".git/objects/pack").glob("*.pack")}
-    assert len(packs) == 2 and big <= packs  # the three small ones rolled into one, the big
-    assert "客户确认已修好" in run("show", "20261122-1").stdout  # one left as it was
-    git(desk.root, "fsck", "--no-progress")
-
-
-def test_small_packs_are_rolled_up_in_the_background_one_roll_up_at_a_time(desk, run,
-                                                                           monkeypatch):
-    import fcntl
-
-    from svcdesk.adapters import repo as gitlog
-
-    monkeypatch.setattr(gitlog, "SMALL_PACKS", 3)
-    git(desk.root, "config", "gc.autoDetach", "true")  # git's default
-    git(desk.root, "repack", "-a", "-d")
-    big = {p.name for p in (desk.root / ".git/objects/pack").glob("*.pack")}
-    lock = desk.root / ".git" / gitlog.REPACK_LOCK
-    lock.parent.mkdir(exist_ok=True)
-    with open(lock, "w") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)  # as if a roll-up were running
-        assert run(*FAULT).exit_code == 0
-        for text in ("已电话回访", "已寄回主板"):
-            assert run("comment", "20261122-1", "-m", text).exit_code == 0
-        assert object_counts(desk.root)[1] == 4  # due, but not started beside the other
-    small = {p.name for p in (desk.root / ".git/objects/pack").glob("*.pack")} - big
-    assert run("comment", "20261122-1", "-m", "客户确认已修好").exit_code == 0
-    deadline = time.monotonic() + 60
-    with open(lock) as waiting:  # the roll-up holds the lock until it ends
-        while True:
-            try:
-                fcntl.flock(waiting, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
-    packs = {p.name for p in (desk.root / ".git/objects/pack").glob("*.pack")}
-    assert len(packs) <= 2 and not packs & small  # the small ones rolled up
-    assert "客户确认已修好" in run("show", "20261122-1").stdout
-    git(desk.root, "fsck", "--no-progress")
 
 
 def test_changes_leave_garbage_collection_to_git_when_git_would_find_it_due(desk, run,

@@ -8,8 +8,8 @@ import pytest
 
 from conftest import FAULT, git
 from svcdesk.adapters import store
-from svcdesk.speed import trail
 from svcdesk.adapters.repo import Git
+from svcdesk.speed import trail
 from svcdesk.speed.trail import Trail
 
 A, B = "tickets/2026/11/SD-20261122-0001.yaml", "tickets/2026/11/SD-20261122-0002.yaml"
@@ -41,10 +41,15 @@ def git_log(root, path) -> list:
     return git(root, "log", "--format=%H", "--", path).split()
 
 
+def trail_file(root):
+    """Where the trail of the repository at ``root`` is kept."""
+    return root / ".git" / "svcdesk" / "trail.sqlite"
+
+
 def trail_of(root, path):
     repo = Counting(root)
     head = git(root, "rev-parse", "HEAD").strip()
-    return Trail(repo, root / ".git" / "svcdesk").commits(path, head)
+    return Trail(repo, trail_file(root)).commits(path, head)
 
 
 @pytest.fixture
@@ -116,7 +121,7 @@ def test_a_history_with_a_merge_is_left_to_git(repo):
 
 def test_a_damaged_or_older_trail_file_is_made_again(repo):
     trail_of(repo, A)
-    path = repo / ".git" / "svcdesk" / trail.FILE
+    path = repo / ".git" / "svcdesk" / "trail.sqlite"
     path.write_bytes(b"not a database at all" * 100)
     assert trail_of(repo, A) == git_log(repo, A)
     store.remove_database(path)
@@ -137,7 +142,7 @@ def test_a_shallow_clone_deepened_later_is_read_again(repo, tmp_path):
 
 def test_a_branch_with_no_commits_has_an_empty_trail(tmp_path):
     git(tmp_path, "init", "-q")
-    assert Trail(Git(tmp_path), tmp_path / ".git" / "svcdesk").commits(A, None) == []
+    assert Trail(Git(tmp_path), trail_file(tmp_path)).commits(A, None) == []
 
 
 def test_log_reads_the_trail_instead_of_walking_the_history_for_one_file(desk, run, tmp_path,
@@ -178,7 +183,7 @@ def test_index_status_counts_the_trail_and_rebuild_throws_it_away(desk, run):
     status = json.loads(run("index", "status", "--format", "json").stdout)
     assert status["trail_commits"] == int(git(desk.root, "rev-list", "--count", "HEAD"))
     assert run("index", "rebuild").exit_code == 0
-    assert not (desk.root / ".git" / "svcdesk" / trail.FILE).exists()
+    assert not (desk.root / ".git" / "svcdesk" / "trail.sqlite").exists()
     assert json.loads(run("log", "1122-1", "--format", "json").stdout)[0]["action"] == "create"
 
 
@@ -197,11 +202,11 @@ def test_a_walk_from_scratch_shows_progress_and_a_catch_up_does_not(repo, monkey
 
     monkeypatch.setattr(trail, "PROGRESS_FROM", 1)
     head = git(repo, "rev-parse", "HEAD").strip()
-    assert Trail(Git(repo), repo / ".git" / "svcdesk", Bar).commits(A, head) == git_log(repo, A)
+    assert Trail(Git(repo), trail_file(repo), Bar).commits(A, head) == git_log(repo, A)
     assert shown == [["Reading the history for log (once)", 7, 0, True]]
     commit(repo, "a later", {A: "a: 5\n"})
     head = git(repo, "rev-parse", "HEAD").strip()
-    assert Trail(Git(repo), repo / ".git" / "svcdesk", Bar).commits(A, head) == git_log(repo, A)
+    assert Trail(Git(repo), trail_file(repo), Bar).commits(A, head) == git_log(repo, A)
     assert len(shown) == 1
 
 
@@ -210,7 +215,7 @@ def test_a_trail_that_cannot_be_made_or_opened_leaves_log_to_git(repo, tmp_path)
     state.write_text("a file where the folder should be")  # mkdir fails: OSError
     assert trail_of(repo, A) is None
     state.unlink()
-    (state / trail.FILE).mkdir(parents=True)  # a folder where the file should be
+    (state / "trail.sqlite").mkdir(parents=True)  # a folder where the file should be
     assert trail_of(repo, A) is None
 
 

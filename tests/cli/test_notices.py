@@ -9,6 +9,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from conftest import FAULT, commit_count, git, svcdesk_process
+from svcdesk.adapters import mail
 from svcdesk.domain import notices
 from svcdesk.base.errors import ExitCode
 
@@ -199,7 +200,7 @@ def test_line_breaks_in_names_and_subjects_cannot_add_headers():
                             notices.Recipient("customer", "张伟\r\nBcc: evil@example.com",
                                               "zhang@example.cn"))
     sender = notices.Recipient("sender", "服务台\nX-Evil: 1", "desk@example.com")
-    data = notices.message(notice, "您好\r\nBcc: evil@example.com", "正文", sender,
+    data = mail.message(notice, "您好\r\nBcc: evil@example.com", "正文", sender,
                            "example.com", __import__("datetime").datetime(2026, 11, 20))
     parsed = message_from_bytes(data, policy=policy.default)
     assert parsed["Bcc"] is None and parsed["X-Evil"] is None

@@ -9,7 +9,7 @@ from svcdesk.domain import classify
 from svcdesk.domain.rules import compile_rules
 
 RULES = compile_rules(yaml.safe_load(
-    (Path(__file__).parents[1] / "rules.yaml").read_text(encoding="utf-8")))
+    (Path(__file__).parents[2] / "rules.yaml").read_text(encoding="utf-8")))
 
 # (expected type, expected team, title, description)
 REQUESTS = [

@@ -17,7 +17,7 @@ from svcdesk.base.errors import RulesError, WorkflowError
 from svcdesk.domain.rules import compile_rules
 from svcdesk.adapters.store import rules_from_text
 
-TEXT = (Path(__file__).parents[1] / "rules.yaml").read_text(encoding="utf-8")
+TEXT = (Path(__file__).parents[2] / "rules.yaml").read_text(encoding="utf-8")
 DEFAULT = yaml.safe_load(TEXT)
 
 

@@ -161,7 +161,7 @@ def test_sample_tickets_load_as_pyyaml_loads_them(make_desk):
 def test_compiled_rules_are_cached_and_a_changed_or_damaged_cache_is_rebuilt(desk):
     from svcdesk.app.desk import Desk
 
-    cache = desk.state_dir / "rules.pickle"
+    cache = desk.state.rules_cache
     assert cache.exists() and Desk(desk.root).rules.name == "示例售后服务台"
     rules = desk.root / "rules.yaml"
     rules.write_text(rules.read_text(encoding="utf-8").replace(

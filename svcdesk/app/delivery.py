@@ -1,0 +1,266 @@
+"""Notices: queued into the outbox after the change that triggers them, previewed, sent by
+hand, and delivered by SMTP under the desk lock, each delivery recorded on its ticket so
+that no notice is ever sent twice."""
+
+import os
+from datetime import datetime
+from typing import NamedTuple
+
+from svcdesk.adapters import mail, store
+from svcdesk.adapters.change import trailers_for
+from svcdesk.app.desk import SYSTEM
+from svcdesk.base import model
+from svcdesk.base.errors import (TemplateError, TicketFileError, UncommittedChangesError,
+                                 UsageError)
+from svcdesk.base.identity import TicketRef, new_ulid
+from svcdesk.domain import history, ladder, notices, sla
+from svcdesk.domain.worktime import duration_text
+
+
+class Delivery(NamedTuple):
+    """What one delivery run did: notices sent (and recorded), still queued, failed."""
+
+    sent: list  # outbox entries
+    queued: int
+    failed: list  # (entry, error): templates that do not render
+    error: str | None = None  # why delivery stopped (SMTP down, login refused)
+    smtp: str | None = None  # where it delivered to (None: no SMTP configured)
+    commit: str | None = None
+
+
+def renderer(desk):
+    """The desk's template renderer, one per command (templates compile once; Jinja is
+    imported only by a command that renders)."""
+    if "renderer" not in desk.kept:
+        from svcdesk.adapters.templating import Renderer
+
+        desk.kept["renderer"] = Renderer(desk.root / "templates", store.DEFAULTS / "templates",
+                                         desk.rules.language, desk.rules.tz, duration_text,
+                                         desk.state.templates)
+    return desk.kept["renderer"]
+
+
+def outbox(desk):
+    """The desk's outbox (one per command; smtplib and ssl are imported only by a command
+    that queues or sends)."""
+    if "outbox" not in desk.kept:
+        from svcdesk.adapters.outbox import Outbox
+
+        desk.kept["outbox"] = Outbox(desk.state.outbox)
+    return desk.kept["outbox"]
+
+
+def queued(desk) -> list:
+    """The notices waiting in the outbox."""
+    return outbox(desk).entries()
+
+
+def smtp(desk):
+    """Where notices go: SVCDESK_SMTP_URL, else notices.smtp in rules.yaml (None: the
+    outbox keeps them)."""
+    from svcdesk.adapters.outbox import Smtp
+
+    url = os.environ.get("SVCDESK_SMTP_URL")
+    if url:
+        return Smtp.from_url(url, "SVCDESK_SMTP_URL")
+    configured = desk.rules.notices.smtp if desk.rules.notices else None
+    return Smtp.from_url(configured, "rules.yaml: notices.smtp") if configured else None
+
+
+def notices_for(rules, ticket: model.Ticket, events, names=None) -> list:
+    """The notices ``events`` of ``ticket`` send (or, with ``names``, those notice events
+    would send for its latest event)."""
+    out = []
+    routes = rules.notices.routes if rules.notices else {}
+    for event in events:
+        triggered = names if names is not None else notices.triggers(event)
+        for name in triggered:
+            step = ladder.step_of(rules, event)
+            for template, roles in routes.get(name, ()):
+                if name == "escalated" and step is not None and step.notify:
+                    roles = step.notify
+                for person in notices.recipients(roles, ticket.fields, rules):
+                    out.append(notices.Notice(ticket.number, ticket.fields["uid"], event.id,
+                                              name, template, person))
+    return out
+
+
+def _render(desk, notice, ticket: model.Ticket, event: model.Event) -> tuple:
+    """(message bytes, subject) of a notice; raise TemplateError naming file and line."""
+    rules = desk.rules
+    at = max(event.at, ticket.events[-1].at)
+    levels = desk.kept.setdefault("levels", {})
+    key = (ticket.number, len(ticket.events), at)
+    if key not in levels:  # one ticket's notices share its clocks
+        levels[key] = sla.level(ticket.events, ticket.fields, rules.service, at)
+    context = notices.context(rules, ticket, event, notice, levels[key],
+                              ladder.step_of(rules, event))
+    subject, body = mail.render(renderer(desk), notice.template, context)
+    n = rules.notices
+    sender = notices.Recipient("sender", n.sender_name, n.sender_email)
+    domain = n.sender_email.rpartition("@")[2] or "svcdesk.localhost"
+    data = mail.message(notice, subject, body, sender, domain, event.at)
+    return data, notices.full_subject(notice, subject)
+
+
+def queue_notices(desk, ticket: model.Ticket, events, by: str = sla.SYSTEM, names=None,
+                  sync: bool = True) -> list:
+    """Render the notices of ``events`` into the outbox; a template that fails is kept as
+    a failed notice (retried by `notify send`) and said as a warning. The change that
+    triggered them has landed either way."""
+    todo = notices_for(desk.rules, ticket, events, names)
+    if not todo:
+        return []
+    box = outbox(desk)
+    by_id = {e.id: e for e in ticket.events}
+    for notice in todo:
+        meta = {"key": notice.key, "number": notice.number,
+                "relpath": store.ticket_relpath(notice.number), "event_id": notice.event_id,
+                "event": notice.event, "template": notice.template, "by": by,
+                "to": {"role": notice.recipient.role, "name": notice.recipient.name,
+                       "email": notice.recipient.email}}
+        event = by_id.get(notice.event_id, ticket.events[-1])
+        try:
+            data, subject = _render(desk, notice, ticket, event)
+        except (TemplateError, ValueError) as exc:
+            failures = desk.kept.setdefault("failures", {})
+            failures.setdefault((notice.template, str(exc)), []).append(notice.number)
+            box.put(notice.file_stem, {**meta, "state": "failed", "error": str(exc)}, None)
+            continue
+        box.put(notice.file_stem, {**meta, "state": "pending", "subject": subject}, data)
+    if sync:
+        box.sync()
+    return todo
+
+
+def failure_warnings(desk) -> list:
+    """Notices a template stopped in this command: one line per distinct error."""
+    out = []
+    for (template, error), numbers in desk.kept.get("failures", {}).items():
+        out.append(f"notice {template} not sent for {len(numbers)} ticket(s) ("
+                   + ", ".join(numbers[:3]) + (", …" if len(numbers) > 3 else "")
+                   + f"): {error} (fix it; `svcdesk notify send` retries)")
+    return out
+
+
+def preview_notice(desk, ref: TicketRef, name: str) -> list:
+    """[(notice, message bytes)] of what notice event ``name`` would send now."""
+    ticket = desk.load(ref)
+    found = _hand_notices(desk, ticket, ticket.events[-1], name)
+    return [(n, _render(desk, n, ticket, ticket.events[-1])[0]) for n in found]
+
+
+def send_notice(desk, ref: TicketRef, name: str) -> Delivery:
+    """Send notice event ``name`` for a ticket by hand (it counts as a contact with the
+    customer once delivered), then deliver the outbox."""
+    ticket = desk.load(ref)
+    now, actor = desk.now(), desk.actor()
+    event = model.Event(new_ulid(now), now, actor.key, "notice")
+    _hand_notices(desk, ticket, event, name)
+    queue_notices(desk, model.Ticket(ticket.fields, ticket.events + (event,)), [event],
+                  by=actor.key, names=[name])
+    return deliver(desk)
+
+
+def _hand_notices(desk, ticket: model.Ticket, event: model.Event, name: str) -> list:
+    if name not in notices.EVENTS:
+        raise UsageError(f"{name!r} is not a notice event; events: "
+                         + ", ".join(notices.EVENTS))
+    found = notices_for(desk.rules, ticket, [event], names=[name])
+    if not found:
+        raise UsageError(f"notice event {name} sends nothing for {ticket.number} (no "
+                         "route under notices.events, or no address for its recipients)")
+    return found
+
+
+def deliver(desk) -> Delivery:
+    """Re-render failed notices, deliver pending ones by SMTP (when configured) and record
+    each delivery on its ticket, in one commit. Under the desk lock, so two runs at once
+    never send a notice twice; one already recorded on its ticket is dropped unsent."""
+    box, server, now, schema = outbox(desk), smtp(desk), desk.now(), desk.rules.schema
+    if not box.entries():  # the usual cron run: nothing to lock the desk for
+        return Delivery([], 0, [], None, server.describe() if server else None)
+    # under the lock, the outbox is read again: another run may have sent some
+    failed, tickets = [], {}
+    with desk.change(sla.SYSTEM) as change:
+        def ticket_of(entry):
+            relpath = entry.meta["relpath"]
+            if relpath not in tickets:
+                raw = change.read_committed(relpath)
+                tickets[relpath] = store.ticket_from_bytes(schema, raw, relpath)
+            return tickets[relpath]
+
+        ready = []
+        for entry in box.entries():
+            try:
+                ticket = ticket_of(entry)
+            except (UncommittedChangesError, TicketFileError, OSError) as exc:
+                failed.append((entry, str(exc)))
+                continue
+            if any(e.rule == f"notice: {entry.meta['key']}" for e in ticket.events):
+                box.remove(entry)  # delivered and recorded before: never twice
+                continue
+            if entry.state == "failed":
+                entry = _rerender(desk, box, entry, ticket, failed)
+                if entry is None:
+                    continue
+            ready.append(entry)
+        sent_now, error = [], None
+        pending = [e for e in ready if e.state == "pending"]
+        if server is not None and pending:
+            sender = desk.rules.notices.sender_email
+            sent_now, error = server.send([
+                (e, e.message_bytes(), mail.wire_address(sender),
+                 [mail.wire_address(e.meta["to"]["email"])])
+                for e in pending if e.message_bytes() is not None])
+            sent_now = [box.mark(e, state="sent", sent=now.isoformat()) for e in sent_now]
+        done = [e for e in ready if e.state == "sent"] + sent_now
+        sha = _record_deliveries(desk, change, done, ticket_of, now) if done else None
+    for entry in done:
+        box.remove(entry)
+    return Delivery(done, len(pending) - len(sent_now), failed, error,
+                    server.describe() if server else None, sha)
+
+
+def _rerender(desk, box, entry, ticket, failed):
+    meta = entry.meta
+    event = next((e for e in ticket.events if e.id == meta["event_id"]), None)
+    if event is None:  # a hand-sent notice: its event is made when it is recorded
+        event = model.Event(meta["event_id"], ticket.events[-1].at, meta["by"], "notice")
+        ticket = model.Ticket(ticket.fields, ticket.events + (event,))
+    to = meta["to"]
+    notice = notices.Notice(meta["number"], ticket.fields["uid"], meta["event_id"],
+                            meta["event"], meta["template"],
+                            notices.Recipient(to["role"], to["name"], to["email"]))
+    try:
+        data, subject = _render(desk, notice, ticket, event)
+    except (TemplateError, ValueError) as exc:
+        box.mark(entry, error=str(exc))
+        failed.append((entry, str(exc)))
+        return None
+    return box.put(entry.stem, {**meta, "state": "pending", "subject": subject,
+                                "error": None}, data)
+
+
+def _record_deliveries(desk, change, done: list, ticket_of, now: datetime) -> str | None:
+    """One notice event per delivery on its ticket, all in one commit."""
+    touched = {}
+    for entry in done:
+        meta = entry.meta
+        ticket = touched.get(meta["relpath"]) or ticket_of(entry)
+        to = meta["to"]
+        event = model.Event(
+            meta["event_id"] if meta["by"] != sla.SYSTEM else new_ulid(now), now,
+            meta["by"], "notice", rule=f"notice: {meta['key']}",
+            note=f"{meta['template']} → {to['name']} <{to['email']}>: "
+                 f"{meta.get('subject', '')}".strip(),
+            visibility="public" if to["role"] == "customer" else "internal")
+        touched[meta["relpath"]] = history.settle(
+            desk.rules, model.append(desk.rules.schema, ticket, event))
+    for relpath, ticket in touched.items():
+        change.write(relpath, store.encode_ticket(ticket))
+    numbers = ", ".join(t.number for t in touched.values())
+    body = "\n".join(f"{e.meta['number']}: {e.meta['template']} to {e.meta['to']['email']}"
+                     for e in done)
+    return change.commit(f"notify: {len(done)} notice(s) delivered", body,
+                         trailers_for(numbers, "notify"), SYSTEM, now)

@@ -1,0 +1,174 @@
+"""Intake: a request recorded as a ticket, classified, prioritised and assigned by the rules;
+what the rules would do with one; the form a person fills in."""
+
+from datetime import datetime
+from typing import NamedTuple
+
+from svcdesk.adapters import store
+from svcdesk.adapters.change import Change, trailers_for
+from svcdesk.app import delivery
+from svcdesk.base import model
+from svcdesk.base.errors import MissingFieldsError, ValidationError
+from svcdesk.base.identity import NUMBER_RE, format_number, new_ulid
+from svcdesk.domain import assign, classify, history
+
+read_values = store.read_values  # field values from YAML or JSON text (--from, forms)
+
+
+class Outcome(NamedTuple):
+    """What a command that runs the rules did: the ticket, and the rules' reasoning."""
+
+    ticket: model.Ticket | None
+    decision: object = None  # classify.Decision
+    choice: object = None  # assign.Choice
+    changed: bool = True
+
+
+def check_values(desk, given: dict) -> dict:
+    """Check values a person gave (flat dotted paths or nested groups); return them nested."""
+    try:
+        return model.parse_values(desk.rules.schema, given)
+    except model.FieldError as exc:
+        raise ValidationError(f"field {exc.args[0]}") from None
+
+
+def missing_fields(desk, values: dict) -> list:
+    """Required fields of the values' ticket type that are still empty."""
+    kind = values.get("type")
+    if kind is None:
+        return ["type"]
+    return model.missing_required(desk.rules.types[kind].required, values)
+
+
+def decide(desk, values: dict, kept=None):
+    """What the rules make of ``values`` (classification, team, priority); fields in
+    ``kept`` (default: every field given) are never changed."""
+    if kept is None:
+        kept = frozenset(model.flatten(values))
+    return classify.decide(desk.rules, values, kept)
+
+
+def open_load(desk) -> dict:
+    """{agent: open tickets assigned to them}."""
+    return desk.index.open_load(desk.rules.open_statuses(), desk.rules.agents)
+
+
+def choose_agent(desk, values: dict, agents=None):
+    """Who the assignment strategies pick for a ticket with ``values`` (among ``agents``,
+    default all of the desk's)."""
+    rules = desk.rules
+    return assign.choose(rules.agents if agents is None else agents, rules.strategies, values,
+                         open_load(desk), desk.index.last_assignee(values.get("team")),
+                         desk.now().date())
+
+
+def preview(desk, given: dict) -> Outcome:
+    """What the rules would do with a request, without recording it."""
+    values = check_values(desk, given)
+    decision = decide(desk, values)
+    choice = None
+    if desk.rules.auto_assign and not decision.values.get("assignee"):
+        choice = choose_agent(desk, decision.values)
+    return Outcome(None, decision, choice)
+
+
+def create_ticket(desk, given: dict, auto: bool = True) -> Outcome:
+    """Record a new ticket from values a person gave, then (unless ``auto`` is False)
+    classify, prioritise and assign it by the rules: one commit, one event per step."""
+    values = check_values(desk, given)
+    rules, actor = desk.rules, desk.actor()
+    now = desk.now()
+    decision = decide(desk, values) if auto else None
+    final = decision.values if decision else values
+    missing = missing_fields(desk, final)
+    if missing:
+        raise MissingFieldsError(final.get("type", "?"), missing)
+    kind = rules.types[final["type"]]
+    if decision is None:
+        values.setdefault("priority", kind.priority or rules.default_priority)
+    purchased = model.get_path(values, "product.purchased")
+    if purchased is not None and model.get_path(values, "product.warranty") is None:
+        model.set_path(values, "product.warranty",
+                       model.warranty_state(purchased, rules.warranty_months, now.date()))
+    choice = None
+    if decision is not None and rules.auto_assign and not final.get("assignee"):
+        landed = desk.shortcuts.landed()
+        choice = choose_agent(desk, final)  # outside the lock: the index may need git
+        seen = desk.index.head_seen
+    with desk.change(quick=True) as change:
+        if choice is not None and (desk.shortcuts.landed() != landed or
+                                   seen is not None and seen != change.head):
+            # another change landed meanwhile (a second `new` at the same moment, a
+            # commit by hand, a pull): the loads it was chosen on are gone, so choose
+            # again on the desk as it is now
+            desk.index.recheck()
+            choice = choose_agent(desk, final)
+        number = _next_number(desk, change, now)
+        ticket = model.create(rules.schema, values, number, new_ulid(now), new_ulid(now),
+                              now, actor.key, rules.initial_status)
+        body = [f"Type: {kind.name} ({kind.label})"]
+        if decision is not None and decision.changes:
+            ticket = history.classified(rules, ticket, now, actor.key, decision,
+                                        decision.changes)
+            body.append("Classified: " + (", ".join(decision.fired) or "no rule matched"))
+        assignee = choice.agent if choice else ticket.get("assignee")
+        if assignee and "assign" in rules.transitions:
+            if choice:
+                ticket = history.assigned(rules, ticket, now, actor.key, choice)
+            else:  # given at intake, or set by a rule: the status follows
+                by_rule = decision is not None and "assignee" in decision.changes
+                ticket = history.transition(rules, ticket, now, actor.key, "assign",
+                                            {"assignee": assignee},
+                                            rule=", ".join(decision.fired) if by_rule else None)
+            body.append(f"Assigned: {assignee}" + (" (" + ", ".join(rules.strategies)
+                                                    + ")" if choice else ""))
+        elif choice:
+            body.append(f"Queued for team {choice.team}: nobody fits")
+        ticket = history.settle(rules, ticket)
+        fields = ticket.fields
+        body.insert(1, f"Priority: {fields.get('priority')}")
+        if model.get_path(fields, "customer.name"):
+            body.append("Customer: " + " / ".join(filter(None, (
+                model.get_path(fields, "customer.name"),
+                model.get_path(fields, "customer.company")))))
+        if fields.get("channel"):
+            body.append(f"Channel: {fields['channel']}")
+        change.write(store.ticket_relpath(number), store.encode_ticket(ticket))
+        change.commit(f"{number}: new {kind.name} ticket: {fields.get('title', '')}",
+                      "\n".join(body), trailers_for(number, "create"), actor.identity, now)
+    delivery.queue_notices(desk, ticket, ticket.events)
+    return Outcome(ticket, decision, choice)
+
+
+def _next_number(desk, change: Change, now: datetime) -> str:
+    """The day's next number: one past the highest in its folder, on disk or at HEAD (a
+    file deleted by hand and not yet committed keeps its number)."""
+    day = now.date()
+    prefix = desk.rules.prefix
+    stem = f"{prefix}-{day:%Y%m%d}-"
+    names = store.numbers_of_day(desk.root, prefix, day)
+    names += [n[:-5] for n in change.head_names(f"{store.TICKETS}/{day:%Y}/{day:%m}")
+              if n.startswith(stem) and n.endswith(".yaml")]
+    taken = [int(m["seq"]) for n in names if (m := NUMBER_RE.match(n))]
+    return format_number(prefix, day, max(taken, default=0) + 1)
+
+
+def form_text(desk, values: dict, kind: str | None, number: str | None = None) -> str:
+    """A YAML form of the editable fields, with comments saying what each takes."""
+    schema = desk.rules.schema
+    editable = {k: v for k, v in model.flatten(values).items()
+                if k in schema.specs and schema.specs[k].editable}
+    required = desk.rules.types[kind].required if kind in desk.rules.types else ()
+    for name in required:
+        editable.setdefault(name, None)
+    nested: dict = {}
+    for name in schema.specs:
+        if name in editable:
+            model.set_path(nested, name, editable[name] if editable[name] is not None else "")
+    lines = [f"# {number or 'New ticket'} — edit the values, save and close the editor.",
+             "# Empty the file to cancel. Required for this type: "
+             + (", ".join(required) or "nothing"),
+             "# Other fields you may add: " + ", ".join(
+                 n for n, s in schema.specs.items() if s.editable and n not in editable),
+             ""]
+    return "\n".join(lines) + store.dump_yaml(model.F.dump(nested))

@@ -1,0 +1,59 @@
+"""Finding tickets: listings and search, from the index."""
+
+from typing import NamedTuple
+
+from svcdesk.adapters import store
+from svcdesk.base import query
+from svcdesk.base.errors import UsageError
+
+to_yaml = store.dump_yaml  # tickets as the desk writes YAML (list --format yaml)
+
+
+class Listing(NamedTuple):
+    """What `list` shows: ticket snapshots, the files that could not be read, and what the
+    command made of them (see listing)."""
+
+    tickets: list
+    problems: list
+    shown: object = None
+    total: int | None = None  # how many passed the filter, when the limit was reached
+
+
+def listing(desk, flt: query.Filter, sort: str = "created", reverse: bool = True,
+            limit: int | None = None, present=None, brief: bool = False) -> Listing:
+    """Tickets passing ``flt``, sorted; unreadable files are reported, not dropped.
+
+    ``present(listing)``, if given, makes what the command prints (the table, the JSON)
+    while git checks that the index is current; it lands in ``Listing.shown``. With
+    ``brief``, each ticket has only the fields of the list table."""
+    tz, priorities, index = desk.rules.tz, list(desk.rules.priorities), desk.index
+
+    def rows(con):
+        found = index.listing_in(con, flt, tz, sort, reverse, limit, priorities, brief)
+        cut = limit is not None and len(found) == limit
+        return found, index.count_in(con, flt, tz) if cut else None
+
+    return _listed(index, rows, present)
+
+
+def search(desk, text: str, flt: query.Filter, limit: int = 20, present=None) -> Listing:
+    """Tickets whose title, text, comments, customer or product hold every word of
+    ``text``, best first (``present`` as for listing)."""
+    terms = text.split()
+    if not terms:
+        raise UsageError("search for what? give some text (Chinese or English)")
+    tz, index = desk.rules.tz, desk.index
+    return _listed(index, lambda con: (index.search_in(con, terms, flt, tz, limit), None),
+                   present)
+
+
+def _listed(index, rows, present) -> Listing:
+    """The tickets and their total that ``rows(con)`` gives, and the unreadable files, from
+    one settled read of the index, with ``present`` applied inside it (see listing)."""
+
+    def read(con):
+        tickets, total = rows(con)
+        found = Listing(tickets, index.problems_in(con), total=total)
+        return found._replace(shown=present(found)) if present else found
+
+    return index.settled(read)

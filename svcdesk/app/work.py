@@ -1,0 +1,203 @@
+"""Working a ticket: classify and assign again, the workflow's actions, priority by hand,
+escalation, comments and edits. Each is one change: load, absorb hand edits, apply, write,
+commit, queue the notices it triggers."""
+
+from svcdesk.adapters import store
+from svcdesk.adapters.change import trailers_for
+from svcdesk.app import delivery, intake
+from svcdesk.base import model
+from svcdesk.base.errors import (MissingFieldsError, UsageError, ValidationError,
+                                 WorkflowError)
+from svcdesk.base.identity import TicketRef, new_ulid
+from svcdesk.domain import history
+
+
+def update(desk, ref: TicketRef, action: str, build, subject=None, note_body: str = ""):
+    """Load, absorb hand edits, apply ``build(ticket, now, actor)``, write, commit.
+
+    The commit subject is ``subject``, or (when None) said from the last event."""
+    actor = desk.actor()
+    now = desk.now()
+    relpath = desk.locate(ref)
+    rules = desk.rules
+    with desk.change(quick=True) as change:
+        raw = change.read_committed(relpath)
+        ticket = store.ticket_from_bytes(rules.schema, raw, relpath)
+        ticket = history.absorb_hand_edits(rules, ticket, now)
+        before = len(ticket.events)
+        result = build(ticket, now, actor)
+        if result is None:
+            return ticket
+        result = history.settle(rules, result)
+        change.write(relpath, store.encode_ticket(result))
+        change.commit(f"{result.number}: {subject or history.subject(result.events[-1])}",
+                      note_body, trailers_for(result.number, action), actor.identity, now)
+    delivery.queue_notices(desk, result, result.events[before:])
+    return result
+
+
+def classify_ticket(desk, ref: TicketRef) -> intake.Outcome:
+    """Run the rules again on a ticket: fields a person set stay as they are; an
+    unassigned ticket is then assigned."""
+    rules, outcome = desk.rules, {}
+
+    def build(ticket, now, actor):
+        before = len(ticket.events)
+        decision = outcome["decision"] = intake.decide(desk, ticket.fields,
+                                                       kept=history.hand_set(ticket))
+        changes = {k: v for k, v in decision.changes.items() if ticket.get(k) != v}
+        if changes:
+            ticket = history.classified(rules, ticket, now, actor.key, decision, changes)
+        route = rules.transitions.get("assign")
+        if rules.auto_assign and not ticket.get("assignee") and route is not None \
+                and ticket.fields["status"] in route.sources:
+            choice = outcome["choice"] = intake.choose_agent(desk, ticket.fields)
+            if choice.agent:
+                ticket = history.assigned(rules, ticket, now, actor.key, choice)
+        outcome["changed"] = len(ticket.events) > before
+        return ticket if outcome["changed"] else None
+
+    ticket = update(desk, ref, "classify", build)
+    return intake.Outcome(ticket, outcome.get("decision"), outcome.get("choice"),
+                          outcome["changed"])
+
+
+def assign_ticket(desk, ref: TicketRef, agent: str | None = None,
+                  note: str | None = None) -> intake.Outcome:
+    """Assign by hand to ``agent`` (always allowed), or by the strategies; when nobody
+    fits, the ticket stays in its team's queue."""
+    rules = desk.rules
+    if agent is not None and agent not in rules.agents:
+        found = rules.agent_by_email(agent)
+        if found is None:
+            raise UsageError(f"unknown agent {agent!r} (agents: {', '.join(rules.agents)})")
+        agent = found.key
+    outcome = {}
+
+    def build(ticket, now, actor):
+        if agent is not None:
+            updates = {"assignee": agent, "team": rules.agents[agent].team}
+            if ticket.get("assignee") == agent:
+                raise WorkflowError(f"{ticket.number} is already assigned to {agent}")
+            return history.transition(rules, ticket, now, actor.key, "assign", updates,
+                                      note=note)
+        choice = outcome["choice"] = intake.choose_agent(desk, ticket.fields)
+        if choice.agent is None or choice.agent == ticket.get("assignee"):
+            outcome["changed"] = False
+            return None
+        return history.assigned(rules, ticket, now, actor.key, choice)
+
+    ticket = update(desk, ref, "assign", build, note_body=note or "")
+    return intake.Outcome(ticket, None, outcome.get("choice"), outcome.get("changed", True))
+
+
+def set_priority(desk, ref: TicketRef, priority: str, note: str) -> model.Ticket:
+    """Override the priority by hand, saying why."""
+    rules = desk.rules
+    if priority not in rules.priorities:
+        raise ValidationError(f"priority {priority!r} is not one of "
+                              + ", ".join(rules.priorities))
+    if not (note and note.strip()):
+        raise ValidationError("say why the priority changes: -m TEXT")
+
+    def build(ticket, now, actor):
+        if ticket.fields["status"] not in rules.open_statuses():
+            raise WorkflowError(f"{ticket.number} is {ticket.fields['status']}; its "
+                                "priority no longer matters (reopen it first)")
+        if ticket.get("priority") == priority:
+            raise WorkflowError(f"{ticket.number} is already {priority}")
+        return history.record(rules, ticket, now, actor.key, "priority",
+                              {"priority": priority}, note=note.strip(),
+                              visibility="internal")
+
+    return update(desk, ref, "priority", build, note_body=note.strip())
+
+
+def move(desk, ref: TicketRef, action: str, note: str | None = None,
+         updates: dict | None = None, public: bool = True) -> model.Ticket:
+    """Take a workflow action (start, wait, resume, resolve, close, reopen) as the
+    transition table in rules.yaml allows it; anything else is refused, unchanged."""
+    note = note.strip() if note and note.strip() else None
+    rules = desk.rules
+
+    def build(ticket, now, actor):
+        changes = dict(updates or {})
+        if action == "start" and not ticket.get("assignee"):
+            agent = rules.agents.get(actor.key)
+            if agent is not None:  # taking it from the queue
+                changes.update(assignee=agent.key, team=agent.team)
+        return history.transition(rules, ticket, now, actor.key, action, changes, note=note,
+                                  visibility=("public" if public else "internal")
+                                  if note else None)
+
+    return update(desk, ref, action, build, note_body=note or "")
+
+
+def escalate(desk, ref: TicketRef, note: str) -> model.Ticket:
+    """Hand the ticket up one level: its team's lead, then the desk's manager."""
+    rules = desk.rules
+
+    def build(ticket, now, actor):
+        done = sum(1 for e in ticket.events if e.action == "escalate")
+        lead = rules.teams.get(ticket.get("team"), {}).get("lead")
+        levels = [p for p in (lead, rules.manager) if p]
+        current = ticket.get("assignee")
+        if current in levels:  # already with a level: go above it
+            done = max(done, levels.index(current) + 1)
+        if done >= len(levels):
+            raise WorkflowError(f"{ticket.number} is already at the top escalation level "
+                                + (f"({levels[-1]})" if levels else
+                                   "(set teams.*.lead and desk.manager in rules.yaml)"))
+        return history.transition(rules, ticket, now, actor.key, "escalate",
+                                  {"assignee": levels[done]}, note=note,
+                                  visibility="internal")
+
+    return update(desk, ref, "escalate", build, note_body=note or "")
+
+
+def comment(desk, ref: TicketRef, text: str, internal: bool = False) -> model.Ticket:
+    """Add a progress note (public by default: the customer may be told)."""
+    if not text or not text.strip():
+        raise ValidationError("a comment needs text (-m TEXT)")
+    visibility = "internal" if internal else "public"
+
+    def build(ticket, now, actor):
+        event = model.Event(new_ulid(now), now, actor.key, "comment", note=text.strip(),
+                            visibility=visibility)
+        return model.append(desk.rules.schema, ticket, event)
+
+    first_line = text.strip().splitlines()[0]
+    kind = "internal note" if internal else "comment"
+    return update(desk, ref, "comment", build, f"{kind}: {first_line[:60]}", text.strip())
+
+
+def edit_form(desk, ref: TicketRef) -> tuple:
+    """(form text, file bytes it was made from) for editing a ticket by hand."""
+    ticket, raw = store.read_ticket(desk.root, desk.rules.schema, desk.locate(ref))
+    return intake.form_text(desk, ticket.fields, ticket.fields.get("type"), ticket.number), raw
+
+
+def apply_edit(desk, ref: TicketRef, text: str, original: bytes) -> model.Ticket | None:
+    """Apply an edited form; refuse it, changing nothing, when anything is wrong."""
+    given = store.read_values(text, "the edited ticket")
+    relpath = desk.locate(ref)
+    schema = desk.rules.schema
+
+    def build(ticket, now, actor):
+        if (desk.root / relpath).read_bytes() != original:
+            raise ValidationError(f"{ticket.number} changed while you were editing it; "
+                                  "run `svcdesk edit` again")
+        values = intake.check_values(desk, given)
+        missing = intake.missing_fields(desk, values)
+        if missing:
+            raise MissingFieldsError(values.get("type", "?"), missing)
+        managed = {n: ticket.get(n) for n, s in schema.specs.items()
+                   if not s.editable and ticket.get(n) is not None}
+        for name, value in managed.items():
+            model.set_path(values, name, value)
+        if not model.diff(ticket.fields, values):
+            return None
+        new, _ = model.change(schema, ticket, values, new_ulid(now), now, actor.key, "edit")
+        return new
+
+    return update(desk, ref, "edit", build, f"edited by {desk.actor().key}")
