@@ -2,7 +2,9 @@
 
 Each command runs --runs times per desk, interleaved across desks so machine noise falls on
 all of them alike; the table shows medians in ms, with references (python start-up, the
-imports every command pays) measured in the same run.
+imports every command pays) measured in the same run. With --compare BIN, a second
+installation (another commit's, say) is timed in the same run on a copy of each desk
+(DESK-compare, made once), and the table gives this installation's time over that one's.
 """
 
 import argparse
@@ -44,25 +46,26 @@ def short(number: str) -> str:
     return f"{day[2:]}-{int(seq)}"
 
 
-def cases(desk: Path):
+def cases(desk: Path, bin_dir: Path = BIN):
     ticket, other = some_tickets(desk)
+    python, sd = str(bin_dir / "python"), str(bin_dir / "svcdesk")
     return [
-        ("python -c pass (reference)", [sys.executable, "-c", "pass"]),
-        ("import click, yaml (reference)", [sys.executable, "-c", "import click, yaml"]),
-        ("svcdesk --version", [SVCDESK, "--version"]),
-        ("svcdesk new", [SVCDESK, *NEW]),
-        ("svcdesk show ID", [SVCDESK, "show", ticket]),
-        ("svcdesk show ID (short: index)", [SVCDESK, "show", short(ticket)]),
-        ("svcdesk comment ID", [SVCDESK, "comment", other, "-m", "已电话回访"]),
-        ("svcdesk log ID", [SVCDESK, "log", ticket]),
+        ("python -c pass (reference)", [python, "-c", "pass"]),
+        ("import click, yaml (reference)", [python, "-c", "import click, yaml"]),
+        ("svcdesk --version", [sd, "--version"]),
+        ("svcdesk new", [sd, *NEW]),
+        ("svcdesk show ID", [sd, "show", ticket]),
+        ("svcdesk show ID (short: index)", [sd, "show", short(ticket)]),
+        ("svcdesk comment ID", [sd, "comment", other, "-m", "已电话回访"]),
+        ("svcdesk log ID", [sd, "log", ticket]),
         ("git status (reference)", ["git", "status", "--porcelain"]),
-        ("svcdesk list (open, table)", [SVCDESK, "list"]),
-        ("svcdesk list --limit 20", [SVCDESK, "list", "--limit", "20"]),
-        ("svcdesk search 卡纸 (2 chars)", [SVCDESK, "search", "卡纸"]),
-        ("svcdesk search 打印机", [SVCDESK, "search", "打印机"]),
-        ("svcdesk search printer jam", [SVCDESK, "search", "printer", "jam"]),
+        ("svcdesk list (open, table)", [sd, "list"]),
+        ("svcdesk list --limit 20", [sd, "list", "--limit", "20"]),
+        ("svcdesk search 卡纸 (2 chars)", [sd, "search", "卡纸"]),
+        ("svcdesk search 打印机", [sd, "search", "打印机"]),
+        ("svcdesk search printer jam", [sd, "search", "printer", "jam"]),
         *[(f"svcdesk report weekly --format {fmt}",
-           [SVCDESK, "report", "weekly", "--week", "2026-W47", "--format", fmt])
+           [sd, "report", "weekly", "--week", "2026-W47", "--format", fmt])
           for fmt in ("md", "html", "json", "csv")],
     ]
 
@@ -221,6 +224,9 @@ def main(argv=None) -> int:
                         help="Time sla check instead: nothing due, then about N tickets due.")
     parser.add_argument("--server", action="store_true",
                         help="Also time every command through `svcdesk server`, side by side.")
+    parser.add_argument("--compare", type=Path, metavar="BIN",
+                        help="Also time the installation whose bin folder is BIN (its svcdesk "
+                             "and python), on a copy of each desk, side by side.")
     args = parser.parse_args(argv)
     os.environ.setdefault("SVCDESK_AGENT", "wang.fang")
     # an installed svcdesk has its bytecode compiled; do not time compiling it on every run
@@ -235,13 +241,22 @@ def main(argv=None) -> int:
     # every `new` and `comment` timed is undone after the table, so that each run starts
     # from the same desk: open tickets and the day's numbers would otherwise pile up from
     # run to run, and slow list and new down
-    for d in desks:
+    installs = {"": BIN}
+    copies = {}
+    if args.compare:
+        installs["compare"] = args.compare.resolve()
+        for d in desks:
+            copy = copies[d] = d.with_name(d.name + "-compare")
+            if not copy.exists():
+                subprocess.run(["cp", "-a", str(d), str(copy)], check=True)
+    every = desks + list(copies.values())
+    for d in every:
         subprocess.run(["git", "update-ref", TABLE_BASE, "HEAD"], cwd=d, check=True)
     try:
-        with modes(args.server) as envs:
-            table(desks, envs, args.runs)
+        with modes(args.server, installs) as envs:
+            table(desks, envs, args.runs, installs, copies)
     finally:
-        for d in desks:
+        for d in every:
             reset(d, {**os.environ, "SVCDESK_SERVER": "0"}, TABLE_BASE)
     print(f"\n{args.runs} runs each, interleaved; {os.cpu_count()} cores; "
           f"{sys.executable}")
@@ -249,9 +264,9 @@ def main(argv=None) -> int:
 
 
 @contextmanager
-def modes(server: bool):
+def modes(server: bool, installs: dict):
     """The environments to time in: a direct run, and (with ``server``) a run through a
-    server started for the benchmark in a private runtime folder."""
+    server of each installation, started for the benchmark in a private runtime folder."""
     direct = {**os.environ, "SVCDESK_SERVER": "0"}
     if not server:
         yield {"": direct}
@@ -259,41 +274,54 @@ def modes(server: bool):
     runtime = tempfile.mkdtemp(prefix="sd-bench-", dir="/tmp")
     served = {**os.environ, "XDG_RUNTIME_DIR": runtime}
     served.pop("SVCDESK_SERVER", None)
-    subprocess.run([SVCDESK, "server", "start", "--idle", "30m"], env=served, check=True,
-                   stdout=subprocess.DEVNULL)
+    for bin_dir in installs.values():
+        subprocess.run([str(bin_dir / "svcdesk"), "server", "start", "--idle", "30m"],
+                       env=served, check=True, stdout=subprocess.DEVNULL)
     try:
         yield {"": direct, "served": served}
     finally:
-        subprocess.run([SVCDESK, "server", "stop"], env=served, stdout=subprocess.DEVNULL)
+        for bin_dir in installs.values():
+            subprocess.run([str(bin_dir / "svcdesk"), "server", "stop"], env=served,
+                           stdout=subprocess.DEVNULL)
         shutil.rmtree(runtime, ignore_errors=True)
 
 
-def table(desks, envs: dict, runs: int) -> None:
-    """Time every case on every desk in every environment, interleaved; print medians."""
+def table(desks, envs: dict, runs: int, installs: dict, copies: dict) -> None:
+    """Time every case on every desk in every environment (and installation), interleaved;
+    print medians, and the ratios: the second desk over the first when there are two, and
+    this installation over the compared one."""
     from tabulate import tabulate
 
-    plans = {d: cases(d) for d in desks}
-    names = [name for name, _ in plans[desks[0]]]
-    columns = [(d, mode) for mode in envs for d in desks]
+    plans = {(d, i): cases(d, bin_dir) for d in desks for i, bin_dir in installs.items()}
+    where = {(d, i): copies[d] if i else d for d in desks for i in installs}
+    names = [name for name, _ in plans[(desks[0], "")]]
+    columns = [(d, mode, i) for mode in envs for d in desks for i in installs]
     results = {(column, n): [] for column in columns for n in names}
-    for i, name in enumerate(names):
-        for d, mode in columns:  # warm caches once
-            timed(plans[d][i][1], d, envs[mode])
+    for k, name in enumerate(names):
+        for d, mode, i in columns:  # warm caches once
+            timed(plans[(d, i)][k][1], where[(d, i)], envs[mode])
         for _ in range(runs):
-            for d, mode in columns:
-                results[((d, mode), name)].append(timed(plans[d][i][1], d, envs[mode]))
+            for d, mode, i in columns:
+                results[((d, mode, i), name)].append(
+                    timed(plans[(d, i)][k][1], where[(d, i)], envs[mode]))
     counts = {d: sum(1 for _ in (d / "tickets").glob("*/*/*.yaml")) for d in desks}
-    headers = ["median ms"] + [f"{d.name} ({counts[d]:,} tickets){' ' + mode if mode else ''}"
-                               for d, mode in columns]
-    pairs = len(desks) == 2
+    headers = ["median ms"] + [
+        f"{d.name} ({counts[d]:,} tickets){' ' + mode if mode else ''}"
+        f"{' ' + i if i else ''}" for d, mode, i in columns]
+    pairs = len(desks) == 2 and len(installs) == 1
     if pairs:
         headers += [f"ratio{' ' + mode if mode else ''}" for mode in envs]
+    if len(installs) == 2:
+        headers += [f"{d.name}{' ' + mode if mode else ''} this/compare"
+                    for mode in envs for d in desks]
     rows = []
     for name in names:
         medians = [statistics.median(results[(column, name)]) for column in columns]
         row = [name] + [f"{m:.0f}" for m in medians]
-        if pairs:
-            row += [f"{medians[k + 1] / medians[k]:.2f}" for k in range(0, len(medians), 2)]
+        if pairs or len(installs) == 2:  # neighbouring columns: second over first, or
+            step = 1 if pairs else 0     # this installation (first) over the compared one
+            row += [f"{medians[k + step] / medians[k + 1 - step]:.2f}"
+                    for k in range(0, len(medians), 2)]
         rows.append(row)
     print(tabulate(rows, headers=headers, disable_numparse=True))
 

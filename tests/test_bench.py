@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from conftest import git, run_cli
+from svcdesk.base.settings import speed_on
 
 ROOT = Path(__file__).parents[1]
 
@@ -65,21 +66,47 @@ def test_the_sla_benchmark_times_a_quiet_and_a_busy_check_and_puts_the_desk_back
 
 
 def test_the_main_table_times_each_command_direct_and_through_a_server(tmp_path):
+    """(Through a server only when the speed machinery is on: off, it times direct runs.)"""
+    served_too = speed_on()
     desk = tmp_path / "b"
     made = subprocess.run([sys.executable, str(ROOT / "bench" / "make_desk.py"), str(desk),
                            "--tickets", "200", "--years", "1"], capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
     before = git(desk, "rev-parse", "HEAD").strip()
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), str(desk), "--runs",
-                          "1", "--server"], capture_output=True, text=True,
+                          "1", *(["--server"] if served_too else [])], capture_output=True,
+                         text=True,
                          env={**__import__("os").environ,
                               "SVCDESK_NOW": "2026-11-22T10:03:00+08:00"})
     assert out.returncode == 0, out.stderr
     header, _, *rows = out.stdout.splitlines()
-    assert header.split()[-1] == "served" and header.count("tickets)") == 2
+    assert (header.split()[-1] == "served") == served_too
+    assert header.count("tickets)") == (2 if served_too else 1)
     shown = next(row for row in rows if row.startswith("svcdesk show ID "))
-    direct, served = (float(cell) for cell in shown.split()[-2:])
-    assert direct > 0 and served > 0
+    times = [float(cell) for cell in shown.split()[3:]]
+    assert len(times) == header.count("tickets)") and all(t > 0 for t in times)
     # the tickets and comments it made are undone: the next run times the same desk
     assert git(desk, "rev-parse", "HEAD").strip() == before
     assert git(desk, "status", "--porcelain") == ""
+
+
+def test_the_main_table_compares_two_installations_on_copies_of_a_desk(tmp_path):
+    """--compare BIN times another installation (here the same one, to keep the test
+    small) on a copy of the desk, and gives this one's time over that one's."""
+    desk = tmp_path / "b"
+    made = subprocess.run([sys.executable, str(ROOT / "bench" / "make_desk.py"), str(desk),
+                           "--tickets", "100", "--years", "1"], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), str(desk), "--runs",
+                          "1", "--compare", str(Path(sys.executable).parent)],
+                         capture_output=True, text=True,
+                         env={**__import__("os").environ,
+                              "SVCDESK_NOW": "2026-11-22T10:03:00+08:00"})
+    assert out.returncode == 0, out.stderr
+    header, _, *rows = out.stdout.splitlines()
+    assert header.count("tickets)") == 2 and "compare" in header
+    assert header.split()[-1] == "this/compare"
+    shown = next(row for row in rows if row.startswith("svcdesk show ID "))
+    assert float(shown.split()[-1]) > 0
+    assert (tmp_path / "b-compare" / "rules.yaml").exists()
+    assert git(tmp_path / "b-compare", "status", "--porcelain") == ""

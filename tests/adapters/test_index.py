@@ -320,39 +320,6 @@ def test_an_interrupted_build_leaves_no_index_and_the_next_read_builds_it(desk, 
     assert len(ids(run)) == 3
 
 
-def test_after_svcdesk_commits_a_read_takes_what_changed_from_them_not_from_git(
-        desk, run, tmp_path, monkeypatch):
-    run(*FAULT)
-    run(*INQUIRY)
-    ids(run)  # the index stands at HEAD
-    trace = tmp_path / "trace"
-    monkeypatch.setenv("GIT_TRACE", str(trace))
-    run("comment", "20261122-1", "-m", "已寄回主板，等待更换")
-    run("comment", "20261122-2", "-m", "Driver 5.2 fixed duplex printing")
-    assert found(run, "寄回主板") == ["SD-20261122-0001"]
-    assert found(run, "duplex", "fixed") == ["SD-20261122-0002"]
-    assert "diff-tree" not in trace.read_text()
-    # a commit svcdesk did not make: git compares the trees, and the read sees it
-    path = desk.root / SECOND
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        "How do I print on both sides?", "Printing on both sides fails"), encoding="utf-8")
-    commit_all(desk.root, "retitled by hand")
-    trace.write_text("")
-    assert found(run, "fails") == ["SD-20261122-0002"]
-    assert "diff-tree" in trace.read_text()
-    # svcdesk's commits after it: their steps lead back to the hand commit
-    run("comment", "20261122-2", "-m", "客户确认双面打印正常")
-    trace.write_text("")
-    assert found(run, "双面打印") == ["SD-20261122-0002"]
-    assert "diff-tree" not in trace.read_text()
-    # the steps' file damaged: git compares the trees again, and nothing is missed
-    run("comment", "20261122-1", "-m", "主板已更换")
-    (desk.root / ".git/svcdesk/steps.json").write_text("[[1, 2", encoding="utf-8")
-    trace.write_text("")
-    assert found(run, "主板已更换") == ["SD-20261122-0001"]
-    assert "diff-tree" in trace.read_text()
-
-
 def test_a_build_killed_outright_leaves_a_file_the_next_build_removes(tmp_path):
     root = tmp_path / "big"
     made = subprocess.run([sys.executable, str(Path(__file__).parents[2] / "bench" /

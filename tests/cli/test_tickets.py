@@ -61,31 +61,6 @@ def test_a_number_deleted_by_hand_or_a_stray_copy_is_never_taken_again(desk, run
     assert result.exit_code == 0 and result.stdout.strip() == "SD-20261122-0004"
 
 
-def test_changes_after_svcdesks_own_commits_know_the_folders_without_asking_git(
-        desk, run, tmp_path, monkeypatch):
-    run(*FAULT)
-    trace = tmp_path / "trace"
-    monkeypatch.setenv("GIT_TRACE", str(trace))
-    assert run(*FAULT, "-q").stdout.strip() == "SD-20261122-0002"
-    assert run("comment", "1122-1", "-m", "已远程排查").exit_code == 0
-    assert run("comment", "1122-2", "-m", "已上门").exit_code == 0
-    assert run(*FAULT, "-q").stdout.strip() == "SD-20261122-0003"
-    assert "ls-tree" not in trace.read_text()
-    assert git(desk.root, "status", "--porcelain") == ""
-    # a commit svcdesk did not make: the folder is read from git again
-    by_hand = desk.root / "tickets/2026/11/SD-20261122-0004.yaml"
-    by_hand.write_bytes((desk.root / TICKET).read_bytes())
-    git(desk.root, "add", "-A")
-    git(desk.root, "-c", "user.name=t", "-c", "user.email=t@e.com", "commit", "-qm", "by hand")
-    by_hand.unlink()  # and gone from the working tree, but not from HEAD
-    trace.write_text("")
-    assert run(*FAULT, "-q").stdout.strip() == "SD-20261122-0005"
-    assert trace.read_text().count("ls-tree") == 1
-    (desk.root / ".git/svcdesk/head-trees.json").write_text("{not json")
-    assert run("comment", "1122-3", "-m", "再次确认").exit_code == 0
-    assert run(*FAULT, "-q").stdout.strip() == "SD-20261122-0006"
-
-
 def test_new_takes_every_field_by_set_and_nested_paths(desk, run):
     result = run(*FAULT, "--set", "customer.email=zhang@例子.cn", "--set", "customer.tier=vip",
                  "--set", "product.serial=PF2ABCDE", "--set", "frequency=always",
