@@ -5,8 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import git, run_cli
 from svcdesk.base.settings import speed_on
+
+pytestmark = pytest.mark.slow  # benchmarks: they make desks and time commands
 
 ROOT = Path(__file__).parents[1]
 

@@ -8,9 +8,13 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from svcdesk.base.errors import ExitCode
 
 from conftest import BIN, FAULT, commit_count, git, head_files, svcdesk_process
+
+pytestmark = pytest.mark.slow  # concurrency: many processes, kill -9, held locks
 
 
 def ticket_paths(root) -> set:

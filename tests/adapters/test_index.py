@@ -320,6 +320,7 @@ def test_an_interrupted_build_leaves_no_index_and_the_next_read_builds_it(desk, 
     assert len(ids(run)) == 3
 
 
+@pytest.mark.slow
 def test_a_build_killed_outright_leaves_a_file_the_next_build_removes(tmp_path):
     root = tmp_path / "big"
     made = subprocess.run([sys.executable, str(Path(__file__).parents[2] / "bench" /
@@ -353,6 +354,7 @@ def test_index_rebuild_and_status(desk, run):
     assert "tickets" in status.stdout and "index.sqlite" in status.stdout
 
 
+@pytest.mark.slow
 def test_the_parallel_build_gives_the_same_rows_as_one_process(make_desk, monkeypatch):
     sample = make_desk(sample=True)
     serial = sample.index.rebuild()
@@ -364,6 +366,7 @@ def test_the_parallel_build_gives_the_same_rows_as_one_process(make_desk, monkey
     assert again.index.listing(Filter(), sample.rules.tz) == rows
 
 
+@pytest.mark.slow
 def test_concurrent_first_reads_build_one_good_index(make_desk):
     sample = make_desk(sample=True)
     procs = [svcdesk_process("list", "--status", "all", "--format", "json", cwd=sample.root)

@@ -16,6 +16,8 @@ from svcdesk.adapters.lock import DeskLock
 
 from conftest import BIN, FAULT, commit_count
 
+pytestmark = pytest.mark.slow  # a real command server, forked workers
+
 SVCDESK = str(BIN / "svcdesk")
 
 
