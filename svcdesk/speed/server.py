@@ -24,7 +24,7 @@ PRELOAD = ("svcdesk.app.desk", "svcdesk.adapters.index", "svcdesk.speed.watch",
            "svcdesk.adapters.templating", "svcdesk.domain.notices", "svcdesk.adapters.outbox",
            "svcdesk.domain.report", "svcdesk.domain.charts",
            "svcdesk.cli.view", "svcdesk.cli.output", "tabulate", "wcwidth", "sqlite3",
-           "jinja2.sandbox", "chinese_calendar", "email.mime.text", "smtplib", "csv", "locale",
+           "jinja2.sandbox", "chinese_calendar", "re2", "email.mime.text", "smtplib", "csv", "locale",
            "fcntl", "ctypes", "difflib", "_strptime", "encodings.idna", "stringprep",
            "encodings.unicode_escape")
 MAX_REQUEST = 1 << 24

@@ -209,12 +209,12 @@ def test_a_broken_rules_file_stops_every_command_before_any_ticket_is_touched(de
     run(*PRINTER)
     path = desk.root / "rules.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace(
-        "regex: '\\b(?:0x", "regex: '(a+)+$|\\b(?:0x"), encoding="utf-8")
+        "regex: '\\b(?:0x", "regex: '(\\d)\\1|\\b(?:0x"), encoding="utf-8")
     before, data = commit_count(desk.root), (desk.root / TICKET).read_bytes()
     for args in (PRINTER, ("start", "1122-1"), ("rules", "check"), ("classify", "1122-1")):
         result = run(*args)
         assert result.exit_code == ExitCode.RULES, (args, result.stderr)
-        assert "rules.yaml:" in result.stderr and "catastrophically slow" in result.stderr
+        assert "rules.yaml:" in result.stderr and "RE2" in result.stderr
     assert commit_count(desk.root) == before and (desk.root / TICKET).read_bytes() == data
 
 
