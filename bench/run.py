@@ -249,6 +249,9 @@ def main(argv=None) -> int:
             copy = copies[d] = d.with_name(d.name + "-compare")
             if not copy.exists():
                 subprocess.run(["cp", "-a", str(d), str(copy)], check=True)
+                # a copy's files have new inodes and change times: git's index must learn
+                # them again, or every file looks changed to git diff-index
+                subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=copy)
     every = desks + list(copies.values())
     for d in every:
         subprocess.run(["git", "update-ref", TABLE_BASE, "HEAD"], cwd=d, check=True)

@@ -22,12 +22,14 @@ class Change:
     """The context of one changing command; use as ``with Change(...) as change:``."""
 
     def __init__(self, root: Path, git: Git, state: State, shortcuts: Shortcuts, holder: str,
-                 timeout: float, quick: bool = False):
+                 timeout: float, quick: bool = False, committed=None):
         """``quick``: a change of a ticket or two that commits at once, for which git starts
         reading its index when the lock is taken; that holds git's index lock meanwhile, so
-        changes that may take longer (mail, many tickets) are not quick."""
+        changes that may take longer (mail, many tickets) are not quick. ``committed()`` is
+        called after each commit."""
         self.root, self.git, self.state, self.shortcuts = root, git, state, shortcuts
         self._quick = quick
+        self._committed = committed
         self._lock = DeskLock(state.lock, timeout, holder)
         self._files: dict = {}
         self._folders: dict = {}  # {folder: {name: blob id}} at self.head
@@ -155,6 +157,8 @@ class Change:
         self._folders = self.shortcuts.committed(self.head, sha, final, self._folders)
         self._known = dict(self._folders)
         self.head = sha
+        if self._committed is not None:
+            self._committed()
         try:
             indexing.result()
         except GitError:

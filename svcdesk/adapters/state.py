@@ -15,9 +15,6 @@ class State:
     def __init__(self, git_dir: Path):
         self.folder = git_dir / FOLDER
 
-    def __truediv__(self, name: str) -> Path:  # for the few callers that join by hand
-        return self.folder / name
-
     def make(self) -> Path:
         """The folder, made if missing."""
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from svcdesk.adapters import store
 from svcdesk.adapters.change import trailers_for
 from svcdesk.adapters.repo import Git, Identity
 from svcdesk.adapters.state import State
-from svcdesk.app import clocks, delivery, intake
+from svcdesk.app import intake
 from svcdesk.app.desk import Actor, Desk
 from svcdesk.base import model
 from svcdesk.base.errors import DeskExistsError, UsageError
@@ -157,10 +157,3 @@ def _refresh_commit_graph(git: Git, state: State, head: str | None) -> None:
     git.write_commit_graph()
     state.make()
     store.write_atomic(mark, head.encode())
-
-
-def warnings(desk: Desk) -> list:
-    """What the command leaves to attend to: notices a template stopped (one line per
-    distinct error, not per ticket) and years counted without holiday data."""
-    return (list(desk.warnings) + delivery.failure_warnings(desk)
-            + clocks.calendar_warnings(desk))

@@ -8,13 +8,12 @@ from typing import NamedTuple
 
 from svcdesk.adapters import store
 from svcdesk.adapters.change import trailers_for
-from svcdesk.app import delivery, intake
 from svcdesk.app.desk import SYSTEM
 from svcdesk.base import model
 from svcdesk.base.errors import TicketFileError, UncommittedChangesError, WorkflowError
-from svcdesk.domain import history, ladder, metrics, sla
-from svcdesk.domain.worktime import duration_text  # noqa: F401 - for show and sla explain
+from svcdesk.domain import history, ladder, metrics, sla, worktime
 
+duration_text = worktime.duration_text  # "2小时30分" / "2 h 30 min", for show and sla explain
 MAX_STEPS = 24  # time-rule steps one ticket may take in one run (a guard, never reached)
 
 
@@ -39,20 +38,10 @@ def service_level(desk, ticket: model.Ticket):
     return sla.level(ticket.events, ticket.fields, desk.rules.service, desk.now())
 
 
-def calendar_warnings(desk) -> list:
-    """Years a calendar counted in this command without official holiday data."""
-    out = []
-    for calendar in desk.rules.service.calendars.values():
-        for year in sorted(calendar.uncovered):
-            out.append(f"calendar {calendar.name} ({calendar.base_name}) has no official "
-                       f"holiday data for {year}; it counted plain weekdays. List {year}'s "
-                       f"holidays and make-up days under calendars.{calendar.name} in "
-                       "rules.yaml")
-    return out
-
-
 def sla_check(desk, dry_run: bool = False) -> CheckRun:
     """Take every time-rule step that is due, each once per ticket, in one commit."""
+    from svcdesk.app import delivery, intake  # not for show, which reads a ticket's clocks
+
     rules = desk.rules
     service, now, tz = rules.service, desk.now(), rules.tz
     statuses = sorted(set(service.counting) | set(service.paused) | set(service.resolved))

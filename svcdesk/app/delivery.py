@@ -133,16 +133,6 @@ def queue_notices(desk, ticket: model.Ticket, events, by: str = sla.SYSTEM, name
     return todo
 
 
-def failure_warnings(desk) -> list:
-    """Notices a template stopped in this command: one line per distinct error."""
-    out = []
-    for (template, error), numbers in desk.kept.get("failures", {}).items():
-        out.append(f"notice {template} not sent for {len(numbers)} ticket(s) ("
-                   + ", ".join(numbers[:3]) + (", …" if len(numbers) > 3 else "")
-                   + f"): {error} (fix it; `svcdesk notify send` retries)")
-    return out
-
-
 def preview_notice(desk, ref: TicketRef, name: str) -> list:
     """[(notice, message bytes)] of what notice event ``name`` would send now."""
     ticket = desk.load(ref)

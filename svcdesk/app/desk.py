@@ -126,7 +126,14 @@ class Desk:
         """One change of the desk: under its lock, files written atomically, one commit."""
         timeout = float(os.environ.get("SVCDESK_LOCK_TIMEOUT") or LOCK_TIMEOUT)
         holder = holder_text(self._command or "command", who or self.actor().key, self.now())
-        return Change(self.root, self.git, self.state, self.shortcuts, holder, timeout, quick)
+        return Change(self.root, self.git, self.state, self.shortcuts, holder, timeout, quick,
+                      committed=self._committed)
+
+    def _committed(self) -> None:
+        """After a commit of this desk's: its index asks git again at the next read (what a
+        server's watch knew when this process began is older than the commit)."""
+        if self._index is not None:
+            self._index.recheck()
 
     def locate(self, ref: TicketRef) -> str:
         """The relative path of the one ticket ``ref`` names (a full number needs no index)."""
@@ -150,3 +157,21 @@ class Desk:
     def read_file(self, ref: TicketRef) -> bytes:
         """The ticket file's bytes, as on disk."""
         return (self.root / self.locate(ref)).read_bytes()
+
+
+def leftovers(desk: Desk) -> list:
+    """What the command leaves to attend to: its warnings, notices a template stopped (one
+    line per distinct error, not per ticket, see delivery.queue_notices) and years a
+    calendar counted without official holiday data."""
+    out = list(desk.warnings)
+    for (template, error), numbers in desk.kept.get("failures", {}).items():
+        out.append(f"notice {template} not sent for {len(numbers)} ticket(s) ("
+                   + ", ".join(numbers[:3]) + (", …" if len(numbers) > 3 else "")
+                   + f"): {error} (fix it; `svcdesk notify send` retries)")
+    for calendar in desk.rules.service.calendars.values():
+        for year in sorted(calendar.uncovered):
+            out.append(f"calendar {calendar.name} ({calendar.base_name}) has no official "
+                       f"holiday data for {year}; it counted plain weekdays. List {year}'s "
+                       f"holidays and make-up days under calendars.{calendar.name} in "
+                       "rules.yaml")
+    return out

@@ -138,10 +138,10 @@ def _warnings(ctx, result, **_):
     """Say what a command left to attend to: notices that failed, calendars without data."""
     desk = getattr(ctx.obj, "_desk", None)
     if desk is not None:
-        from svcdesk.app.admin import warnings
+        from svcdesk.app.desk import leftovers
         from svcdesk.cli.output import echo
 
-        for warning in warnings(desk):
+        for warning in leftovers(desk):
             echo(f"Warning: {warning}", err=True)
     return result
 

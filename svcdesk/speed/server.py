@@ -20,13 +20,9 @@ from svcdesk.speed.client import PROTOCOL, socket_path, trusted
 from svcdesk.base.errors import ExitCode, UsageError
 
 # what a command may import: loaded once in the server, shared by every worker
-PRELOAD = ("svcdesk.app.desk", "svcdesk.adapters.index", "svcdesk.speed.watch",
-           "svcdesk.adapters.templating", "svcdesk.domain.notices", "svcdesk.adapters.outbox",
-           "svcdesk.domain.report", "svcdesk.domain.charts",
-           "svcdesk.cli.view", "svcdesk.cli.output", "tabulate", "wcwidth", "sqlite3",
-           "jinja2.sandbox", "chinese_calendar", "re2", "email.mime.text", "smtplib", "csv", "locale",
-           "fcntl", "ctypes", "difflib", "_strptime", "encodings.idna", "stringprep",
-           "encodings.unicode_escape")
+PRELOAD = ("tabulate", "wcwidth", "sqlite3", "jinja2.sandbox", "chinese_calendar", "re2",
+           "email.mime.text", "smtplib", "csv", "locale", "fcntl", "ctypes", "difflib",
+           "_strptime", "encodings.idna", "stringprep", "encodings.unicode_escape")
 MAX_REQUEST = 1 << 24
 _log_fd = 2  # the server's log (its stderr); a worker keeps its own copy of it
 
@@ -117,9 +113,14 @@ def _serve(path: str, lock: int, idle: float, ready_w: int | None) -> None:
     import socket
     from importlib import import_module
 
+    import pkgutil
+
+    import svcdesk
     from svcdesk.cli import command_modules, load_commands
 
-    for name in PRELOAD:
+    ours = [m.name for m in pkgutil.walk_packages(svcdesk.__path__, "svcdesk.")
+            if not m.name.endswith("__main__")]  # every module of svcdesk, and
+    for name in ours + list(PRELOAD):  # what a command may import of other packages
         try:
             import_module(name)
         except ImportError:  # an optional part this machine lacks: the worker imports it

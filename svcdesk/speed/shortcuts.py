@@ -7,7 +7,7 @@ from pathlib import Path
 
 from svcdesk.adapters.shortcuts import Shortcuts
 from svcdesk.adapters.state import State
-from svcdesk.speed import packs, rulecache, steps, watch
+from svcdesk.speed import rulecache, steps, watch
 
 
 class Fast(Shortcuts):
@@ -36,6 +36,8 @@ class Fast(Shortcuts):
         return steps.landed(self.state)
 
     def tidy(self, git) -> None:
+        from svcdesk.speed import packs  # only a change needs it
+
         if not git.collect_garbage():
             packs.roll_up_if_due(git, self.state.repack_lock)
 

@@ -2,7 +2,6 @@
 and the rules.yaml mistakes each is refused for."""
 
 import copy
-import re
 import time
 from datetime import date
 from pathlib import Path
