@@ -1,5 +1,6 @@
 """Shared test helpers: isolated environments, desks from a dict of files, the CLI."""
 
+import json
 import os
 import subprocess
 import sys
@@ -94,6 +95,20 @@ def run_cli(*args, input=None) -> Outcome:
 def run():
     """The CLI runner, as a fixture."""
     return run_cli
+
+
+def ids(run, *args) -> list:
+    """The numbers `svcdesk list --status all` gives (with more filters in ``args``)."""
+    result = run("list", "--status", "all", "--format", "json", *args)
+    assert result.exit_code == 0, result.stderr
+    return [t["id"] for t in json.loads(result.stdout)]
+
+
+def found(run, *words) -> list:
+    """The numbers `svcdesk search WORDS` finds, best first."""
+    result = run("search", *words, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return [h["id"] for h in json.loads(result.stdout)]
 
 
 def git(root, *args) -> str:

@@ -17,25 +17,13 @@ from svcdesk.app.desk import Desk
 from svcdesk.base.errors import ExitCode
 from svcdesk.base.query import Filter
 
-from conftest import FAULT, commit_all, git, svcdesk_process
+from conftest import FAULT, commit_all, found, git, ids, svcdesk_process
 
 FIRST = "tickets/2026/11/SD-20261122-0001.yaml"
 SECOND = "tickets/2026/11/SD-20261122-0002.yaml"
 INQUIRY = ("new", "--type", "inquiry", "--title", "How do I print on both sides?",
            "--customer", "Daniel Müller", "--phone", "13900000000",
            "--description", "Duplex printing option missing in the Windows 11 driver")
-
-
-def ids(run, *args) -> list:
-    result = run("list", "--status", "all", "--format", "json", *args)
-    assert result.exit_code == 0, result.stderr
-    return [t["id"] for t in json.loads(result.stdout)]
-
-
-def found(run, *words) -> list:
-    result = run("search", *words, "--format", "json")
-    assert result.exit_code == 0, result.stderr
-    return [h["id"] for h in json.loads(result.stdout)]
 
 
 def index_file(root):

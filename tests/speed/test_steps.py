@@ -3,27 +3,13 @@ wrote, so the index does not ask git to compare trees, and HEAD's folder entries
 next change does not ask git to list them. Anything not svcdesk's own, or damaged, and git
 is asked again."""
 
-import json
-
-from conftest import FAULT, commit_all, git
+from conftest import FAULT, commit_all, found, git, ids
 
 TICKET = "tickets/2026/11/SD-20261122-0001.yaml"
 SECOND = "tickets/2026/11/SD-20261122-0002.yaml"
 INQUIRY = ("new", "--type", "inquiry", "--title", "How do I print on both sides?",
            "--description", "Duplex printing gives blank pages", "--customer", "Li Na",
            "--email", "li.na@example.com")
-
-
-def ids(run) -> list:
-    result = run("list", "--status", "all", "--format", "json")
-    assert result.exit_code == 0, result.stderr
-    return [t["id"] for t in json.loads(result.stdout)]
-
-
-def found(run, *words) -> list:
-    result = run("search", *words, "--format", "json")
-    assert result.exit_code == 0, result.stderr
-    return [h["id"] for h in json.loads(result.stdout)]
 
 
 def test_after_svcdesk_commits_a_read_takes_what_changed_from_them_not_from_git(
