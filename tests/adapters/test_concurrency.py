@@ -94,10 +94,10 @@ def test_a_stale_git_index_lock_from_a_killed_run_is_recovered(desk, run):
 
 def test_git_index_lock_of_a_live_git_is_left_alone_and_the_next_command_finishes(
         desk, run, monkeypatch):
-    from svcdesk.adapters import repo as gitlog
+    from svcdesk.adapters import repo
 
     run(*FAULT)
-    monkeypatch.setattr(gitlog, "_STALE_WAIT", 0.3)
+    monkeypatch.setattr(repo, "_STALE_WAIT", 0.3)
     lock = desk.root / ".git" / "index.lock"
     holder = subprocess.Popen(["git", "update-index", "--stdin"], cwd=desk.root,
                               stdin=subprocess.PIPE)  # holds git's index lock till its input ends

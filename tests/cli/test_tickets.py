@@ -244,7 +244,7 @@ def test_list_reports_an_unreadable_ticket_and_still_shows_the_others(desk, run)
 # ---- comment / edit / log -------------------------------------------------------------------------
 
 def test_a_commit_that_fails_puts_back_the_files_and_gits_index(desk, run, monkeypatch):
-    from svcdesk.adapters import repo as gitlog
+    from svcdesk.adapters import repo
     from svcdesk.base.errors import GitError
 
     assert run(*FAULT).exit_code == 0
@@ -253,7 +253,7 @@ def test_a_commit_that_fails_puts_back_the_files_and_gits_index(desk, run, monke
     def refuse(*_):
         raise GitError("git fast-import failed: injected")
 
-    monkeypatch.setattr(gitlog.Git, "import_commits", refuse)
+    monkeypatch.setattr(repo.Git, "import_commits", refuse)
     result = run("comment", "20261122-1", "-m", "不会留下")
     assert result.exit_code != 0 and "injected" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -271,7 +271,7 @@ def object_counts(root) -> tuple:
 
 def test_changes_leave_garbage_collection_to_git_when_git_would_find_it_due(desk, run,
                                                                            monkeypatch):
-    from svcdesk.adapters import repo as gitlog
+    from svcdesk.adapters import repo
 
     git(desk.root, "config", "gc.autoDetach", "false")  # so the test need not wait for it
     git(desk.root, "config", "gc.autoPackLimit", "1")
@@ -279,8 +279,8 @@ def test_changes_leave_garbage_collection_to_git_when_git_would_find_it_due(desk
     git(desk.root, "repack", "-a", "-d")
     assert run("comment", "20261122-1", "-m", "已电话回访").exit_code == 0
     assert object_counts(desk.root)[1] == 2
-    assert not gitlog.Git(desk.root).collect_garbage()  # not due by git's estimate
-    monkeypatch.setattr(gitlog, "GC_PACKS", 1)  # due: git is asked, and packs everything
+    assert not repo.Git(desk.root).collect_garbage()  # not due by git's estimate
+    monkeypatch.setattr(repo, "GC_PACKS", 1)  # due: git is asked, and packs everything
     assert run("comment", "20261122-1", "-m", "客户确认已修好").exit_code == 0
     assert object_counts(desk.root) == (0, 1)
     assert "客户确认已修好" in run("show", "20261122-1").stdout
