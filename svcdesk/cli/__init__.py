@@ -79,6 +79,11 @@ class SvcdeskGroup(click.Group):
     def get_command(self, ctx, cmd_name):
         if cmd_name not in self.commands and cmd_name in _HOME:
             load_commands(_HOME[cmd_name])
+        if cmd_name == "server" and cmd_name not in _HOME:  # not added by the launcher
+            from svcdesk.base.errors import UsageError
+
+            raise UsageError("the command server is part of the speed machinery, which "
+                             "SVCDESK_SPEED=0 switches off (or which is not installed)")
         return self.commands.get(cmd_name)
 
     def main(self, args=None, prog_name=None, **extra):

@@ -3,7 +3,8 @@ ticket files and commits as with the speed machinery, and none of its caches lef
 
 import re
 
-from conftest import git, run_cli
+from conftest import git, run_cli, svcdesk_process
+from svcdesk.base.errors import ExitCode
 
 TOUR = [
     ("list",), ("list", "--status", "all", "--format", "json"), ("search", "卡纸"),
@@ -58,3 +59,13 @@ def test_the_plain_path_says_and_commits_exactly_what_the_fast_one_does(make_des
         assert seen == again, args
     assert fast[1] == plain[1] and fast[2] == plain[2]
     assert set(CACHES) <= fast[3] and not set(CACHES) & plain[3]
+
+
+def test_with_speed_off_the_server_command_says_why_it_is_not_there(tmp_path):
+    off = svcdesk_process("server", "status", cwd=tmp_path, env={"SVCDESK_SPEED": "0"})
+    out, err = off.communicate(timeout=60)
+    assert off.returncode == ExitCode.USAGE and "SVCDESK_SPEED=0" in err and out == ""
+    listed = svcdesk_process("--help", cwd=tmp_path, env={"SVCDESK_SPEED": "0"})
+    assert "server" not in listed.communicate(timeout=60)[0]
+    on = svcdesk_process("--help", cwd=tmp_path, env={"SVCDESK_SPEED": "1"})
+    assert "server" in on.communicate(timeout=60)[0]
