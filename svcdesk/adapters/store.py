@@ -23,7 +23,6 @@ from svcdesk.base.identity import NUMBER_RE, TicketRef
 TICKETS = "tickets"
 DEFAULTS = Path(__file__).parents[1] / "defaults"  # the rules and templates svcdesk ships
 TMP_SUFFIX = ".svcdesk-tmp"
-# in .git/svcdesk: what svcdesk's recent commits changed (see change.Change._remember_trees)
 _TICKET_NAME = re.compile(r"^[A-Z][A-Z0-9]{0,9}-\d{8}-\d{4,6}\.yaml$")
 
 from yaml.emitter import Emitter as _PyEmitterBase
