@@ -16,8 +16,13 @@ def find_root(explicit: str | None, start: Path) -> Path:
     """The desk named by --desk/SVCDESK_DESK, or the nearest folder upward holding rules.yaml."""
     named = explicit or os.environ.get("SVCDESK_DESK")
     if named:
-        root = Path(named).expanduser().resolve()
-        if not (root / RULES).is_file():
+        try:
+            root = Path(named).expanduser().resolve()
+            is_desk = (root / RULES).is_file()
+        except (OSError, ValueError) as exc:  # a name too long, a NUL in it
+            raise DeskNotFoundError(f"{named} is not a desk ({getattr(exc, 'strerror', None) or exc})") \
+                from None
+        if not is_desk:
             raise DeskNotFoundError(f"{root} is not a desk (it has no {RULES}); "
                                     "make one with `svcdesk init`")
         return root

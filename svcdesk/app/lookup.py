@@ -19,6 +19,44 @@ class Listing(NamedTuple):
     total: int | None = None  # how many passed the filter, when the limit was reached
 
 
+def choose(desk, statuses=(), types=(), priorities=(), assignees=(), teams=(),
+           open_by_default: bool = False, **rest) -> query.Filter:
+    """The filter of a listing from what a person typed: each value a key of the desk's
+    rules or its label (any case), ``all`` for every status, ``me`` for the acting agent;
+    without statuses, the open ones when ``open_by_default``. A value the desk does not know
+    is refused, naming the ones it does (UsageError)."""
+    rules = desk.rules
+    if "all" in statuses:
+        statuses = ()
+    elif not statuses and open_by_default:
+        statuses = tuple(rules.open_statuses())
+    else:
+        statuses = _known(rules, "status", statuses, "statuses", ("all",))
+    others = _known(rules, "assignee", [a for a in assignees if a != "me"], "agents", ("me",))
+    agents = ((desk.actor().key,) if "me" in assignees else ()) + others
+    return query.Filter(statuses, _known(rules, "type", types, "types"),
+                        _known(rules, "priority", priorities, "priorities"), agents,
+                        _known(rules, "team", teams, "teams"), **rest)
+
+
+def _known(rules, option: str, given, vocabulary: str, extra=()) -> tuple:
+    """``given`` as the desk's keys (a label stands for its key); UsageError for one the
+    desk does not have."""
+    keys = list(rules.vocabularies.get(vocabulary, {}))
+    by_name = {k.casefold(): k for k in keys}
+    for key, label in rules.vocabularies.get(vocabulary, {}).items():
+        by_name.setdefault(str(label).casefold(), key)
+    out = []
+    for value in given:
+        key = by_name.get(value.casefold())
+        if key is None:
+            shown = value if len(value) <= 40 else value[:40] + "…"
+            raise UsageError(f"--{option} {shown!r}: not one of " + ", ".join(
+                list(extra) + keys))
+        out.append(key)
+    return tuple(out)
+
+
 def listing(desk, flt: query.Filter, sort: str = "created", reverse: bool = True,
             limit: int | None = None, present=None, brief: bool = False) -> Listing:
     """Tickets passing ``flt``, sorted; unreadable files are reported, not dropped.

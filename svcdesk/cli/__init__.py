@@ -89,8 +89,15 @@ class SvcdeskGroup(click.Group):
     def main(self, args=None, prog_name=None, **extra):
         """Run, then exit with the documented code (also under click's CliRunner)."""
         argv = list(sys.argv[1:] if args is None else args)
-        debug = "--debug" in argv or bool(os.environ.get("SVCDESK_DEBUG"))
+        debug = _debug(argv) or bool(os.environ.get("SVCDESK_DEBUG"))
         extra["standalone_mode"] = False
+        for position, arg in enumerate(argv, 1):
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:  # bytes the locale could not decode, kept as surrogates
+                shown = os.fsencode(arg)[:60]
+                sys.exit(_fail(f"argument {position} is not valid UTF-8 text ({shown!r}); "
+                               "nothing was changed", ExitCode.USAGE, False))
         try:
             code = super().main(argv, prog_name=prog_name or "svcdesk", **extra)
         except SvcdeskError as exc:
@@ -165,10 +172,43 @@ def main(args=None, prog_name="svcdesk"):
     cli.main(args, prog_name=prog_name)
 
 
+# the global options that take a value: --debug counts only among the global options
+_VALUED = ("--desk", "--as")
+
+
+def _debug(argv: list) -> bool:
+    """Whether --debug is among the global options (before the command's name): as an
+    option's value or a command's argument it is just text."""
+    taking = False
+    for arg in argv:
+        if taking:
+            taking = False
+        elif arg == "--debug":
+            return True
+        elif arg in _VALUED:
+            taking = True
+        elif not arg.startswith("-") or arg == "--":
+            return False
+    return False
+
+
 def _fail(message: str, code: int, debug: bool) -> int:
     if debug:
         import traceback
 
         traceback.print_exc()
-    click.echo(f"Error: {message}", err=True)
+    click.echo(f"Error: {_said(message)}", err=True)
     return code
+
+
+def _said(message: str) -> str:
+    """``message`` as an error line may repeat it: a long word (a 100,000-character
+    argument) cut short, a password in a URL masked, nothing that cannot be printed."""
+    import re
+
+    message = re.sub(r"(\w:/+[^/\s:@]*:)[^/\s@]*@", r"\1***@", message)  # even as a path
+    message = re.sub(r"\S{121,}", lambda m: m.group(0)[:60] + f"…({len(m.group(0))} "
+                     "characters)", message)
+    if len(message) > 2000:
+        message = message[:2000] + "…"
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")

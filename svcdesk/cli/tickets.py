@@ -65,7 +65,7 @@ def new(state, sets, from_file, edit, no_auto, explain, quiet, **options):
     desk = state.desk()
     given = {}
     if from_file:
-        text = sys.stdin.read() if from_file == "-" else _read_text(from_file)
+        text = _read_text(from_file)
         given.update(intake.read_values(text, from_file))
     given.update({COMMON[k]: v for k, v in options.items() if v is not None})
     given.update(dict(sets))
@@ -85,7 +85,10 @@ def new(state, sets, from_file, edit, no_auto, explain, quiet, **options):
 
 
 def _read_text(path: str) -> str:
+    """The text of --from's file (- for standard input), as UTF-8 either way."""
     try:
+        if path == "-":
+            return sys.stdin.buffer.read().decode("utf-8")
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UsageError(f"--from {path}: no such file") from None
@@ -187,17 +190,12 @@ def list_(state, status, types, priority, assignee, team, customer, product, sin
           text, sort, asc, limit, fmt):
     """List tickets, newest first (open ones unless --status says otherwise)."""
     from svcdesk.app import lookup
-    from svcdesk.base import query
 
     desk = state.desk()
-    statuses = _split(status)
-    if statuses == ("all",):
-        statuses = ()
-    elif not statuses:
-        statuses = tuple(desk.rules.open_statuses())
-    assignees = tuple(desk.actor().key if a == "me" else a for a in _split(assignee))
-    flt = query.Filter(statuses, _split(types), _split(priority), assignees, _split(team),
-                       customer, product, since, until, text)
+    flt = lookup.choose(desk, _split(status), _split(types), _split(priority),
+                        _split(assignee), _split(team), open_by_default=True,
+                        customer=customer, product=product, since=since, until=until,
+                        text=text)
     listing = lookup.listing(desk, flt, sort, not asc, limit, brief=fmt == "table",
                            present=lambda found: _listing_text(desk, found, fmt))
     echo(listing.shown, nl=False)
@@ -231,7 +229,7 @@ def _listing_text(desk, found, fmt: str) -> str:
 
 @click.command()
 @click.argument("text", nargs=-1, required=True)
-@click.option("--status", multiple=True, help="Only these statuses (default: all).")
+@click.option("--status", multiple=True, help="Only these statuses (default: all; 'all').")
 @click.option("--type", "types", multiple=True, help="Only these ticket types.")
 @click.option("--assignee", multiple=True, help="Only these agents ('me' for yourself).")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
@@ -245,13 +243,10 @@ def search(state, text, status, types, assignee, limit, fmt):
     Every word must occur (Chinese needs no spaces: 卡纸 finds 频繁卡纸); the best matches
     come first, each with the text around the match.
     """
-    from svcdesk.base import query
-
-    desk = state.desk()
-    assignees = tuple(desk.actor().key if a == "me" else a for a in _split(assignee))
-    flt = query.Filter(_split(status), _split(types), (), assignees)
     from svcdesk.app import lookup
 
+    desk = state.desk()
+    flt = lookup.choose(desk, _split(status), _split(types), assignees=_split(assignee))
     found = lookup.search(desk, " ".join(text), flt, limit,
                         present=lambda found: _hits_text(desk, found.tickets, fmt))
     echo(found.shown, nl=False)
