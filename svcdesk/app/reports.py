@@ -110,7 +110,8 @@ def commit_report(desk, data: dict, fmt: str, text: str) -> tuple:
 
 def mail_report(desk, data: dict, to: list, text: str, html: str | None) -> str:
     """Send a report by SMTP (the notices' delivery) to ``to`` (default: the manager);
-    without SMTP it waits in the outbox as an .eml. Return where it went."""
+    without SMTP it is kept in the outbox as an .eml, and DeliveryError says so: a mail that
+    was asked for and not sent fails the run. Return where it went."""
     from svcdesk.adapters import mail
 
     rules = desk.rules
@@ -130,7 +131,9 @@ def mail_report(desk, data: dict, to: list, text: str, html: str | None) -> str:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"report-{data['period']['label'].replace('..', '_')}.eml"
         store.write_atomic(path, data_bytes)
-        return f"kept in {path} (no SMTP: set notices.smtp or SVCDESK_SMTP_URL)"
+        raise DeliveryError(f"the report was not mailed: no SMTP is configured (set "
+                            f"notices.smtp in rules.yaml or SVCDESK_SMTP_URL); it is kept in "
+                            f"{path}")
     sent, error = smtp.send([(None, data_bytes, mail.wire_address(n.sender_email),
                               [mail.wire_address(a) for a in to])])
     if error:

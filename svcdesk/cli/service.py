@@ -1,5 +1,7 @@
 """Service levels from the shell: `sla check` (from cron) and `sla explain`."""
 
+import sys
+
 import click
 
 from svcdesk.cli.output import as_json, echo
@@ -126,7 +128,9 @@ def notify_send(state, ticket, event):
     run = delivery.send_notice(desk, ticket, event) if ticket else delivery.deliver(desk)
     for entry in run.sent:
         echo(f"{entry.meta['number']}  {entry.meta['template']} → {entry.meta['to']['email']}")
-    if run.smtp is None and run.queued:
+    if run.smtp is None and run.queued and sys.stderr.isatty():
+        # on a terminal only: a desk with no SMTP keeps its notices by choice, and cron
+        # mails whatever a job writes, every five minutes
         echo(f"{run.queued} notice(s) kept in the outbox (no SMTP: set notices.smtp in "
              "rules.yaml or SVCDESK_SMTP_URL)", err=True)
     for entry, why in run.failed:

@@ -301,3 +301,12 @@ def test_an_update_due_reminds_the_engineer_to_tell_the_customer(ticket, run, sm
     last = [m for _, m in smtp.parsed()][-1]
     assert str(last["Subject"]) == "[SD-20261120-0001] 请向客户通报进展：电脑无法开机故障报修"
     assert "2026-11-23 14:05" in last.get_content()
+
+
+def test_with_no_smtp_notify_send_keeps_the_notices_and_says_nothing_to_cron(ticket, run):
+    """A desk with no SMTP keeps its notices by choice: cron, which mails whatever a job
+    writes, gets nothing from the run every five minutes (a terminal is told)."""
+    before = _outbox(run)
+    result = run("notify", "send")
+    assert result.exit_code == 0 and result.stdout == "" and result.stderr == ""
+    assert _outbox(run) == before and before

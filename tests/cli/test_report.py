@@ -203,6 +203,15 @@ def test_an_unreachable_mail_server_fails_the_run_with_one_line(week_desk, run, 
     assert result.exit_code == ExitCode.DELIVERY and "not mailed" in result.stderr
 
 
+def test_a_mail_asked_for_with_no_smtp_fails_the_run_and_keeps_the_message(week_desk, run):
+    result = run("report", "weekly", "--commit", "--mail", "manager")
+    assert result.exit_code == ExitCode.DELIVERY
+    assert "not mailed: no SMTP is configured" in result.stderr
+    kept = list((week_desk.root / ".git/svcdesk/outbox").glob("report-2026-W47.eml"))
+    assert kept and b"he.wei@example.com" in kept[0].read_bytes()
+    assert "reports/weekly-2026-W47.md: committed" in result.stderr  # the commit stands
+
+
 def test_headless_chromium_renders_the_page(week_desk, run, tmp_path):
     import shutil
     import subprocess
@@ -274,23 +283,35 @@ def test_the_crontab_lines_run_as_documented(make_desk, tmp_path):
     import sys
     from pathlib import Path
 
+    from test_notices import free_port, start_server
+
     desk = make_desk(sample=True)
+    port = free_port()
+    controller, inbox = start_server(port)
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     lines = [line for line in readme.splitlines() if re.match(r"^[0-9*/]+ [0-9*]+ ", line)]
     assert len(lines) == 2, lines
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path),
            "SVCDESK_NOW": "2026-11-23T08:00:00+08:00", "GIT_CONFIG_NOSYSTEM": "1",
-           "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig")}  # cron's bare environment
-    for line in lines:
-        command = line.split(None, 5)[5].replace("/srv/desk", str(desk.root))
-        done = subprocess.run(["sh", "-c", command], env=env, stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, (command, done.stderr)
+           "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig"),  # cron's bare environment
+           "SVCDESK_SMTP_URL": f"smtp://127.0.0.1:{port}"}  # and the desk's mail server
+    try:
+        for line in lines:
+            command = line.split(None, 5)[5].replace("/srv/desk", str(desk.root))
+            done = subprocess.run(["sh", "-c", command], env=env, stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, (command, done.stderr)
+    finally:
+        controller.stop()
     log = subprocess.run(["git", "log", "--format=%s", "-3"], cwd=desk.root,
                          capture_output=True, text=True).stdout
     assert "report: weekly 2026-W47" in log and "sla check:" in log
     assert (desk.root / "reports" / "weekly-2026-W47.md").exists()
-    assert list((desk.root / ".git/svcdesk/outbox").glob("report-2026-W47.eml"))
+    from email import message_from_bytes, policy
+
+    subjects = [str(message_from_bytes(data, policy=policy.default)["Subject"])
+                for _, data in inbox.messages]
+    assert "示例售后服务台 2026-W47" in subjects  # the manager's report went out
 
 
 def test_a_ticket_with_a_broken_history_is_counted_as_far_as_it_can_be_and_named(
