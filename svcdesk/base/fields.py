@@ -5,6 +5,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
 TYPES = ("string", "text", "enum", "date", "datetime", "phone", "email", "integer", "list")
+# The most characters a value may have when a person gives it (a list: each item). A title
+# of 100,000 characters is no title, and everything that shows it (tables, subjects, notices)
+# would pay for it. Files written before keep what they hold.
+MAX_LENGTH = {"string": 200, "enum": 200, "phone": 40, "email": 254, "list": 100,
+              "text": 50_000}
 
 _EMAIL_LOCAL_RE = re.compile(r"[^@\s<>(),;:\"\[\]]+")
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
@@ -45,9 +50,10 @@ class FieldSpec:
             "integer": "a whole number" + (
                 f" from {self.minimum} to {self.maximum}"
                 if self.minimum is not None and self.maximum is not None else ""),
-            "list": "a list (comma-separated on the command line)",
-            "text": "text (several lines allowed)",
-        }.get(self.type, "a single line of text")
+            "list": f"a list (comma-separated on the command line; items up to "
+                    f"{MAX_LENGTH['list']} characters)",
+            "text": f"text (several lines allowed, up to {MAX_LENGTH['text']:,} characters)",
+        }.get(self.type, f"a single line of text (up to {MAX_LENGTH['string']} characters)")
 
 
 def is_email(text: str) -> bool:
@@ -79,7 +85,13 @@ def parse(spec: FieldSpec, raw, tz: tzinfo, strict: bool = True):
             return None
         if _UNPRINTABLE_RE.search(text):
             _single_line(text)
+        if strict:
+            _short_enough(text, kind)
         return _enum(spec, text, strict) if kind == "enum" else text
+    if strict:
+        for item in raw if isinstance(raw, list) else [raw]:
+            if isinstance(item, str):
+                _short_enough(item.strip(), kind)
     if kind == "list":
         items = raw if isinstance(raw, list) else _LIST_SPLIT_RE.split(str(raw))
         values = [_single_line(str(v).strip()) for v in items]
@@ -145,6 +157,12 @@ def dump(value):
     if isinstance(value, dict):
         return {k: dump(v) for k, v in value.items()}
     return value
+
+
+def _short_enough(text: str, kind: str) -> None:
+    most = MAX_LENGTH.get(kind)
+    if most is not None and len(text) > most:
+        raise ValueError(f"is {len(text):,} characters long; at most {most:,} are allowed")
 
 
 def _single_line(text: str) -> str:

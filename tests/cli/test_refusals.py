@@ -102,3 +102,23 @@ def test_an_error_repeats_a_long_value_cut_short_and_never_a_password(tmp_path, 
     secret = run("--desk", "https://li:s3cret@git.example.com/desk", "list")
     assert secret.exit_code == ExitCode.NO_DESK
     assert "s3cret" not in secret.stderr and "li:***@git.example.com" in secret.stderr
+
+
+@pytest.mark.parametrize("field, value, most", [
+    ("title", "标" * 201, "200"), ("customer.email", "a" * 250 + "@example.cn", "254"),
+    ("description", "x" * 50_001, "50,000"), ("tags", "短,很" + "长" * 101, "100"),
+])
+def test_a_value_past_its_length_limit_is_refused_and_nothing_is_made(desk, run, field,
+                                                                      value, most):
+    from conftest import commit_count
+
+    before = commit_count(desk.root)
+    result = run(*FAULT, "--set", f"{field}={value}")
+    assert result.exit_code == ExitCode.INVALID, result.stderr
+    assert f"field {field}:" in result.stderr and f"at most {most}" in result.stderr
+    assert commit_count(desk.root) == before
+
+
+def test_values_at_their_limits_are_taken(desk, run):
+    result = run(*FAULT, "--set", "title=" + "标" * 200, "--set", "tags=" + "长" * 100)
+    assert result.exit_code == 0, result.stderr
