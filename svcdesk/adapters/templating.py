@@ -6,10 +6,74 @@ A template ``NAME`` of kind ``EXT`` is ``FOLDER/NAME.EXT.j2`` (Chinese) or
 (``notices/ack.j2``). HTML templates (``.html.j2``) are autoescaped.
 """
 
+import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
 from svcdesk.base.errors import TemplateError
+
+# What one rendering may take: templates are the desk's input, and a nested loop, an
+# exponential macro or 'a' * 10**9 must end in an error naming the template, not in a
+# command that runs for minutes or runs out of memory.
+MAX_SECONDS = 5.0  # a weekly report of a big desk renders in well under a second
+MAX_OUTPUT = 5_000_000  # characters
+MAX_VALUE = 1_000_000  # characters (or items) one expression may make by * or **
+
+
+class _OverBudget(Exception):
+    """A rendering went past MAX_SECONDS, MAX_OUTPUT or MAX_VALUE."""
+
+
+def _environment_class():
+    """The sandbox with a limit on what ``*`` and ``**`` may make (Jinja's documented hook
+    for intercepting operators)."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class Budgeted(ImmutableSandboxedEnvironment):
+        intercepted_binops = frozenset(("*", "**"))
+
+        def call_binop(self, context, operator, left, right):
+            if operator == "*":
+                for seq, times in ((left, right), (right, left)):
+                    if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and \
+                            len(seq) * times > MAX_VALUE:
+                        raise _OverBudget(f"an expression would make {len(seq) * times:,} "
+                                          f"characters or items (at most {MAX_VALUE:,})")
+            if operator == "**" and isinstance(left, int) and isinstance(right, int) and (
+                    abs(right) > 64 and abs(left) > 1):
+                raise _OverBudget(f"{left} ** {right} is too large a number")
+            return super().call_binop(context, operator, left, right)
+
+    return Budgeted
+
+
+class _Deadline:
+    """Stops a rendering past its time: a trace function (of call events only, so no line
+    of the template pays) checks the clock now and then as the rendering calls anything:
+    a filter, an attribute, a macro, each range() of a loop. A loop between two calls
+    runs at most range()'s 100,000 times. A tracer already set (a debugger, coverage) is
+    put back after."""
+
+    def __init__(self, seconds: float):
+        self.until = time.monotonic() + seconds
+        self.previous = None
+        self.count = 0
+
+    def __enter__(self):
+        self.previous = sys.gettrace()
+        sys.settrace(self._call)
+        return self
+
+    def __exit__(self, *exc):
+        sys.settrace(self.previous)
+        return False
+
+    def _call(self, frame, event, arg):
+        self.count += 1
+        if self.count % 64 == 0 and time.monotonic() > self.until:
+            raise _OverBudget(f"rendering took over {MAX_SECONDS:g} s")
+        return self.previous(frame, event, arg) if self.previous else None
 
 
 class Renderer:
@@ -21,7 +85,6 @@ class Renderer:
         source, so never stale), which spares every command compiling them again."""
         from jinja2 import (ChoiceLoader, FileSystemBytecodeCache, FileSystemLoader,
                             PrefixLoader, StrictUndefined, select_autoescape)
-        from jinja2.sandbox import ImmutableSandboxedEnvironment
 
         self.language, self.tz = language, tz
         compiled = None
@@ -31,7 +94,7 @@ class Renderer:
                 compiled = FileSystemBytecodeCache(str(cache))
             except OSError:  # a desk we cannot write to: compile each time
                 pass
-        self.env = ImmutableSandboxedEnvironment(
+        self.env = _environment_class()(
             bytecode_cache=compiled,
             loader=ChoiceLoader([FileSystemLoader(str(desk_templates)),
                                  PrefixLoader({"svcdesk": FileSystemLoader(str(shipped))}),
@@ -72,7 +135,7 @@ class Renderer:
                     continue
             if found is None:
                 raise TemplateError(f"templates/{names[-1]}: no such template")
-            return found.render(context)
+            return _rendered(found, context)
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(f"templates/{exc.name or name}:{exc.lineno}: {exc.message}") \
                 from None
@@ -82,8 +145,27 @@ class Renderer:
         except jinja2.UndefinedError as exc:
             raise TemplateError(f"templates/{name}:{_template_line(exc)}: {exc.message}") \
                 from None
+        except _OverBudget as exc:
+            raise TemplateError(f"templates/{name}:{_template_line(exc)}: {exc}") from None
+        except RecursionError:
+            raise TemplateError(f"templates/{name}: recursion too deep (a macro that calls "
+                                "itself without end?)") from None
+        except MemoryError:
+            raise TemplateError(f"templates/{name}: ran out of memory") from None
         except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
             raise TemplateError(f"templates/{name}:{_template_line(exc)}: {exc}") from None
+
+
+def _rendered(template, context: dict) -> str:
+    """The template rendered, within MAX_SECONDS and MAX_OUTPUT."""
+    parts, size = [], 0
+    with _Deadline(MAX_SECONDS):
+        for chunk in template.generate(context):
+            size += len(chunk)
+            if size > MAX_OUTPUT:
+                raise _OverBudget(f"its output passed {MAX_OUTPUT:,} characters")
+            parts.append(chunk)
+    return "".join(parts)
 
 
 def _template_line(exc: BaseException) -> str:

@@ -195,6 +195,34 @@ def test_a_template_cannot_reach_python_internals(desk, run, monkeypatch, attack
     assert [e["state"] for e in _outbox(run) if e["event"] == "created"] == ["failed"]
 
 
+@pytest.mark.parametrize("greedy, said", [
+    ("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(1) }}", "recursion too deep"),
+    ("{{ 'a' * 10**9 }}", "an expression would make 1,000,000,000 characters"),
+    ("{% for i in range(100000) %}{% for j in range(100000) %}{{ i }}{% endfor %}"
+     "{% endfor %}", "its output passed 200,000 characters"),
+    ("{% macro m(n) %}{% if n %}{{ m(n - 1) }}{{ m(n - 1) }}{% endif %}{% endmacro %}"
+     "{{ m(40) }}", "rendering took over"),
+])
+def test_a_greedy_template_ends_in_a_failed_notice_naming_it_and_the_change_lands(
+        desk, run, monkeypatch, greedy, said):
+    from svcdesk.adapters import templating
+
+    monkeypatch.setattr(templating, "MAX_SECONDS", 0.5)  # the test need not wait 5 s
+    monkeypatch.setattr(templating, "MAX_OUTPUT", 200_000)
+    (desk.root / "templates/notices/ack.j2").write_text(f"主题\n\n{greedy}\n")
+    monkeypatch.setenv("SVCDESK_NOW", FRIDAY_1730)
+    before = commit_count(desk.root)
+    result = run(*WITH_EMAIL)
+    assert result.exit_code == 0 and commit_count(desk.root) == before + 1
+    assert "templates/notices/ack.j2" in result.stderr and said in result.stderr
+    created = [e for e in _outbox(run) if e["event"] == "created"]
+    assert [e["state"] for e in created] == ["failed"] and said in created[0]["error"]
+    assigned = [e["state"] for e in _outbox(run) if e["event"] == "assigned"]
+    assert assigned == ["pending"]  # the other notices of the change are queued as ever
+    preview = run("notify", "preview", "20261120-1", "created")
+    assert preview.exit_code == ExitCode.TEMPLATE and said in preview.stderr
+
+
 def test_line_breaks_in_names_and_subjects_cannot_add_headers():
     notice = notices.Notice("SD-20261120-0001", "01ABC", "01EV", "created", "ack",
                             notices.Recipient("customer", "张伟\r\nBcc: evil@example.com",
