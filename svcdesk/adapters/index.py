@@ -40,6 +40,8 @@ PARALLEL_FROM = 400  # files to parse before a second process is worth starting
 PROGRESS_FROM = 2000  # files to parse before a progress bar is worth showing
 RACY_NS = 2_000_000_000  # a file or folder changed this recently may change again unseen
 BUSY_MS = 60_000  # how long a reader waits for another command's refresh of the index
+PHRASE_MOST = 12  # a longer search term is matched by PHRASE_GRAMS of its trigrams, then
+PHRASE_GRAMS = 4  # checked whole (see search_in)
 
 COLUMNS = ("path", "mtime_ns", "size", "indexed_ns", "uid", "id", "seq", "title",
            "type", "category", "priority", "status", "channel", "assignee", "team",
@@ -542,7 +544,17 @@ class Index:
         (pass it to settled())."""
         matches, scans = [], []
         for term in terms:
-            if len(term) >= 3:
+            if len(term) > PHRASE_MOST:
+                # FTS5 matches a phrase by walking the positions of each of its trigrams: on
+                # repetitive text (a log of AAAA…) that grows with the phrase's length times
+                # the positions. A long term is found by a few of its distinct trigrams,
+                # each a plain lookup, and the text is then checked for the whole term.
+                grams = list(dict.fromkeys(term[i:i + 3].lower()
+                                           for i in range(len(term) - 2)))
+                step = max(1, len(grams) // PHRASE_GRAMS)
+                matches.append(" AND ".join(map(_phrase, grams[::step][:PHRASE_GRAMS])))
+                scans.append(term)
+            elif len(term) >= 3:
                 matches.append(_phrase(term))
             elif (starting := _trigrams_starting(con, term)) is None:
                 scans.append(term)  # one character, or too common a pair: scan the text

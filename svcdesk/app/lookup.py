@@ -6,6 +6,7 @@ from svcdesk.adapters import store
 from svcdesk.base import query
 from svcdesk.base.errors import UsageError
 
+MAX_QUERY, MAX_TERMS = 200, 16  # what one search may ask for (every word must occur)
 to_yaml = store.dump_yaml  # tickets as the desk writes YAML (list --format yaml)
 
 
@@ -80,6 +81,9 @@ def search(desk, text: str, flt: query.Filter, limit: int = 20, present=None) ->
     terms = text.split()
     if not terms:
         raise UsageError("search for what? give some text (Chinese or English)")
+    if len(text) > MAX_QUERY or len(terms) > MAX_TERMS:
+        raise UsageError(f"search for at most {MAX_TERMS} words and {MAX_QUERY} characters "
+                         f"(this is {len(terms)} and {len(text):,})")
     tz, index = desk.rules.tz, desk.index
     return _listed(index, lambda con: (index.search_in(con, terms, flt, tz, limit), None),
                    present)
