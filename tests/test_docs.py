@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import click
+import pytest
 
 from svcdesk.cli import MODULES, cli
 from svcdesk.base.errors import ExitCode, SvcdeskError
@@ -86,3 +87,31 @@ def test_every_report_figure_is_defined_in_docs_metrics_md(desk, run):
     keys = set(json.loads(result.stdout)) - {"desk", "filters", "period"}
     missing = sorted(k for k in keys if f"`{k}" not in doc)
     assert not missing, f"docs/metrics.md does not define: {', '.join(missing)}"
+
+
+@pytest.mark.slow
+def test_the_readme_tour_runs_as_written_on_any_day(tmp_path):
+    """The tour, line by line, in a shell: on the machine's own date (no SVCDESK_NOW), with
+    no server and no editor (those two lines are for a person at a terminal)."""
+    import os
+    import subprocess
+    import sys
+
+    tour = README.split("## A five-minute tour", 1)[1].split("```sh", 1)[1].split("```")[0]
+    lines = [line for line in tour.replace("\\\n", " ").splitlines()
+             if line.strip() and not line.startswith("#")
+             and not line.startswith(("svcdesk server", "svcdesk edit"))]
+    assert len(lines) > 25 and any(line.startswith("ID=$(svcdesk new") for line in lines)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SVCDESK_")}
+    env.update(PATH=f"{Path(sys.executable).parent}:{env['PATH']}", SVCDESK_SERVER="0")
+    script = "set -e\n" + "\n".join(lines) + "\n"
+    done = subprocess.run(["sh", "-c", script], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the desk's zone
+    number = f"SD-{today:%Y%m%d}-0001"  # the day's first, by the machine's clock
+    assert f"{number}\n" in done.stdout and f"Svcdesk-Ticket: {number}" in done.stdout
+    assert "reopen: 问题再次出现" in done.stdout
