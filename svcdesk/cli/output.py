@@ -62,11 +62,15 @@ def as_json(data) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, default=str)
 
 
-def as_csv(records: list, columns: list) -> str:
-    """CSV with a header row; cells that a spreadsheet would run as formulas are defused."""
+def as_csv(records: list, columns: list, bom: bool = True) -> str:
+    """CSV with a header row; cells that a spreadsheet would run as formulas are defused.
+    With ``bom``, a byte-order mark first: Excel on Windows reads UTF-8 only with one (and
+    shows Chinese as mojibake without), and WPS and LibreOffice take it either way."""
     import csv
 
     out = io.StringIO()
+    if bom:
+        out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for record in records:

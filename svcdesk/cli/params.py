@@ -58,3 +58,7 @@ ASSIGNMENT = AssignmentType()
 TEXT_OR_JSON = click.option("--format", "fmt", type=click.Choice(("text", "json")),
                             default="text", show_default=True,
                             help="text for people; json for scripts.")
+
+BOM = click.option("--bom/--no-bom", default=True, show_default=True,
+                   help="CSV: begin with a byte-order mark, so that Excel on Windows reads "
+                        "the Chinese right.")

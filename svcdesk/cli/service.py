@@ -5,7 +5,7 @@ import sys
 import click
 
 from svcdesk.cli.output import as_json, echo
-from svcdesk.cli.params import TEXT_OR_JSON, TICKET_ID
+from svcdesk.cli.params import BOM, TEXT_OR_JSON, TICKET_ID
 from svcdesk.base.errors import ExitCode
 
 pass_state = click.pass_obj
@@ -151,7 +151,9 @@ REPORT_FORMATS = ("md", "html", "json", "csv")
 def _report_options(command):
     for option in reversed((
             click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="md",
-                         show_default=True, help="md for chat and wiki, html for a browser or print (A4), json and csv for tools."),
+                         show_default=True, help="md for chat and wiki, html for a browser or "
+                                                 "print (A4), json and csv for tools."),
+            BOM,
             click.option("--out", type=click.Path(dir_okay=False, writable=True),
                          help="Write to this file instead of standard output."),
             click.option("--team", help="Only this team's tickets."),
@@ -210,8 +212,8 @@ def range_(state, first, last, **options):
                  **options)
 
 
-def _emit_report(state, make_period, option, fmt, out, team, kind, customer, product, commit,
-                 mail):
+def _emit_report(state, make_period, option, fmt, bom, out, team, kind, customer, product,
+                 commit, mail):
     from svcdesk.app import reports
     from svcdesk.base.errors import UsageError
 
@@ -226,7 +228,7 @@ def _emit_report(state, make_period, option, fmt, out, team, kind, customer, pro
     elif fmt == "csv":
         from svcdesk.cli.output import as_csv
 
-        text = as_csv(reports.flat(data), ["section", "dimension", "figure", "value"])
+        text = as_csv(reports.flat(data), ["section", "dimension", "figure", "value"], bom)
     else:
         text = reports.render_report(desk, data, fmt)
     for warning in data["warnings"]:

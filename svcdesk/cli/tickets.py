@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from svcdesk.cli.output import FORMATS, as_csv, as_json, echo, style
-from svcdesk.cli.params import ASSIGNMENT, DAY, TICKET_ID
+from svcdesk.cli.params import ASSIGNMENT, BOM, DAY, TICKET_ID
 from svcdesk.base.errors import ExitCode, UsageError, ValidationError
 
 pass_state = click.pass_obj
@@ -185,9 +185,10 @@ def _split(values) -> tuple:
 @click.option("--limit", type=click.IntRange(min=1), help="Show at most this many.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
               show_default=True, help="table for people; json, csv or yaml for scripts.")
+@BOM
 @pass_state
 def list_(state, status, types, priority, assignee, team, customer, product, since, until,
-          text, sort, asc, limit, fmt):
+          text, sort, asc, limit, fmt, bom):
     """List tickets, newest first (open ones unless --status says otherwise)."""
     from svcdesk.app import lookup
 
@@ -197,12 +198,12 @@ def list_(state, status, types, priority, assignee, team, customer, product, sin
                         customer=customer, product=product, since=since, until=until,
                         text=text)
     listing = lookup.listing(desk, flt, sort, not asc, limit, brief=fmt == "table",
-                           present=lambda found: _listing_text(desk, found, fmt))
+                           present=lambda found: _listing_text(desk, found, fmt, bom))
     echo(listing.shown, nl=False)
     return _report_problems(listing.problems)
 
 
-def _listing_text(desk, found, fmt: str) -> str:
+def _listing_text(desk, found, fmt: str, bom: bool = True) -> str:
     """What `list` prints of ``found`` (a Listing), in ``fmt``."""
     tickets = found.tickets
     if fmt == "table":
@@ -224,7 +225,7 @@ def _listing_text(desk, found, fmt: str) -> str:
 
     flat = [model.flatten(t) for t in tickets]
     columns = [c for c in desk.rules.schema.specs if any(c in row for row in flat)]
-    return as_csv(flat, columns)
+    return as_csv(flat, columns, bom)
 
 
 @click.command()
@@ -234,10 +235,12 @@ def _listing_text(desk, found, fmt: str) -> str:
 @click.option("--assignee", multiple=True, help="Only these agents ('me' for yourself).")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
               help="Show at most this many.")
-@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
-              show_default=True, help="table for people; json for scripts.")
+@click.option("--format", "fmt", type=click.Choice(("table", "json", "csv")),
+              default="table", show_default=True,
+              help="table for people; json or csv for scripts.")
+@BOM
 @pass_state
-def search(state, text, status, types, assignee, limit, fmt):
+def search(state, text, status, types, assignee, limit, fmt, bom):
     """Find tickets by words in their title, description, comments, customer or product.
 
     Every word must occur (Chinese needs no spaces: 卡纸 finds 频繁卡纸); the best matches
@@ -248,19 +251,23 @@ def search(state, text, status, types, assignee, limit, fmt):
     desk = state.desk()
     flt = lookup.choose(desk, _split(status), _split(types), assignees=_split(assignee))
     found = lookup.search(desk, " ".join(text), flt, limit,
-                        present=lambda found: _hits_text(desk, found.tickets, fmt))
+                        present=lambda found: _hits_text(desk, found.tickets, fmt, bom))
     echo(found.shown, nl=False)
     return _report_problems(found.problems)
 
 
-def _hits_text(desk, hits: list, fmt: str) -> str:
+def _hits_text(desk, hits: list, fmt: str, bom: bool = True) -> str:
     """What `search` prints, in ``fmt``."""
+    rows = [{"id": h.fields["id"], "title": h.fields.get("title"),
+             "status": h.fields.get("status"), "priority": h.fields.get("priority"),
+             "type": h.fields.get("type"), "assignee": h.fields.get("assignee"),
+             "score": round(h.score, 4), "snippet": h.snippet} for h in hits]
     if fmt == "json":
-        return as_json([{"id": h.fields["id"], "title": h.fields.get("title"),
-                         "status": h.fields.get("status"), "priority": h.fields.get("priority"),
-                         "type": h.fields.get("type"), "assignee": h.fields.get("assignee"),
-                         "score": round(h.score, 4), "snippet": h.snippet}
-                        for h in hits]) + "\n"
+        return as_json(rows) + "\n"
+    if fmt == "csv":
+        return as_csv(rows, list(rows[0]) if rows else ["id", "title", "status", "priority",
+                                                        "type", "assignee", "score",
+                                                        "snippet"], bom)
     from svcdesk.cli.view import render_hits, words
 
     table = render_hits(hits, desk.rules) + "\n" if hits else ""

@@ -122,3 +122,12 @@ def test_a_value_past_its_length_limit_is_refused_and_nothing_is_made(desk, run,
 def test_values_at_their_limits_are_taken(desk, run):
     result = run(*FAULT, "--set", "title=" + "标" * 200, "--set", "tags=" + "长" * 100)
     assert result.exit_code == 0, result.stderr
+
+
+def test_search_gives_csv_for_spreadsheets_defused_and_marked_utf8(desk, run):
+    assert run(*FAULT, "--title", "=HYPERLINK(\"http://x\") 卡纸").exit_code == 0
+    text = run("search", "卡纸", "--format", "csv").stdout
+    header, row = text.splitlines()
+    assert header == "\ufeffid,title,status,priority,type,assignee,score,snippet"
+    assert row.startswith('SD-20261122-0001,"\'=HYPERLINK(')  # quoted: it holds quotes
+    assert run("search", "卡纸", "--format", "csv", "--no-bom").stdout == text[1:]

@@ -110,7 +110,8 @@ def test_csv_has_one_row_per_figure_and_defuses_formulas(week_desk, run, monkeyp
     monkeypatch.setenv("SVCDESK_NOW", "2026-11-23T09:00:00+08:00")
     text = run("report", "weekly", "--format", "csv").stdout
     lines = text.splitlines()
-    assert lines[0] == "section,dimension,figure,value"
+    assert lines[0] == "\ufeffsection,dimension,figure,value"  # Excel reads UTF-8 by it
+    assert run("report", "weekly", "--format", "csv", "--no-bom").stdout == text[1:]
     assert "summary,,created,5" in lines
     assert "recurring_products,'=HYPERLINK(1),count,1" in lines
     assert not any(cell.startswith(("=", "+", "@")) for line in lines

@@ -220,8 +220,10 @@ def test_list_filters_sorts_and_formats(make_desk, run):
     text = json.loads(run("list", "--status", "all", "--text", "卡纸", "--format", "json").stdout)
     assert text and all("卡纸" in t["title"] + t.get("description", "") for t in text)
     csv_out = run("list", "--status", "all", "--format", "csv", "--limit", "2").stdout
-    assert csv_out.splitlines()[0].startswith("id,uid,title,type")
+    assert csv_out.splitlines()[0].startswith("\ufeffid,uid,title,type")
     assert len(csv_out.splitlines()) == 3
+    bare = run("list", "--status", "all", "--format", "csv", "--limit", "2", "--no-bom").stdout
+    assert bare == csv_out[1:]
     as_yaml = yaml.safe_load(run("list", "--status", "closed", "--format", "yaml").stdout)
     assert as_yaml and all(t["status"] == "closed" for t in as_yaml)
     since = json.loads(run("list", "--status", "all", "--since", "2026-11-15", "--format",
