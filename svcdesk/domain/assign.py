@@ -102,7 +102,8 @@ def choose(agents: dict, strategies: tuple, values: dict, load: dict, last: str 
             if not candidates:
                 trail.append(f"skill: nobody has a skill in {', '.join(sorted(wanted))}")
                 break
-            orders.append(lambda a, scores=scores: -scores[a.key])
+            orders.append(("skill", lambda a, scores=scores: -scores[a.key],
+                           lambda a, scores=scores: f"most skill matches ({scores[a.key]})"))
             trail.append(f"skill: most matches of {', '.join(sorted(wanted))} first: "
                          + ", ".join(f"{a.key} {scores[a.key]}" for a in candidates))
         elif strategy == "region":
@@ -114,19 +115,38 @@ def choose(agents: dict, strategies: tuple, values: dict, load: dict, last: str 
             trail.append(f"region {region}: " + (", ".join(a.key for a in candidates)
                                                   or "nobody covers it"))
         elif strategy == "least_loaded":
-            orders.append(lambda a: load.get(a.key, 0))
+            orders.append(("least_loaded", lambda a: load.get(a.key, 0),
+                           lambda a: f"fewest open tickets ({load.get(a.key, 0)})"))
             trail.append("least_loaded: " + ", ".join(
                 f"{a.key} {load.get(a.key, 0)}" for a in candidates))
         elif strategy == "round_robin":
             ring = [a.key for a in pool]
             after = ring.index(last) if last in ring else -1
-            orders.append(lambda a, ring=ring, after=after:
-                          (ring.index(a.key) - after - 1) % len(ring))
+            orders.append(("round_robin", lambda a, ring=ring, after=after:
+                           (ring.index(a.key) - after - 1) % len(ring),
+                           lambda a: f"next in turn after {last or 'nobody yet'}"))
             trail.append(f"round_robin: after {last or 'nobody yet'}")
     if not candidates:
         trail.append(f"nobody fits: the ticket waits in the {team or 'desk'} queue")
         return Choice(None, team, tuple(trail))
-    chosen = min(candidates, key=lambda a: tuple(order(a) for order in orders)) \
+    chosen = min(candidates, key=lambda a: tuple(order(a) for _, order, _ in orders)) \
         if orders else candidates[0]
-    trail.append(f"chosen: {chosen.key}")
+    trail.append(f"chosen: {chosen.key} ({_why(chosen, candidates, orders)})")
     return Choice(chosen.key, chosen.team, tuple(trail))
+
+
+def _why(chosen, candidates: list, orders: list) -> str:
+    """Which strategy decided: the strategies rank in turn, each breaking the ties the ones
+    before it left; the one that settled the last tie decided."""
+    others = [a for a in candidates if a is not chosen]
+    if not others:
+        return "the only one who fits"
+    deciding = -1
+    for other in others:
+        first = next((i for i, (_, order, _) in enumerate(orders)
+                      if order(other) != order(chosen)), None)
+        if first is None:  # tied on every strategy: the earlier in rules.yaml wins
+            return f"tied with {other.key} on every strategy; first in rules.yaml"
+        deciding = max(deciding, first)
+    name, _, said = orders[deciding]
+    return f"decided by {name}: {said(chosen)}"

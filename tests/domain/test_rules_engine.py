@@ -181,6 +181,25 @@ def test_skill_prefers_the_most_matching_skills_and_least_loaded_breaks_ties():
                            TODAY)
     assert choice.agent == "b" and choice.team == "hw"
     assert "skill: most matches of fault, printer first: a 2, b 2, c 1" in choice.trail
+    assert choice.trail[-1] == "chosen: b (decided by least_loaded: fewest open tickets (1))"
+
+
+def test_the_explanation_names_the_strategy_that_decided():
+    """least_loaded listing c with fewer tickets, then choosing a, reads as a contradiction
+    unless it says that the skills decided before the loads were looked at."""
+    agents = agents_of(("a", "hw", {"skills": ["fault", "printer"]}),
+                       ("c", "hw", {"skills": ["fault"]}))
+    values = {"team": "hw", "type": "fault", "category": "printer"}
+    choice = assign.choose(agents, ("skill", "least_loaded"), values, {"a": 2, "c": 1}, None,
+                           TODAY)
+    assert "least_loaded: a 2, c 1" in choice.trail
+    assert choice.trail[-1] == "chosen: a (decided by skill: most skill matches (2))"
+    alone = assign.choose(agents_of(("a", "hw", {})), ("least_loaded",), {"team": "hw"}, {},
+                          None, TODAY)
+    assert alone.trail[-1] == "chosen: a (the only one who fits)"
+    tied = assign.choose(agents_of(("a", "hw", {}), ("b", "hw", {})), ("least_loaded",),
+                         {"team": "hw"}, {}, None, TODAY)
+    assert tied.trail[-1] == "chosen: a (tied with b on every strategy; first in rules.yaml)"
 
 
 def test_skill_then_region_keeps_a_weaker_match_who_covers_the_region():
