@@ -17,6 +17,7 @@ from svcdesk.adapters.state import State
 from svcdesk.base import clock, model
 from svcdesk.base.errors import (AmbiguousTicketError, SvcdeskError, TicketNotFoundError,
                                  UsageError)
+from svcdesk.base.fields import is_email
 from svcdesk.base.identity import TicketRef
 
 LOCK_TIMEOUT = 30.0
@@ -95,7 +96,11 @@ class Desk:
         return clock.now(self.rules.tz)
 
     def actor(self) -> Actor:
-        """The acting agent: --as, SVCDESK_AGENT, or git's user.email matched to an agent."""
+        """The acting agent: --as, SVCDESK_AGENT, or git's user.email matched to an agent.
+
+        One rule wherever the name comes from: an agent of the desk (by key or email) acts as
+        that agent; an email address that is no agent's acts as itself, recorded by that
+        address (someone helping out, a customer's reply); anything else is refused."""
         if self._actor is None:
             self._actor = self._resolve_actor()
         return self._actor
@@ -106,21 +111,20 @@ class Desk:
 
     def _resolve_actor(self) -> Actor:
         agents = self.rules.agents
-        if self._agent:
-            agent = agents.get(self._agent) or self.rules.agent_by_email(self._agent)
-            if agent is None:
-                raise UsageError(f"unknown agent {self._agent!r} (agents in rules.yaml: "
-                                 + ", ".join(agents) + ")")
-            return Actor(agent.key, Identity(agent.name, agent.email))
-        user = self.git.user()
-        email = user.get("email", "")
-        if not email:
-            raise UsageError("who is acting? pass --as AGENT or set SVCDESK_AGENT "
-                             f"(agents: {', '.join(agents)}), or set git's user.email")
-        agent = self.rules.agent_by_email(email)
+        name, who = self._agent, None
+        if not name:
+            user = self.git.user()
+            name, who = user.get("email", ""), user.get("name")
+            if not name:
+                raise UsageError("who is acting? pass --as AGENT or set SVCDESK_AGENT "
+                                 f"(agents: {', '.join(agents)}), or set git's user.email")
+        agent = agents.get(name) or self.rules.agent_by_email(name)
         if agent is not None:
             return Actor(agent.key, Identity(agent.name, agent.email))
-        return Actor(email, Identity(user.get("name") or email, email))
+        if is_email(name):
+            return Actor(name, Identity(who or name, name))
+        raise UsageError(f"unknown agent {name!r} (agents in rules.yaml: "
+                         + ", ".join(agents) + "; or give an email address)")
 
     def change(self, who: str | None = None, quick: bool = False) -> Change:
         """One change of the desk: under its lock, files written atomically, one commit."""

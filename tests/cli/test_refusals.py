@@ -131,3 +131,29 @@ def test_search_gives_csv_for_spreadsheets_defused_and_marked_utf8(desk, run):
     assert header == "\ufeffid,title,status,priority,type,assignee,score,snippet"
     assert row.startswith('SD-20261122-0001,"\'=HYPERLINK(')  # quoted: it holds quotes
     assert run("search", "卡纸", "--format", "csv", "--no-bom").stdout == text[1:]
+
+
+def test_who_acts_follows_one_rule_whether_named_by_as_or_by_git(desk, run, monkeypatch):
+    """An agent (by key or email) acts as the agent; an address that is no agent's acts as
+    itself; anything else is refused, the same from --as, SVCDESK_AGENT or git."""
+    from conftest import git
+
+    assert run(*FAULT).exit_code == 0
+    by_as = run("--as", "helper@example.com", "comment", "1122-1", "-m", "帮忙看了一下")
+    assert by_as.exit_code == 0, by_as.stderr
+    assert git(desk.root, "log", "-1", "--format=%ae").strip() == "helper@example.com"
+    monkeypatch.delenv("SVCDESK_AGENT")
+    git(desk.root, "config", "user.email", "helper@example.com")
+    assert run("comment", "1122-1", "-m", "再看一下").exit_code == 0
+    events = json.loads(run("show", "1122-1", "--format", "json").stdout)["events"]
+    assert [e["by"] for e in events[-2:]] == ["helper@example.com"] * 2
+    git(desk.root, "config", "user.email", "li.qiang@example.com")  # an agent's address
+    assert run("comment", "1122-1", "-m", "我来处理").exit_code == 0
+    assert json.loads(run("show", "1122-1", "--format", "json").stdout)["events"][-1]["by"] \
+        == "li.qiang"
+    for refused in (("--as", "nobody"), ("--as", "helper")):
+        result = run(*refused, "comment", "1122-1", "-m", "x")
+        assert result.exit_code == ExitCode.USAGE and "unknown agent" in result.stderr
+    git(desk.root, "config", "user.email", "not-an-address")
+    result = run("comment", "1122-1", "-m", "x")
+    assert result.exit_code == ExitCode.USAGE and "unknown agent" in result.stderr
