@@ -37,6 +37,12 @@ class State:
         """Notices waiting to go out (one .json with their state and one .eml each)."""
         return self.folder / "outbox"
 
+    @property
+    def outputs(self) -> Path:
+        """The files `report --out` wrote, with the digest of what it wrote: a file there
+        that svcdesk did not write is not overwritten without --force."""
+        return self.folder / "outputs.json"
+
     # ---- caches: each may be deleted at any time ---------------------------------------------
 
     @property

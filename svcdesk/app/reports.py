@@ -2,6 +2,8 @@
 could not read, as far as they can be read), rendered from templates/reports/, committed
 under reports/ or mailed."""
 
+from pathlib import Path
+
 from svcdesk.adapters import store
 from svcdesk.adapters.change import trailers_for
 from svcdesk.app import delivery
@@ -106,6 +108,40 @@ def commit_report(desk, data: dict, fmt: str, text: str) -> tuple:
                             f"{data['period']['end']}", trailers_for(None, "report"),
                             actor.identity, now)
     return relpath, sha
+
+
+def write_out(desk, target: str, text: str, force: bool = False) -> Path:
+    """Write a report to ``target``: a new file, or one this desk's `report --out` wrote and
+    nobody changed since; any other existing file only with ``force`` (UsageError else: run
+    as root, --out /etc/passwd must not be one typo away)."""
+    import hashlib
+    import json
+
+    path = Path(target).expanduser().absolute()
+    data = text.encode("utf-8")
+    try:
+        written = json.loads(desk.state.outputs.read_bytes())
+    except (OSError, ValueError):
+        written = {}
+    if not isinstance(written, dict):
+        written = {}
+    if path.exists() and not force:
+        try:
+            now = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:
+            raise UsageError(f"--out {path}: {exc.strerror or exc}") from None
+        if written.get(str(path)) != now:
+            raise UsageError(f"--out {path} exists and was not written by svcdesk's report "
+                             "(or changed since); give --force to overwrite it")
+    store.write_atomic(path, data)
+    written[str(path)] = hashlib.sha256(data).hexdigest()
+    try:
+        desk.state.make()
+        store.write_atomic(desk.state.outputs, json.dumps(written, ensure_ascii=False)
+                           .encode("utf-8"), sync=False)
+    except OSError:
+        pass  # the next run asks for --force: never the other way round
+    return path
 
 
 def mail_report(desk, data: dict, to: list, text: str, html: str | None) -> str:

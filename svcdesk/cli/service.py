@@ -154,6 +154,8 @@ def _report_options(command):
                          show_default=True, help="md for chat and wiki, html for a browser or "
                                                  "print (A4), json and csv for tools."),
             BOM,
+            click.option("--force", is_flag=True,
+                         help="With --out: overwrite a file svcdesk's report did not write."),
             click.option("--out", type=click.Path(dir_okay=False, writable=True),
                          help="Write to this file instead of standard output."),
             click.option("--team", help="Only this team's tickets."),
@@ -212,8 +214,8 @@ def range_(state, first, last, **options):
                  **options)
 
 
-def _emit_report(state, make_period, option, fmt, bom, out, team, kind, customer, product,
-                 commit, mail):
+def _emit_report(state, make_period, option, fmt, bom, force, out, team, kind, customer,
+                 product, commit, mail):
     from svcdesk.app import reports
     from svcdesk.base.errors import UsageError
 
@@ -234,9 +236,7 @@ def _emit_report(state, make_period, option, fmt, bom, out, team, kind, customer
     for warning in data["warnings"]:
         echo(f"Warning: {warning}", err=True)
     if out:
-        from pathlib import Path
-
-        Path(out).write_text(text, encoding="utf-8")
+        reports.write_out(desk, out, text, force)
     elif not (commit or mail):
         echo(text, nl=False)
     if commit:

@@ -333,3 +333,19 @@ def test_a_ticket_with_a_broken_history_is_counted_as_far_as_it_can_be_and_named
     assert any("SD-20261117-0001.yaml" in w and "counted from the" in w
                for w in r["warnings"])
     assert "Warning: tickets/2026/11/SD-20261117-0001.yaml" in result.stderr
+
+
+def test_out_never_overwrites_a_file_svcdesk_did_not_write_without_force(week_desk, run,
+                                                                         tmp_path):
+    page = tmp_path / "week.md"
+    assert run("report", "weekly", "--out", page).exit_code == 0
+    assert run("report", "weekly", "--out", page).exit_code == 0  # its own: written again
+    other = tmp_path / "notes.md"
+    other.write_text("my notes\n", encoding="utf-8")
+    refused = run("report", "weekly", "--out", other)
+    assert refused.exit_code == ExitCode.USAGE and "--force" in refused.stderr
+    assert other.read_text(encoding="utf-8") == "my notes\n"
+    page.write_text(page.read_text(encoding="utf-8") + "edited by hand\n", encoding="utf-8")
+    assert run("report", "weekly", "--out", page).exit_code == ExitCode.USAGE
+    assert run("report", "weekly", "--out", other, "--force").exit_code == 0
+    assert other.read_text(encoding="utf-8").startswith("# ")
