@@ -125,6 +125,21 @@ def rebuild_index(desk: Desk) -> int:
     return desk.index.rebuild()
 
 
+LOOK_AHEAD_DAYS = 31  # rules check: how far ahead a calendar must know its holidays
+
+
+def look_ahead(desk: Desk, days: int = LOOK_AHEAD_DAYS) -> None:
+    """Count the next ``days`` days on every calendar of the desk, so that a year without
+    official holiday data is warned about before a due time falls in it (the warnings are
+    said at the end of the command, see desk.leftovers)."""
+    from datetime import timedelta
+
+    today = desk.now().date()
+    for calendar in desk.rules.service.calendars.values():
+        for n in range(days + 1):
+            calendar.spans(today + timedelta(days=n))
+
+
 def agents(desk: Desk) -> list:
     """Each agent with their open load, capacity, skills and whether they are off today."""
     load, today = intake.open_load(desk), desk.now().date()

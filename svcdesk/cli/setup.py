@@ -20,9 +20,12 @@ def rules():
 @pass_state
 def check(state, strict, fmt):
     """Validate rules.yaml, and warn about unreachable statuses and rules that never match."""
+    from svcdesk.app import admin
+
     desk = state.desk()  # a broken rules.yaml stops here, naming file, line and key
     r = desk.rules
     findings = r.findings()
+    admin.look_ahead(desk)  # a year without holiday data ahead is warned about
     counts = {"types": len(r.types), "statuses": len(r.statuses), "transitions":
               len(r.transitions), "classify_rules": len(r.classify), "teams": len(r.teams),
               "agents": len(r.agents)}

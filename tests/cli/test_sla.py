@@ -4,6 +4,7 @@ customer, `show` and `sla explain`, and `sla check` taking each step once."""
 import json
 from datetime import datetime
 
+import pytest
 import yaml
 
 from conftest import FAULT, commit_count, git, svcdesk_process
@@ -271,3 +272,19 @@ def test_bad_service_rules_are_refused_naming_file_line_and_key(desk, run):
         assert result.exit_code == ExitCode.RULES, (key, result.stderr)
         assert "rules.yaml:" in result.stderr and key in result.stderr, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [("new", "--type", "fault", "--title", "打印机卡纸",
+                                      "--customer", "张伟", "--phone", "13800000000",
+                                      "--product", "LP-404", "--purchased", "2026-05-20",
+                                      "--description", "卡纸", "-q"),
+                                     ("rules", "check")])
+def test_a_due_time_in_a_year_without_holiday_data_is_warned_where_it_is_made(
+        desk, run, monkeypatch, command):
+    """chinesecalendar 1.11 ends with 2026: a ticket made on New Year's Eve is due in
+    2027, counted on plain weekdays, and the command that counted says so."""
+    monkeypatch.setenv("SVCDESK_NOW", "2026-12-31T16:00:00+08:00")
+    result = run(*command)
+    assert result.exit_code == 0, result.stderr
+    assert "no official holiday data for 2027" in result.stderr
+    assert "calendars.standard in rules.yaml" in result.stderr
