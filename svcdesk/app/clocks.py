@@ -54,8 +54,6 @@ def sla_check(desk, dry_run: bool = False) -> CheckRun:
         dues = sla.due_now(facts, service, now)
         if dues:
             planned.append((facts, dues))
-    if dry_run:
-        return CheckRun([Taken(f.number, d, d.note) for f, dues in planned for d in dues])
     if not planned:
         return CheckRun([])
 
@@ -63,6 +61,16 @@ def sla_check(desk, dry_run: bool = False) -> CheckRun:
         others = {k: a for k, a in rules.agents.items() if k != ticket.get("assignee")}
         return intake.choose_agent(desk, ticket.fields, others).agent
 
+    if dry_run:  # the same steps on each ticket as the run takes, on its file as it is
+        taken, skipped = [], []
+        for facts, _ in planned:
+            try:
+                ticket, _ = store.read_ticket(desk.root, rules.schema, facts.relpath)
+            except (OSError, TicketFileError) as exc:
+                skipped.append((facts.number, str(exc)))
+                continue
+            _steps(rules, ticket, facts.relpath, now, someone_else, taken, skipped)
+        return CheckRun(taken, None, skipped)
     taken, skipped, touched, changed = [], [], [], []
     with desk.change(sla.SYSTEM) as change:
         for facts, _ in planned:
@@ -72,22 +80,8 @@ def sla_check(desk, dry_run: bool = False) -> CheckRun:
             except (UncommittedChangesError, TicketFileError) as exc:
                 skipped.append((facts.number, str(exc)))
                 continue
-            ticket = history.absorb_hand_edits(rules, ticket, now)
-            before, keys = len(ticket.events), set()
-            for _ in range(MAX_STEPS):
-                dues = [d for d in sla.due_now(_facts(rules, ticket, facts.relpath),
-                                               service, now) if d.key not in keys]
-                if not dues:
-                    break
-                due = dues[0]
-                keys.add(due.key)
-                try:
-                    ticket, did = ladder.take(rules, ticket, due, now, someone_else)
-                except WorkflowError as exc:
-                    skipped.append((ticket.number, str(exc)))
-                    continue
-                ticket = history.settle(rules, ticket)
-                taken.append(Taken(ticket.number, due, did))
+            before = len(ticket.events)
+            ticket = _steps(rules, ticket, facts.relpath, now, someone_else, taken, skipped)
             if len(ticket.events) > before:
                 change.write(facts.relpath, store.encode_ticket(ticket))
                 touched.append(ticket.number)
@@ -101,6 +95,30 @@ def sla_check(desk, dry_run: bool = False) -> CheckRun:
         delivery.queue_notices(desk, ticket, events, sync=False)
     delivery.outbox(desk).sync()
     return CheckRun(taken, sha, skipped)
+
+
+def _steps(rules, ticket: model.Ticket, relpath: str, now: datetime, someone_else,
+           taken: list, skipped: list) -> model.Ticket:
+    """The ticket with every time-rule step due on it taken, one after the other (a step
+    can make the next one due: a raised priority shortens the target); each appended to
+    ``taken``, or to ``skipped`` when the workflow refuses it."""
+    ticket = history.absorb_hand_edits(rules, ticket, now)
+    keys = set()
+    for _ in range(MAX_STEPS):
+        dues = [d for d in sla.due_now(_facts(rules, ticket, relpath), rules.service, now)
+                if d.key not in keys]
+        if not dues:
+            break
+        due = dues[0]
+        keys.add(due.key)
+        try:
+            ticket, did = ladder.take(rules, ticket, due, now, someone_else)
+        except WorkflowError as exc:
+            skipped.append((ticket.number, str(exc)))
+            continue
+        ticket = history.settle(rules, ticket)
+        taken.append(Taken(ticket.number, due, did))
+    return ticket
 
 
 def _facts(rules, ticket: model.Ticket, relpath: str):

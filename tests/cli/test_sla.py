@@ -288,3 +288,25 @@ def test_a_due_time_in_a_year_without_holiday_data_is_warned_where_it_is_made(
     assert result.exit_code == 0, result.stderr
     assert "no official holiday data for 2027" in result.stderr
     assert "calendars.standard in rules.yaml" in result.stderr
+
+
+def test_a_dry_run_shows_every_step_the_run_then_takes(desk, run, monkeypatch):
+    """A step can make the next one due (a raised priority shortens the target): the dry
+    run follows each ticket as the run does, instead of listing only what is due first."""
+    monkeypatch.setenv("SVCDESK_NOW", FRIDAY_1730)
+    for _ in range(3):
+        assert run(*URGENT).exit_code == 0
+    monkeypatch.setenv("SVCDESK_NOW", "2026-12-08T10:00:00+08:00")  # long past every target
+
+    def steps(*args):
+        result = run("sla", "check", "--format", "json", *args)
+        assert result.exit_code == 0, result.stderr
+        data = json.loads(result.stdout)
+        return [(s["ticket"], s["rule"]) for s in data["steps"]], data["commit"]
+
+    before = commit_count(desk.root)
+    planned, none = steps("--dry-run")
+    assert none is None and commit_count(desk.root) == before
+    assert len(planned) > 3 * 2  # more than each ticket's first due step
+    taken, sha = steps()
+    assert sha and taken == planned
