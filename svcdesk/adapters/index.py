@@ -295,13 +295,13 @@ class Index:
         An interrupted build leaves no index (the next command starts again), never half of
         one. Two commands that both find none build it once: the second waits, then uses it.
         """
-        self.state.make()
+        self.state.make_caches()
         with DeskLock(self.state.index_build, BUSY_MS / 1000, f"pid {os.getpid()}",
                       "the index (being built)"):
             con = self._open()
             if con is not None:
                 return con
-            for left in self.state.folder.glob(f"{self.path.name}.*.tmp*"):  # of a build killed outright
+            for left in self.state.caches.glob(f"{self.path.name}.*.tmp*"):  # of a build killed outright
                 left.unlink(missing_ok=True)
             tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
             try:

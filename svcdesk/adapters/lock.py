@@ -1,11 +1,12 @@
 """The desk lock: one changing command at a time per clone, with a bounded wait."""
 
+import errno
 import fcntl
 import os
 import time
 from pathlib import Path
 
-from svcdesk.base.errors import LockTimeoutError
+from svcdesk.base.errors import LockTimeoutError, ReadOnlyDeskError
 
 
 class DeskLock:
@@ -16,8 +17,14 @@ class DeskLock:
         self._fd = None
 
     def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except (PermissionError, OSError) as exc:
+            if not isinstance(exc, PermissionError) and exc.errno != errno.EROFS:
+                raise
+            raise ReadOnlyDeskError(f"{self.what} cannot be changed here: {exc.strerror} "
+                                    f"({self.path.parent}); nothing was changed") from None
         deadline = time.monotonic() + self.timeout
         pause = 0.002
         while True:

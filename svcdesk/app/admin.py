@@ -11,7 +11,7 @@ from svcdesk.adapters.state import State
 from svcdesk.app import intake
 from svcdesk.app.desk import Actor, Desk
 from svcdesk.base import model
-from svcdesk.base.errors import DeskExistsError, UsageError
+from svcdesk.base.errors import DeskExistsError, GitError, UsageError
 from svcdesk.base.identity import TicketRef
 from svcdesk.domain import history
 
@@ -169,6 +169,9 @@ def _refresh_commit_graph(git: Git, state: State, head: str | None) -> None:
         last = None
     if last == head or (last and git.commits_since(last, head) < 64):
         return
-    git.write_commit_graph()
-    state.make()
-    store.write_atomic(mark, head.encode())
+    try:
+        git.write_commit_graph()
+        state.make_caches()
+        store.write_atomic(mark, head.encode())
+    except (GitError, OSError):
+        pass  # only a speed-up (a desk that cannot be written keeps git's plain walk)

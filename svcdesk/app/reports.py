@@ -136,7 +136,7 @@ def write_out(desk, target: str, text: str, force: bool = False) -> Path:
     store.write_atomic(path, data)
     written[str(path)] = hashlib.sha256(data).hexdigest()
     try:
-        desk.state.make()
+        desk.state.make_caches()
         store.write_atomic(desk.state.outputs, json.dumps(written, ensure_ascii=False)
                            .encode("utf-8"), sync=False)
     except OSError:

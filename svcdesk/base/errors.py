@@ -4,7 +4,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Process exit codes, documented in README.md and docs/exit-codes.md."""
+    """Process exit codes, documented in README.md (Exit codes)."""
 
     OK = 0
     FAILURE = 1          # anything unexpected (a bug: run with --debug and report it)
@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     WORKFLOW = 11        # a transition the workflow does not allow
     TEMPLATE = 12        # a template does not parse, names an unknown variable, or breaks out
     DELIVERY = 13        # a notice could not be delivered (SMTP unreachable, login refused)
+    READ_ONLY = 14       # the desk cannot be written: a read-only file system, no permission
 
 
 class SvcdeskError(Exception):
@@ -112,6 +113,12 @@ class LockTimeoutError(SvcdeskError):
     """The desk lock stayed held by another process for longer than the wait."""
 
     exit_code = ExitCode.LOCKED
+
+
+class ReadOnlyDeskError(SvcdeskError):
+    """A change was asked of a desk whose files cannot be written."""
+
+    exit_code = ExitCode.READ_ONLY
 
 
 class GitError(SvcdeskError):
