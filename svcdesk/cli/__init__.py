@@ -90,6 +90,7 @@ class SvcdeskGroup(click.Group):
         """Run, then exit with the documented code (also under click's CliRunner)."""
         argv = list(sys.argv[1:] if args is None else args)
         debug = _debug(argv) or bool(os.environ.get("SVCDESK_DEBUG"))
+        _standard_streams()
         extra["standalone_mode"] = False
         for position, arg in enumerate(argv, 1):
             try:
@@ -170,6 +171,14 @@ def load_commands(name: str) -> None:
 def main(args=None, prog_name="svcdesk"):
     """The console script: run svcdesk and exit with its code."""
     cli.main(args, prog_name=prog_name)
+
+
+def _standard_streams() -> None:
+    """A standard stream the caller closed (svcdesk new --from - <&-) reads as empty and
+    writes nowhere, as /dev/null does, instead of being None."""
+    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, mode, encoding="utf-8"))
 
 
 # the global options that take a value: --debug counts only among the global options

@@ -62,6 +62,11 @@ def served(args: list[str]) -> int | None:
     folder, path = socket_path()
     if not trusted(folder):
         return None
+    for fd in (0, 1, 2):  # a closed one would be filled by the socket itself: run here
+        try:
+            os.fstat(fd)
+        except OSError:
+            return None
     import _signal
     import _socket
 

@@ -15,6 +15,7 @@ from svcdesk.base import clock as any_module_it_imported
 from svcdesk.adapters.lock import DeskLock
 
 from conftest import BIN, FAULT, commit_count
+from svcdesk.base.errors import ExitCode
 
 pytestmark = pytest.mark.slow  # a real command server, forked workers
 
@@ -241,3 +242,20 @@ def test_the_server_holds_a_desks_rules_and_patterns_so_a_worker_compiles_no_reg
     server_module._rehold([str(desk.root)])  # as the server does before the next worker
     held = rulecache.read(desk.root, cache)
     assert held is not rules and held is rulecache.read(desk.root, cache)  # held anew
+
+
+@pytest.mark.parametrize("through_server", [False, True])
+def test_a_closed_standard_input_reads_as_empty_served_or_not(desk, runtime, through_server):
+    """`new --from - <&-`: the client's socket would take descriptor 0 and become the
+    command's input (a hang); run directly, stdin was None (an internal error)."""
+    if through_server:
+        assert sh("server", "start", "--idle", "2m").returncode == 0
+    env = {} if through_server else {"SVCDESK_SERVER": "0"}
+    done = subprocess.run(["sh", "-c", f'exec "{SVCDESK}" new --from - <&-'], cwd=desk.root,
+                          env={**os.environ, **env}, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == ExitCode.INVALID, done.stderr
+    assert "missing required field(s)" in done.stderr and "internal error" not in done.stderr
+    closed_out = subprocess.run(["sh", "-c", f'exec "{SVCDESK}" list >&-'], cwd=desk.root,
+                                env={**os.environ, **env}, capture_output=True, timeout=60)
+    assert closed_out.returncode == 0
