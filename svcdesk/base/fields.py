@@ -83,6 +83,8 @@ def parse(spec: FieldSpec, raw, tz: tzinfo, strict: bool = True):
         text = raw.strip()
         if not text:
             return None
+        if "=?" in text:  # an RFC 2047 encoded word is decoded, then checked as any text
+            text = _encoded_words(text)
         if _UNPRINTABLE_RE.search(text):
             _single_line(text)
         if strict:
@@ -157,6 +159,25 @@ def dump(value):
     if isinstance(value, dict):
         return {k: dump(v) for k, v in value.items()}
     return value
+
+
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+_BETWEEN_WORDS = re.compile(r"(?<=\?=)\s+(?==\?)")  # ignored between two encoded words
+
+
+def _encoded_words(text: str) -> str:
+    """``text`` with its RFC 2047 encoded words (=?utf-8?b?…?=) decoded: a name that hides
+    a line break in one must not reach a mail header as text that a mail program decodes."""
+    from email.header import decode_header
+
+    def decoded(match):
+        try:
+            (data, charset), = decode_header(match.group(0))
+            return data.decode(charset or "ascii") if isinstance(data, bytes) else data
+        except (ValueError, LookupError, UnicodeError):  # not really one: as typed
+            return match.group(0)
+
+    return _ENCODED_WORD.sub(decoded, _BETWEEN_WORDS.sub("", text))
 
 
 def _short_enough(text: str, kind: str) -> None:

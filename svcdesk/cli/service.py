@@ -105,8 +105,13 @@ def notify_preview(state, ticket, event):
 
     for _notice, data in delivery.preview_notice(state.desk(), ticket, event):
         msg = message_from_bytes(data, policy=policy.default)
+        raw = message_from_bytes(data, policy=policy.compat32)
         for name in ("From", "To", "Subject", "Message-ID", "In-Reply-To"):
-            echo(f"{name}: {msg[name]}")
+            try:
+                shown = str(msg[name])
+            except ValueError:  # a header that decodes to what no header may hold: as sent
+                shown = str(raw[name])
+            echo(f"{name}: {shown}")
         echo("")
         echo(msg.get_content().rstrip("\n"))
         echo("")

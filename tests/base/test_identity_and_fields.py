@@ -93,3 +93,18 @@ def test_single_line_fields_refuse_line_breaks_that_could_inject_headers():
 
 def test_lists_split_on_chinese_and_ascii_commas():
     assert F.parse(spec("list"), "屏幕,电池，键盘、 主板", TZ) == ["屏幕", "电池", "键盘", "主板"]
+
+
+def test_encoded_words_are_decoded_and_a_hidden_line_break_refused():
+    """A name given as RFC 2047 encoded words reaches no mail header undecoded, where a
+    mail program would decode a hidden CR/LF into a header of its own."""
+    import base64
+
+    def word(text):
+        return "=?utf-8?b?" + base64.b64encode(text.encode()).decode() + "?="
+
+    assert F.parse(spec("string"), word("张伟"), TZ) == "张伟"
+    assert F.parse(spec("string"), f"{word('张')} {word('伟')} 先生", TZ) == "张伟 先生"
+    with pytest.raises(ValueError, match="single line"):
+        F.parse(spec("string"), word("张伟\r\nBcc: evil@example.com"), TZ)
+    assert F.parse(spec("string"), "=?not an encoded word", TZ) == "=?not an encoded word"

@@ -338,3 +338,21 @@ def test_with_no_smtp_notify_send_keeps_the_notices_and_says_nothing_to_cron(tic
     result = run("notify", "send")
     assert result.exit_code == 0 and result.stdout == "" and result.stderr == ""
     assert _outbox(run) == before and before
+
+
+def test_a_name_hiding_a_line_break_in_encoded_words_is_refused_and_old_ones_preview(
+        desk, run, monkeypatch):
+    import base64
+
+    hidden = "=?utf-8?b?" + base64.b64encode("张伟\r\nBcc: evil@example.com".encode()).decode() \
+        + "?="
+    monkeypatch.setenv("SVCDESK_NOW", FRIDAY_1730)
+    refused = run(*WITH_EMAIL, "--customer", hidden)
+    assert refused.exit_code == ExitCode.INVALID and "single line" in refused.stderr
+    assert run(*WITH_EMAIL).exit_code == 0
+    path = desk.root / "tickets/2026/11/SD-20261120-0001.yaml"  # one written before the fix
+    path.write_text(path.read_text(encoding="utf-8").replace("name: 张伟", f"name: {hidden}"),
+                    encoding="utf-8")
+    git(desk.root, "-c", "user.name=t", "-c", "user.email=t@e.com", "commit", "-qam", "old")
+    preview = run("notify", "preview", "20261120-1", "created")
+    assert preview.exit_code != ExitCode.FAILURE and "internal error" not in preview.stderr
