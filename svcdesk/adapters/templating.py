@@ -137,8 +137,9 @@ class Renderer:
                 raise TemplateError(f"templates/{names[-1]}: no such template")
             return _rendered(found, context)
         except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(f"templates/{exc.name or name}:{exc.lineno}: {exc.message}") \
-                from None
+            # Jinja names the template, except for some lexer errors, which carry its path
+            where = exc.name if exc.name and not Path(exc.name).is_absolute() else name
+            raise TemplateError(f"templates/{where}:{exc.lineno}: {exc.message}") from None
         except SecurityError as exc:
             raise TemplateError(f"templates/{name}:{_template_line(exc)}: not allowed in a "
                                 f"template ({exc})") from None

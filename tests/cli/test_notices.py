@@ -356,3 +356,17 @@ def test_a_name_hiding_a_line_break_in_encoded_words_is_refused_and_old_ones_pre
     git(desk.root, "-c", "user.name=t", "-c", "user.email=t@e.com", "commit", "-qam", "old")
     preview = run("notify", "preview", "20261120-1", "created")
     assert preview.exit_code != ExitCode.FAILURE and "internal error" not in preview.stderr
+
+
+@pytest.mark.parametrize("broken, message", [
+    ("{# 没有结束的注释\n", "Missing end of comment tag"),
+    ("{% if title %}\n", "Unexpected end of template"),
+])
+def test_a_syntax_error_names_the_template_once_by_its_desk_path(desk, run, monkeypatch,
+                                                                  broken, message):
+    (desk.root / "templates/notices/ack.j2").write_text("主题\n\n第三行\n" + broken)
+    monkeypatch.setenv("SVCDESK_NOW", FRIDAY_1730)
+    assert run(*WITH_EMAIL).exit_code == 0
+    preview = run("notify", "preview", "20261120-1", "created")
+    assert preview.exit_code == ExitCode.TEMPLATE
+    assert preview.stderr.startswith("Error: templates/notices/ack.j2:4: " + message)
