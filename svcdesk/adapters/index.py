@@ -118,7 +118,10 @@ def _healing(method):
         try:
             return method(self, *args, **kwargs)
         except sqlite3.OperationalError as exc:  # locked too long, disk full, I/O error
-            raise TicketIndexError(f"the index {self.path}: {exc}") from None
+            said = str(exc)
+            if "disk is full" in said:  # said as the user can act on it
+                said = f"No space left on device (SQLite: {said})"
+            raise TicketIndexError(f"the index {self.path}: {said}") from None
         except sqlite3.DatabaseError:  # malformed, not a database: a cache, so start again
             self.close()
             store.remove_database(self.path)
@@ -250,7 +253,7 @@ class Index:
                 self._set(con, "watch", token)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _roll_back(con)
             raise
 
     def rebuild(self) -> int:
@@ -703,6 +706,13 @@ def _entry(root: Path, schema: model.Schema, relpath: str,
            json.dumps(dump(f), ensure_ascii=False, separators=(",", ":")))
     # the trailing space makes a column's last two characters begin a trigram as well
     return relpath, "ticket", row, (f"{f.get('title') or ''} ", f"{body} ", f"{extra} ")
+
+
+def _roll_back(con) -> None:
+    """Roll back the transaction, if SQLite has not already (it has, after a full disk: a
+    second ROLLBACK would hide the real error behind 'no transaction is active')."""
+    if con.in_transaction:
+        con.execute("ROLLBACK")
 
 
 def _timeline(events) -> str:

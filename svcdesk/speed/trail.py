@@ -160,7 +160,8 @@ class Trail:
                 con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            if con.in_transaction:  # SQLite rolls back by itself after a full disk
+                con.execute("ROLLBACK")
             raise
         return True
 

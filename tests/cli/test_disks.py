@@ -1,7 +1,8 @@
-"""A desk that cannot be written (a mounted backup, a colleague's folder): every read works,
-its caches kept in the user's own folder, and a change is refused with one clear line
-(exit 14), nothing written. The desk is made read-only for real: a read-only bind mount in
-a mount namespace of the test's own (unshare), gone when the command ends."""
+"""Desks on disks that will not take a write: read-only (a mounted backup, a colleague's
+folder), where every read works, its caches kept in the user's own folder, and a change is
+refused with one clear line (exit 14); and full, where the error says so. Both for real: a
+read-only bind mount or a small tmpfs in a mount namespace of the test's own (unshare), gone
+when the command ends."""
 
 import json
 import shutil
@@ -50,3 +51,23 @@ def test_reads_work_and_changes_are_refused_on_a_read_only_desk(make_desk, run, 
                                       "file system") and "nothing was changed" in done.stderr
     assert git(desk.root, "rev-parse", "HEAD") == head
     assert git(desk.root, "status", "--porcelain") == ""
+
+
+def test_a_full_disk_is_said_as_such_and_nothing_is_half_made(make_desk, tmp_path):
+    desk = make_desk(sample=True)
+    head = git(desk.root, "rev-parse", "HEAD")
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    script = f"""
+mount -t tmpfs -o size=12m tmpfs "{mnt}" && cp -a "{desk.root}" "{mnt}/d" && cd "{mnt}/d" &&
+rm -rf .git/svcdesk &&
+dd if=/dev/zero of="{mnt}/filler" bs=1k count=$(($(df -k . | tail -1 | awk '{{print $4}}') - 200)) 2>/dev/null
+SVCDESK_SERVER=0 "{Path(sys.executable).parent / 'svcdesk'}" "$@"; code=$?
+git status --porcelain; git rev-parse HEAD; exit $code
+"""
+    done = subprocess.run([UNSHARE, "-rm", "sh", "-c", script, "sh", *FAULT], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode != 0
+    assert "No space left on device" in done.stderr, done.stderr
+    assert "cannot rollback" not in done.stderr and "Traceback" not in done.stderr
+    assert done.stdout.split() == [head.strip()]  # nothing committed, nothing left behind
