@@ -10,7 +10,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from svcdesk.adapters import store
+from svcdesk.adapters import interrupts, store
 from svcdesk.adapters.lock import DeskLock
 from svcdesk.adapters.repo import TRAILER_ACTION, TRAILER_TICKET, Git, Identity
 from svcdesk.adapters.shortcuts import Shortcuts
@@ -22,14 +22,17 @@ class Change:
     """The context of one changing command; use as ``with Change(...) as change:``."""
 
     def __init__(self, root: Path, git: Git, state: State, shortcuts: Shortcuts, holder: str,
-                 timeout: float, quick: bool = False, committed=None):
+                 timeout: float, quick: bool = False, committed=None,
+                 defer_interrupts: bool = False):
         """``quick``: a change of a ticket or two that commits at once, for which git starts
         reading its index when the lock is taken; that holds git's index lock meanwhile, so
         changes that may take longer (mail, many tickets) are not quick. ``committed()`` is
-        called after each commit."""
+        called after each commit. With ``defer_interrupts``, a Ctrl-C after the commit waits
+        for the command's end (see adapters.interrupts)."""
         self.root, self.git, self.state, self.shortcuts = root, git, state, shortcuts
         self._quick = quick
         self._committed = committed
+        self._defer = defer_interrupts
         self._lock = DeskLock(state.lock, timeout, holder)
         self._files: dict = {}
         self._folders: dict = {}  # {folder: {name: blob id}} at self.head
@@ -154,6 +157,8 @@ class Change:
             indexing.result_quietly()
             recover(self.root, self.git, self.state, self.head)  # put the files back
             raise
+        if self._defer:  # committed: what follows finishes before Ctrl-C is honoured
+            interrupts.defer()
         self._folders = self.shortcuts.committed(self.head, sha, final, self._folders)
         self._known = dict(self._folders)
         self.head = sha

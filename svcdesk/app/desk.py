@@ -57,8 +57,10 @@ def open_desk(named: str | None, agent: str | None, command: str, progress=None,
               opening: Opening | None = None) -> "Desk":
     """The desk --desk/SVCDESK_DESK names, else the nearest one upward."""
     root = opening.root if opening and opening.root else find_root(named, Path.cwd())
-    return Desk(root, agent, command, probe=opening.probe if opening else None,
+    desk = Desk(root, agent, command, probe=opening.probe if opening else None,
                 progress=progress)
+    desk.whole_command = True  # its Ctrl-C after a commit is said at the end (interrupted)
+    return desk
 
 
 class Desk:
@@ -79,7 +81,8 @@ class Desk:
         self.progress = progress  # progress(total) -> bar, for long work
         self._index: Index | None = None
         self._probe = probe
-        self.warnings: list = []  # said after the command (see delivery.all_warnings)
+        self.warnings: list = []  # said after the command (see leftovers)
+        self.whole_command = False  # opened for one command line (see open_desk)
         self.kept: dict = {}  # what a use case keeps for the rest of the command
 
     @property
@@ -131,7 +134,7 @@ class Desk:
         timeout = float(os.environ.get("SVCDESK_LOCK_TIMEOUT") or LOCK_TIMEOUT)
         holder = holder_text(self._command or "command", who or self.actor().key, self.now())
         return Change(self.root, self.git, self.state, self.shortcuts, holder, timeout, quick,
-                      committed=self._committed)
+                      committed=self._committed, defer_interrupts=self.whole_command)
 
     def _committed(self) -> None:
         """After a commit of this desk's: its index asks git again at the next read (what a
@@ -179,3 +182,11 @@ def leftovers(desk: Desk) -> list:
                        f"holidays and make-up days under calendars.{calendar.name} in "
                        "rules.yaml")
     return out
+
+
+def interrupted() -> bool:
+    """Whether a Ctrl-C came after the command's change was committed (it was then let
+    finish what the change started, its notices queued), to be said as such."""
+    from svcdesk.adapters import interrupts
+
+    return interrupts.end()

@@ -122,6 +122,10 @@ class SvcdeskGroup(click.Group):
         except Exception as exc:  # a bug: one line, the traceback with --debug
             code = _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug "
                          "and report it)", ExitCode.FAILURE, debug)
+        if _interrupted_after_commit():
+            click.echo("Interrupted after the change was committed: it was let finish (its "
+                       "notices are queued), and it stands", err=True)
+            code = 130
         sys.exit(int(code or 0))
 
 
@@ -171,6 +175,11 @@ def load_commands(name: str) -> None:
 def main(args=None, prog_name="svcdesk"):
     """The console script: run svcdesk and exit with its code."""
     cli.main(args, prog_name=prog_name)
+
+
+def _interrupted_after_commit() -> bool:
+    desk = sys.modules.get("svcdesk.app.desk")  # none opened (--help, --version): no change
+    return desk is not None and desk.interrupted()
 
 
 def _standard_streams() -> None:

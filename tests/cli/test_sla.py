@@ -310,3 +310,39 @@ def test_a_dry_run_shows_every_step_the_run_then_takes(desk, run, monkeypatch):
     assert len(planned) > 3 * 2  # more than each ticket's first due step
     taken, sha = steps()
     assert sha and taken == planned
+
+
+def test_ctrl_c_after_the_commit_lets_the_notices_be_queued_and_says_the_change_stands(
+        desk, run, monkeypatch):
+    """Ctrl-C late in `sla check` once printed "Aborted." while the commit stood, and the
+    notices it had not queued yet were lost for good (the steps are recorded, so no later
+    run queues them)."""
+    import os
+    import signal
+
+    from svcdesk.app import delivery
+
+    monkeypatch.setenv("SVCDESK_NOW", FRIDAY_1730)
+    for _ in range(3):
+        assert run(*URGENT, "--email", "zhang.wei@example.cn").exit_code == 0
+    monkeypatch.setenv("SVCDESK_NOW", "2026-12-08T10:00:00+08:00")
+    planned = json.loads(run("sla", "check", "--dry-run", "--format", "json").stdout)["steps"]
+    queue, calls = delivery.queue_notices, []
+
+    def interrupted_while_queuing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, after the commit
+        return queue(*args, **kwargs)
+
+    monkeypatch.setattr(delivery, "queue_notices", interrupted_while_queuing)
+    before = commit_count(desk.root)
+    result = run("sla", "check")
+    assert result.exit_code == 130
+    assert "Interrupted after the change was committed" in result.stderr
+    assert "Aborted." not in result.stderr
+    assert commit_count(desk.root) == before + 1 and len(calls) == 3  # every ticket's
+    monkeypatch.setattr(delivery, "queue_notices", queue)
+    queued = json.loads(run("notify", "list", "--format", "json").stdout)
+    assert len(queued) >= len(planned)
+    assert run("sla", "check").stdout == ""  # nothing left to do, nothing lost
