@@ -16,7 +16,8 @@ from conftest import FAULT, git
 from svcdesk.base.errors import ExitCode
 
 UNSHARE = shutil.which("unshare")
-pytestmark = pytest.mark.skipif(UNSHARE is None, reason="needs unshare (util-linux)")
+pytestmark = [pytest.mark.skipif(UNSHARE is None, reason="needs unshare (util-linux)"),
+              pytest.mark.slow]  # faults of the disk, in mount namespaces
 
 
 def read_only(root: Path, *args, cache: Path) -> subprocess.CompletedProcess:

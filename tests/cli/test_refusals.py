@@ -32,7 +32,7 @@ REFUSED = [("--status", "bogus", "closed"), ("--type", "bogus", "fault"),
     *[("search", *case) for case in REFUSED],
 ])
 def test_a_filter_value_the_desk_does_not_know_is_refused_naming_the_ones_it_does(
-        sample, run, command, option, value, valid):
+        desk, run, command, option, value, valid):
     args = (command, "卡纸") if command == "search" else (command,)
     result = run(*args, option, value)
     assert result.exit_code == ExitCode.USAGE, result.stderr
