@@ -213,24 +213,40 @@ def test_a_mail_asked_for_with_no_smtp_fails_the_run_and_keeps_the_message(week_
     assert "reports/weekly-2026-W47.md: committed" in result.stderr  # the commit stands
 
 
-def test_headless_chromium_renders_the_page(week_desk, run, tmp_path):
+def test_headless_chromium_renders_the_page_with_chinese_glyphs_not_boxes(week_desk, run,
+                                                                          tmp_path):
+    """A real Chromium draws the page, Chinese included: with no CJK font on the machine
+    every character is the same empty box, so the page and a copy whose Chinese is all one
+    character would look alike; with the fonts the stack names (fonts-noto-cjk here, which
+    .ci/run installs), they differ."""
+    import re
     import shutil
     import subprocess
 
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    assert browser, "no Chromium on this machine (apt-get install chromium; .ci/run does)"
+    fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True)
+    assert fonts.stdout.strip(), "no Chinese font (apt-get install fonts-noto-cjk)"
     page = tmp_path / "week.html"
     assert run("report", "weekly", "--format", "html", "--out", page).exit_code == 0
-    shot = tmp_path / "week.png"
-    done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
-                           "--no-first-run", "--disable-background-networking",
-                           "--disable-component-update", "--disable-sync",
-                           f"--user-data-dir={tmp_path / 'profile'}",
-                           "--window-size=1000,2000", f"--screenshot={shot}",
-                           page.as_uri()], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-500:]
-    assert shot.stat().st_size > 20_000
+    text = page.read_text(encoding="utf-8")
+    assert "Noto Sans CJK SC" in text and "Microsoft YaHei" in text and "PingFang SC" in text
+    same = tmp_path / "same.html"
+    same.write_text(re.sub(r"[\u4e00-\u9fff]", "口", text), encoding="utf-8")
+
+    def shot(html):
+        png = html.with_suffix(".png")
+        done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
+                               "--no-first-run", "--disable-background-networking",
+                               "--disable-component-update", "--disable-sync",
+                               f"--user-data-dir={tmp_path / 'profile'}",
+                               "--window-size=1000,1400", f"--screenshot={png}",
+                               html.as_uri()], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-500:]
+        return png.read_bytes()
+
+    drawn = shot(page)
+    assert len(drawn) > 20_000 and drawn != shot(same)
 
 
 def _replayed_counts(root, start, end, open_statuses):
