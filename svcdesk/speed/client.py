@@ -92,7 +92,11 @@ def served(args: list[str]) -> int | None:
         _signal.signal(signum, forward)
     code = None
     for line in _lines(conn):
-        if line == b"L":  # the server steps aside (it is older than the code): run here
+        if line == b"L":  # the worker could not begin: run here
+            break
+        if line == b"U":  # the server is older than the code, and exits: run here, and say
+            os.write(2, b"svcdesk: the command server stopped, as svcdesk or a library it "
+                        b"uses changed; start it again with `svcdesk server start`\n")
             break
         if line[:1] == b"P":
             worker.append(int(line[1:]))

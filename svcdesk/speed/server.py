@@ -171,7 +171,7 @@ def _serve(path: str, lock: int, idle: float, ready_w: int | None) -> None:
             _reap(workers)
             tokens = _desk_tokens(desks, asked)
             if _changed(watched):
-                conn.sendall(b"L\n")
+                conn.sendall(b"U\n")  # upgraded: the client runs it, and says so
                 conn.close()
                 _log_line("svcdesk or a library it uses changed: exiting")
                 return

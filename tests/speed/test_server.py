@@ -108,7 +108,10 @@ def test_the_server_steps_aside_when_svcdesk_changes(desk, server):
         os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
     assert listed.returncode == 0 and not served(server)  # it ran here, not in the server
     assert "changed: exiting" in "\n".join(server())
+    assert listed.stderr == ("svcdesk: the command server stopped, as svcdesk or a library it "
+                             "uses changed; start it again with `svcdesk server start`\n")
     assert sh("server", "status").returncode == 1
+    assert sh("list").stderr == ""  # said once: the next commands run as without a server
 
 
 def test_start_twice_status_and_stop(desk, server):
