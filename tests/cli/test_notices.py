@@ -370,3 +370,17 @@ def test_a_syntax_error_names_the_template_once_by_its_desk_path(desk, run, monk
     preview = run("notify", "preview", "20261120-1", "created")
     assert preview.exit_code == ExitCode.TEMPLATE
     assert preview.stderr.startswith("Error: templates/notices/ack.j2:4: " + message)
+
+
+def test_an_assignment_after_the_first_response_does_not_repeat_its_old_due_time(
+        ticket, run, monkeypatch):
+    """A response already given has no due time left to tell the new assignee about."""
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-23T09:00:00+08:00")
+    assert run("--as", "li.qiang", "comment", "20261120-1", "-m", "已电话联系客户").exit_code == 0
+    assert run("priority", "20261120-1", "P1", "-m", "客户生产线停了").exit_code == 0
+    assert run("assign", "20261120-1", "zhou.hao").exit_code == 0
+    preview = run("notify", "preview", "20261120-1", "assigned")
+    assert preview.exit_code == 0, preview.stderr
+    assert "解决截止" in preview.stdout and "首次响应截止" not in preview.stdout
+    told = [e for e in _outbox(run) if e["event"] == "assigned"]
+    assert told  # the first assignment, before the response, was queued as ever
