@@ -7,10 +7,51 @@ import click
 from svcdesk.base.identity import TicketRef, parse_ref
 
 
+def _completion_desk(ctx):
+    """The desk a command line being completed names (None: none, or it is broken)."""
+    from svcdesk.app.desk import open_desk
+    from svcdesk.base.errors import SvcdeskError
+
+    root = ctx.find_root()
+    try:
+        return open_desk(root.params.get("desk_path"), root.params.get("agent"), "complete")
+    except SvcdeskError:
+        return None
+
+
+def completes(vocabulary: str):
+    """A shell_complete for an option taking a key of the desk's ``vocabulary`` (statuses,
+    types, agents...): the keys starting with what was typed, each with its label."""
+
+    def complete(ctx, param, incomplete):
+        desk = _completion_desk(ctx)
+        if desk is None:
+            return []
+        extra = {"statuses": {"all": "every status"}, "agents": {"me": "yourself"}}
+        choices = {**extra.get(vocabulary, {}), **desk.rules.vocabularies.get(vocabulary, {})}
+        return [click.shell_completion.CompletionItem(key, help=str(label))
+                for key, label in choices.items() if key.startswith(incomplete)]
+
+    return complete
+
+
 class TicketIdType(click.ParamType):
     """A ticket ID (SD-20261122-0003) or a unique end of one (20261122-3)."""
 
     name = "ID"
+
+    def shell_complete(self, ctx, param, incomplete):
+        """The open tickets whose number holds what was typed, newest first."""
+        from svcdesk.app import lookup
+
+        desk = _completion_desk(ctx)
+        if desk is None:
+            return []
+        found = lookup.listing(desk, lookup.choose(desk, open_by_default=True), limit=200,
+                               brief=True)
+        typed = incomplete.upper()
+        return [click.shell_completion.CompletionItem(t["id"], help=t.get("title") or "")
+                for t in found.tickets if typed in t["id"]]
 
     def convert(self, value, param, ctx) -> TicketRef:
         if isinstance(value, TicketRef):

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from svcdesk.cli.output import FORMATS, as_csv, as_json, echo, style
-from svcdesk.cli.params import ASSIGNMENT, BOM, DAY, TICKET_ID
+from svcdesk.cli.params import ASSIGNMENT, BOM, DAY, TICKET_ID, completes
 from svcdesk.base.errors import ExitCode, UsageError, ValidationError
 
 pass_state = click.pass_obj
@@ -34,9 +34,14 @@ _HELP = {
 }
 
 
+_VOCABULARY = {"type": "types", "priority": "priorities", "channel": "channels",
+               "impact": "impacts", "urgency": "urgencies", "expected": "outcomes"}
+
+
 def _common_options(func):
     for name in reversed(list(COMMON)):
-        func = click.option(f"--{name}", metavar="TEXT", help=_HELP[name])(func)
+        extra = {"shell_complete": completes(_VOCABULARY[name])} if name in _VOCABULARY else {}
+        func = click.option(f"--{name}", metavar="TEXT", help=_HELP[name], **extra)(func)
     return func
 
 
@@ -168,11 +173,15 @@ def _split(values) -> tuple:
 
 
 @click.command("list")
-@click.option("--status", multiple=True, help="Statuses to show (default: open ones; 'all').")
-@click.option("--type", "types", multiple=True, help="Ticket types.")
-@click.option("--priority", multiple=True, help="Priorities.")
-@click.option("--assignee", multiple=True, help="Agents ('me' for yourself).")
-@click.option("--team", multiple=True, help="Teams.")
+@click.option("--status", multiple=True, shell_complete=completes("statuses"),
+              help="Statuses to show (default: open ones; 'all').")
+@click.option("--type", "types", multiple=True, shell_complete=completes("types"),
+              help="Ticket types.")
+@click.option("--priority", multiple=True, shell_complete=completes("priorities"),
+              help="Priorities.")
+@click.option("--assignee", multiple=True, shell_complete=completes("agents"),
+              help="Agents ('me' for yourself).")
+@click.option("--team", multiple=True, shell_complete=completes("teams"), help="Teams.")
 @click.option("--customer", help="Text in the customer's name, company, phone...")
 @click.option("--product", help="Text in the product's model, serial...")
 @click.option("--since", type=DAY, help="Created on or after this day.")
@@ -230,9 +239,12 @@ def _listing_text(desk, found, fmt: str, bom: bool = True) -> str:
 
 @click.command()
 @click.argument("text", nargs=-1, required=True)
-@click.option("--status", multiple=True, help="Only these statuses (default: all; 'all').")
-@click.option("--type", "types", multiple=True, help="Only these ticket types.")
-@click.option("--assignee", multiple=True, help="Only these agents ('me' for yourself).")
+@click.option("--status", multiple=True, shell_complete=completes("statuses"),
+              help="Only these statuses (default: all; 'all').")
+@click.option("--type", "types", multiple=True, shell_complete=completes("types"),
+              help="Only these ticket types.")
+@click.option("--assignee", multiple=True, shell_complete=completes("agents"),
+              help="Only these agents ('me' for yourself).")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
               help="Show at most this many.")
 @click.option("--format", "fmt", type=click.Choice(("table", "json", "csv")),

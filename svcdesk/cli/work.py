@@ -4,7 +4,7 @@ import click
 
 from svcdesk.app import work
 from svcdesk.cli.output import echo, style
-from svcdesk.cli.params import TICKET_ID
+from svcdesk.cli.params import TICKET_ID, completes
 
 pass_state = click.pass_obj
 
@@ -56,7 +56,7 @@ def classify(state, ticket, explain):
 
 @click.command()
 @click.argument("ticket", type=TICKET_ID)
-@click.argument("agent", required=False)
+@click.argument("agent", required=False, shell_complete=completes("agents"))
 @click.option("-m", "--message", help="Why (recorded on the ticket).")
 @click.option("--explain", is_flag=True, help="Say how the strategies chose.")
 @pass_state
