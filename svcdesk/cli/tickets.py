@@ -64,6 +64,13 @@ def new(state, sets, from_file, edit, no_auto, explain, quiet, **options):
     priority, and the assignment strategies pick the engineer. Required fields depend on
     the type (see `svcdesk fields --type TYPE`); on a terminal svcdesk asks for missing
     ones, anywhere else it refuses and names them.
+
+    \b
+    Examples:
+      svcdesk new --title "打印机卡纸" --customer 张伟 --phone 13800000000 \\
+          --product "LP-404 激光打印机" --purchased 2026-05-20 --description "频繁卡纸"
+      svcdesk new --from request.yaml -q        # print only the new number
+      svcdesk new --edit                        # fill in a form in $EDITOR
     """
     from svcdesk.app import intake
 
@@ -198,7 +205,14 @@ def _split(values) -> tuple:
 @pass_state
 def list_(state, status, types, priority, assignee, team, customer, product, since, until,
           text, sort, asc, limit, fmt, bom):
-    """List tickets, newest first (open ones unless --status says otherwise)."""
+    """List tickets, newest first (open ones unless --status says otherwise).
+
+    \b
+    Examples:
+      svcdesk list --assignee me
+      svcdesk list --status all --type fault --since 2026-11-01 --format json
+      svcdesk list --status waiting,resolved --sort updated --asc
+    """
     from svcdesk.app import lookup
 
     desk = state.desk()
@@ -257,6 +271,11 @@ def search(state, text, status, types, assignee, limit, fmt, bom):
 
     Every word must occur (Chinese needs no spaces: 卡纸 finds 频繁卡纸); the best matches
     come first, each with the text around the match.
+
+    \b
+    Examples:
+      svcdesk search 卡纸
+      svcdesk search printer jam --status closed --format json
     """
     from svcdesk.app import lookup
 
