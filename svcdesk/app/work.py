@@ -133,6 +133,26 @@ def move(desk, ref: TicketRef, action: str, note: str | None = None,
     return update(desk, ref, action, build, note_body=note or "")
 
 
+def rate(desk, ref: TicketRef, csat: int, feedback: str | None = None) -> model.Ticket:
+    """Record the customer's rating (1-5) of a closed ticket: the answer to the survey its
+    closing sent; a second one replaces the first, both kept in the history."""
+    rules = desk.rules
+    feedback = feedback.strip() if feedback and feedback.strip() else None
+
+    def build(ticket, now, actor):
+        if ticket.fields["status"] in rules.open_statuses():
+            raise WorkflowError(f"{ticket.number} is {ticket.fields['status']}; a rating is "
+                                "given once it is closed (close --csat N when closing)")
+        updates = {"csat": csat, "feedback": feedback}
+        if all(ticket.get(k) == v for k, v in updates.items()):
+            raise WorkflowError(f"{ticket.number} is already rated {csat}")
+        return history.record(rules, ticket, now, actor.key, "rate", updates,
+                              visibility="public")
+
+    return update(desk, ref, "rate", build, f"rated {csat}" + (
+        f": {feedback.splitlines()[0][:60]}" if feedback else ""), feedback or "")
+
+
 def escalate(desk, ref: TicketRef, note: str) -> model.Ticket:
     """Hand the ticket up one level: its team's lead, then the desk's manager."""
     rules = desk.rules

@@ -51,7 +51,7 @@ MODULES = {
     "admin": ("init", "index"),
     "tickets": ("new", "show", "list", "search", "edit", "comment", "log", "fields"),
     "work": ("classify", "assign", "priority", "start", "wait", "resume", "resolve", "close",
-             "reopen", "escalate"),
+             "reopen", "escalate", "rate"),
     "setup": ("rules", "agents"),
     "service": ("sla", "notify", "report"),
 }

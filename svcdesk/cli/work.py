@@ -154,4 +154,17 @@ def escalate(state, ticket, message):
     _moved(desk, work.escalate(desk, ticket, message))
 
 
-COMMANDS = (classify, assign, priority, start, wait, resume, resolve, close, reopen, escalate)
+@click.command()
+@click.argument("ticket", type=TICKET_ID)
+@click.argument("score", type=click.IntRange(1, 5), metavar="1-5")
+@click.option("--feedback", help="What the customer said.")
+@pass_state
+def rate(state, ticket, score, feedback):
+    """Record the customer's rating of a closed ticket (the answer to its survey); a later
+    one replaces it, both kept in the history. Reports count it in the period it is given."""
+    result = work.rate(state.desk(), ticket, score, feedback)
+    echo(f"{style(result.number, bold=True)}: rated {result.fields['csat']}")
+
+
+COMMANDS = (classify, assign, priority, start, wait, resume, resolve, close, reopen, escalate,
+            rate)

@@ -150,6 +150,26 @@ class Story:
             state = step[column] or state
         return state
 
+    def ratings(self) -> list:
+        """[(when, rating)] the customer gave: at a close, or later by `svcdesk rate`, which
+        replaces the rating of the same closing (one not followed by a reopen since); a
+        rating given before a reopen stays given."""
+        out, replaceable = [], False
+        for at, action, _, _, csat, *_ in self.steps:
+            if action == "reopen":
+                replaceable = False
+            elif action in ("close", "rate") and csat is not None:
+                if action == "rate" and replaceable and out:
+                    out[-1] = (at, int(csat))
+                else:
+                    out.append((at, int(csat)))
+                replaceable = True
+        return out
+
+    def rated_within(self, period: "Period") -> list:
+        """The ratings given in ``period``."""
+        return [r for at, r in self.ratings() if period.start <= at < period.end]
+
     def within(self, period: Period, action: str) -> list:
         return [s for s in self.steps if s[1] == action and period.start <= s[0] < period.end]
 
@@ -212,9 +232,7 @@ def figures(stories: list, period: Period, rules, labels) -> dict:
     s_met, s_breached, s_pct = sla_counts(resolved, "resolution")
     first_time = [s for s in resolved if not s.done_before(end, "reopen")
                   and not s.reassigned_by(end)]
-    ratings = [s.within(period, "close")[-1][4] for s in closed
-               if s.within(period, "close")[-1][4] is not None]
-    ratings = [int(r) for r in ratings]
+    ratings = [r for s in stories for r in s.rated_within(period)]
     escalations = sum(len(s.within(period, "escalate")) for s in stories)
 
     def per(key, group_of):
@@ -225,8 +243,7 @@ def figures(stories: list, period: Period, rules, labels) -> dict:
         out = []
         for name in sorted(set(rows) | set(load), key=lambda n: (n is None, n or "")):
             done = rows.get(name, [])
-            rated = [int(s.within(period, "close")[-1][4]) for s in done
-                     if s.within(period, "close") and s.within(period, "close")[-1][4]]
+            rated = [r for s in done for r in s.rated_within(period)]
             met, breached, share = sla_counts(done, "resolution")
             out.append({key: name, "name": labels(key, name), "handled": len(done),
                         "open": load.get(name, 0),

@@ -365,3 +365,38 @@ def test_out_never_overwrites_a_file_svcdesk_did_not_write_without_force(week_de
     assert run("report", "weekly", "--out", page).exit_code == ExitCode.USAGE
     assert run("report", "weekly", "--out", other, "--force").exit_code == 0
     assert other.read_text(encoding="utf-8").startswith("# ")
+
+
+def test_a_rating_after_close_is_recorded_and_counted_in_the_week_it_is_given(desk, run,
+                                                                              monkeypatch):
+    """The survey asks for 1-5 after a close without --csat: `rate` records the answer,
+    a second answer replaces the first, and a rating given before a reopen stays given."""
+    def at(when, *args):
+        monkeypatch.setenv("SVCDESK_NOW", f"2026-11-{when}:00+08:00")
+        result = run(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+        return result
+
+    number = at("16T09:00", *FAULT, "-q").stdout.strip()
+    at("16T10:00", "--as", "li.qiang", "resolve", number, "-m", "更换搓纸轮")
+    at("16T11:00", "close", number)  # no rating yet: the survey goes out
+    refused = run("rate", number, "9")
+    assert refused.exit_code == ExitCode.USAGE
+    at("17T09:00", "rate", number, "4", "--feedback", "还可以")
+    at("17T10:00", "rate", number, "5")  # the customer thought again: replaces the 4
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-17T10:30:00+08:00")
+    again = run("rate", number, "5")
+    assert again.exit_code == ExitCode.WORKFLOW and "already rated 5" in again.stderr
+    at("18T09:00", "reopen", number, "-m", "又卡纸了")
+    not_closed = run("rate", number, "2")
+    assert not_closed.exit_code == ExitCode.WORKFLOW and "once it is closed" in not_closed.stderr
+    at("18T10:00", "--as", "li.qiang", "resolve", number, "-m", "更换定影器")
+    at("18T11:00", "close", number, "--csat", "3")
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-23T09:00:00+08:00")
+    csat = json.loads(run("report", "weekly", "--format", "json").stdout)["csat"]
+    assert csat["responses"] == 2 and csat["distribution"]["5"] == 1 and \
+        csat["distribution"]["3"] == 1  # the 5 given before the reopen still counts
+    events = json.loads(run("show", number, "--format", "json").stdout)["events"]
+    assert [e["action"] for e in events].count("rate") == 2
+    assert json.loads(run("report", "weekly", "--week", "2026-W46", "--format", "json")
+                      .stdout)["csat"]["responses"] == 0
