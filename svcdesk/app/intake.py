@@ -62,9 +62,21 @@ def choose_agent(desk, values: dict, agents=None):
                          desk.now().date())
 
 
+def derived(desk, values: dict) -> dict:
+    """``values`` with what follows from them filled in, before the rules see them: the
+    warranty from the purchase date (so a rule on product.warranty matches at intake)."""
+    rules = desk.rules
+    purchased = model.get_path(values, "product.purchased")
+    if purchased is not None and model.get_path(values, "product.warranty") is None:
+        model.set_path(values, "product.warranty",
+                       model.warranty_state(purchased, rules.warranty_months,
+                                            desk.now().date()))
+    return values
+
+
 def preview(desk, given: dict) -> Outcome:
     """What the rules would do with a request, without recording it."""
-    values = check_values(desk, given)
+    values = derived(desk, check_values(desk, given))
     decision = decide(desk, values)
     choice = None
     if desk.rules.auto_assign and not decision.values.get("assignee"):
@@ -75,7 +87,7 @@ def preview(desk, given: dict) -> Outcome:
 def create_ticket(desk, given: dict, auto: bool = True) -> Outcome:
     """Record a new ticket from values a person gave, then (unless ``auto`` is False)
     classify, prioritise and assign it by the rules: one commit, one event per step."""
-    values = check_values(desk, given)
+    values = derived(desk, check_values(desk, given))
     rules, actor = desk.rules, desk.actor()
     now = desk.now()
     decision = decide(desk, values) if auto else None
@@ -86,10 +98,6 @@ def create_ticket(desk, given: dict, auto: bool = True) -> Outcome:
     kind = rules.types[final["type"]]
     if decision is None:
         values.setdefault("priority", kind.priority or rules.default_priority)
-    purchased = model.get_path(values, "product.purchased")
-    if purchased is not None and model.get_path(values, "product.warranty") is None:
-        model.set_path(values, "product.warranty",
-                       model.warranty_state(purchased, rules.warranty_months, now.date()))
     choice = None
     if decision is not None and rules.auto_assign and not final.get("assignee"):
         landed = desk.shortcuts.landed()

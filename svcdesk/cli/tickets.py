@@ -115,7 +115,7 @@ def _prompt_missing(desk, given: dict, auto: bool) -> dict:
 
     values = intake.check_values(desk, given)
     if auto:
-        values = intake.decide(desk, values).values
+        values = intake.decide(desk, intake.derived(desk, values)).values
     for name in intake.missing_fields(desk, values):
         spec = desk.rules.schema.specs[name]
 
@@ -137,7 +137,8 @@ def _edit_new(desk, given: dict, auto: bool) -> dict:
     from svcdesk.app import intake
 
     values = intake.check_values(desk, given)
-    kind = intake.decide(desk, values).values.get("type") if auto else values.get("type")
+    kind = intake.decide(desk, intake.derived(desk, values)).values.get("type") if auto \
+        else values.get("type")
     text = click.edit(intake.form_text(desk, values, kind), extension=".yaml")
     if text is None:
         raise UsageError("the form was not saved; no ticket was made")

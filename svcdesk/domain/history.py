@@ -81,8 +81,9 @@ def subject(event: model.Event) -> str:
     if event.action in ("assign", "escalate") and new.get("assignee"):
         text += f" to {new['assignee']}"
     elif event.action == "classify":
-        text += ": " + ", ".join(f"{k} {v}" for k, v in new.items()
-                                 if k in ("type", "category", "team", "priority"))
+        said = [f"{k} {', '.join(v) if isinstance(v, list) else v}" for k, v in new.items()
+                if k in ("type", "category", "team", "priority", "tags")]
+        text += (": " + ", ".join(said)) if said else ""
     elif event.action == "priority":
         text += f" {new.get('priority')}"
     elif event.action == "resolve" and new.get("resolution"):

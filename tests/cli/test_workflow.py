@@ -281,3 +281,25 @@ def test_a_new_ticket_whose_agent_was_chosen_before_a_hand_commit_is_chosen_agai
     late = intake.create_ticket(first, dict(LAPTOP))
     assert handed
     assert late.choice.agent == "li.qiang"  # chosen again on the loads after the commit
+
+
+def test_a_rule_on_a_derived_field_matches_at_intake_in_rules_test_and_later(desk, run):
+    """The warranty follows from the purchase date: the rules see it at intake too."""
+    path = desk.root / "rules.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("classify:\n", (
+        "classify:\n"
+        "  - name: 保外\n"
+        "    when: {fields: {product.warranty: out}}\n"
+        "    set: {tags: [保外收费]}\n"
+        "    continue: 安全隐患\n"), 1), encoding="utf-8")
+    commit_all(desk.root, "a rule on the warranty")
+    old = ("--purchased", "2020-01-10")
+    tested = run("rules", "test", "打印机卡纸", "--set", "product.purchased=2020-01-10",
+                 "--format", "json")
+    assert tested.exit_code == 0 and "保外" in json.loads(tested.stdout)["rules"]
+    made = run(*FAULT[:-2], *old, "--description", "打印机卡纸", "-q")
+    assert made.exit_code == 0, made.stderr
+    ticket = json.loads(run("show", made.stdout.strip(), "--format", "json").stdout)
+    assert ticket["product"]["warranty"] == "out" and "保外收费" in ticket["tags"]
+    again = run("classify", made.stdout.strip())
+    assert again.exit_code == 0 and "no change" in again.stdout  # nothing left to do
