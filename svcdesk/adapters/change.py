@@ -216,6 +216,7 @@ def recover(root: Path, git: Git, state: State, head: str | None) -> list:
             store.write_atomic(target, git.run("cat-file", "blob", committed))
     if paths:
         git.update_index(paths)
+    git.clear_stale_packs()  # a fast-import killed mid-commit leaves its pack half-written
     path.unlink(missing_ok=True)
     return paths
 

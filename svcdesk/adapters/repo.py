@@ -269,6 +269,22 @@ class Git:
                     pass
         return removed
 
+    def clear_stale_packs(self) -> list:
+        """Remove the half-written packs (objects/pack/tmp_pack_*, tmp_idx_*) a git killed
+        mid-write left, unless a live git works in the repository and may be writing one;
+        `git fsck` complains of them until `git gc` would prune them, weeks later."""
+        folder = self.git_dir / "objects" / "pack"
+        try:
+            stale = [folder / n for n in os.listdir(folder) if n.startswith(("tmp_pack_",
+                                                                              "tmp_idx_"))]
+        except FileNotFoundError:
+            return []
+        if not stale or self._live_git():
+            return []
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return [p.name for p in stale]
+
     def _live_git(self) -> bool:
         """True if a running git process works in this repository (Linux: read /proc)."""
         proc = Path("/proc")

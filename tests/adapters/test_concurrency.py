@@ -156,5 +156,19 @@ def test_kill_9_at_random_moments_never_loses_a_printed_change(desk):
     assert log.count("SD-20261122-0001: comment: 进展") >= comments_printed
     assert git(desk.root, "status", "--porcelain") == ""
     git(desk.root, "fsck", "--no-progress", "--no-dangling")
+    assert not list((desk.root / ".git/objects/pack").glob("tmp_*"))  # no half-written pack
     assert 0 < len(printed) < 100  # some runs were killed, some finished
     assert commit_count(desk.root) >= len(printed) + 2
+
+
+def test_the_half_written_pack_of_a_killed_commit_is_removed_by_the_next_change(desk, run):
+    """A fast-import killed mid-commit leaves objects/pack/tmp_pack_* (git fsck then says
+    the packfile cannot be accessed); the next change, finding the journal, removes it."""
+    assert run(*FAULT).exit_code == 0
+    pack = desk.root / ".git/objects/pack"
+    (pack / "tmp_pack_Ab12Cd").write_bytes(b"PACK\x00\x00\x00\x02 cut short")
+    (pack / "tmp_idx_Ef34Gh").write_bytes(b"")
+    desk.state.journal.write_text('{"head": null, "paths": []}', encoding="utf-8")
+    assert run("comment", "1122-1", "-m", "已电话回访").exit_code == 0
+    assert not list(pack.glob("tmp_*")) and not desk.state.journal.exists()
+    git(desk.root, "fsck", "--no-progress", "--no-dangling")
