@@ -731,6 +731,12 @@ _WORKER: dict = {}
 
 
 def _worker_init(root, schema, response_actions) -> None:
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent alone answers it (and ends the
+    # pool); a worker that took it too would print its own traceback ("Process
+    # ForkPoolWorker-1:") and could leave the parent waiting for a result that never comes
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER.update(root=root, schema=schema, actions=response_actions)
 
 

@@ -333,6 +333,36 @@ def test_a_build_killed_outright_leaves_a_file_the_next_build_removes(tmp_path):
     assert not list(state.glob("index.sqlite.*.tmp*"))
 
 
+@pytest.mark.slow
+def test_ctrl_c_during_a_first_build_ends_it_cleanly(tmp_path):
+    """Ctrl-C reaches the builder and its worker processes (one process group): the builder
+    alone answers, with one line, exit 130, no temporary file left; no worker prints a
+    traceback of its own, and nothing waits for a worker that is gone."""
+    root = tmp_path / "big"
+    made = subprocess.run([sys.executable, str(Path(__file__).parents[2] / "bench" /
+                                               "make_desk.py"), str(root), "--tickets", "3000",
+                           "--years", "1"], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    state = root / ".git" / "svcdesk"
+    stopped = 0
+    for _ in range(3):
+        build = svcdesk_process("index", "rebuild", cwd=root, env={"SVCDESK_SERVER": "0"},
+                                start_new_session=True)
+        deadline = time.monotonic() + 60
+        while not list(state.glob("index.sqlite.*.tmp")) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.05)  # the workers at work
+        os.killpg(build.pid, signal.SIGINT)  # as a terminal's Ctrl-C does
+        out, err = build.communicate(timeout=30)
+        assert build.returncode in (130, 0), err  # 0: it finished first
+        assert "Traceback" not in err and "ForkPoolWorker" not in err, err
+        if build.returncode == 130:
+            stopped += 1
+            assert err.strip().splitlines()[-1] == "Aborted."
+            assert not list(state.glob("index.sqlite.*.tmp*"))
+    assert stopped, "every build finished before its Ctrl-C"
+
+
 def test_index_rebuild_and_status(desk, run):
     run(*FAULT)
     result = run("index", "rebuild")
