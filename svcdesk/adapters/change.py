@@ -159,6 +159,8 @@ class Change:
             raise
         if self._defer:  # committed: what follows finishes before Ctrl-C is honoured
             interrupts.defer()
+        for tell in AFTER_COMMIT:
+            tell(sha)
         self._folders = self.shortcuts.committed(self.head, sha, final, self._folders)
         self._known = dict(self._folders)
         self.head = sha
@@ -172,6 +174,11 @@ class Change:
         self.state.journal.unlink(missing_ok=True)
         self.shortcuts.tidy(self.git)
         return sha
+
+
+# Told of every commit a change makes, with its id (the command server's worker tells its
+# client, so that a worker dying later is not taken for a change that never happened)
+AFTER_COMMIT: list = []
 
 
 def trailers_for(number: str | None, action: str) -> dict:

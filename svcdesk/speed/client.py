@@ -81,6 +81,7 @@ def served(args: list[str]) -> int | None:
 
     worker = []
     pending = []
+    committed = []
 
     def forward(signum, _frame):
         if worker:
@@ -102,6 +103,8 @@ def served(args: list[str]) -> int | None:
             worker.append(int(line[1:]))
             for signum in pending:
                 os.kill(worker[0], signum)
+        elif line[:1] == b"C":  # the command's change is committed: it stands, whatever comes
+            committed.append(line[1:])
         elif line[:1] == b"X":
             code = int(line[1:])
             break
@@ -113,8 +116,13 @@ def served(args: list[str]) -> int | None:
         for signum in (_signal.SIGTERM, _signal.SIGHUP, _signal.SIGQUIT):
             _signal.signal(signum, _signal.SIG_DFL)
         return None
-    os.write(2, b"Error: the svcdesk server's worker ended without finishing; run the command "
-                b"again (or set SVCDESK_SERVER=0 and report it)\n")
+    if committed:  # running it again would make the change twice
+        os.write(2, b"Error: the svcdesk server's worker ended after its change was committed "
+                    b"(" + committed[-1][:12] + b"): the change stands; do not run the command "
+                    b"again, see `git log -1` (and report it)\n")
+        return 1
+    os.write(2, b"Error: the svcdesk server's worker ended without finishing, before any change "
+                b"was committed; run the command again (or set SVCDESK_SERVER=0 and report it)\n")
     return 1
 
 

@@ -290,6 +290,9 @@ def _work(conn, tokens: dict, ask: int) -> None:
         os.umask(mask)
         _streams(environ)
         watch.serving(tokens, ask)
+        from svcdesk.adapters import change
+
+        change.AFTER_COMMIT.append(lambda sha: _tell(conn, b"C" + sha.encode() + b"\n"))
         conn.sendall(b"P%d\n" % os.getpid())
         announced = True
         from svcdesk.cli import main
@@ -313,6 +316,14 @@ def _work(conn, tokens: dict, ask: int) -> None:
         command = next((a for a in args if not a.startswith("-")), "")
         _log_line(f"{command or '-'} exit {code} in {(time.monotonic() - started) * 1000:.0f} ms")
         os._exit(0)
+
+
+def _tell(conn, line: bytes) -> None:
+    """Say ``line`` to the client, if it still listens."""
+    try:
+        conn.sendall(line)
+    except OSError:
+        pass
 
 
 def _receive(conn):
