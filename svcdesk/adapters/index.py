@@ -735,8 +735,10 @@ def _worker_init(root, schema, response_actions) -> None:
 
     # Ctrl-C reaches the whole process group: the parent alone answers it (and ends the
     # pool); a worker that took it too would print its own traceback ("Process
-    # ForkPoolWorker-1:") and could leave the parent waiting for a result that never comes
+    # ForkPoolWorker-1:") and could leave the parent waiting for a result that never comes.
+    # It was forked with SIGINT blocked (see _parallel): ignored from here on
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _WORKER.update(root=root, schema=schema, actions=response_actions)
 
 
@@ -747,11 +749,19 @@ def _worker_entry(relpath: str) -> tuple:
 def _parallel(root: Path, schema, paths: list, response_actions):
     """Parse ``paths`` in worker processes (one per core), yielding results in order."""
     import multiprocessing
+    import signal
 
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     workers = min(os.cpu_count() or 1, 8)
-    with ctx.Pool(workers, _worker_init, (root, schema, response_actions)) as pool:
+    # the workers are forked with SIGINT blocked, so none can take a Ctrl-C before its
+    # initializer ignores it; the parent's own Ctrl-C waits the few ms until they are made
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool = ctx.Pool(workers, _worker_init, (root, schema, response_actions))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    with pool:
         for start in range(0, len(paths), 4096):  # bounded: results wait for the writer
             yield from pool.imap(_worker_entry, paths[start:start + 4096], chunksize=64)
 
