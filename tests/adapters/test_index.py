@@ -308,19 +308,31 @@ def test_an_interrupted_build_leaves_no_index_and_the_next_read_builds_it(desk, 
     assert len(ids(run)) == 3
 
 
-@pytest.mark.slow
-def test_a_build_killed_outright_leaves_a_file_the_next_build_removes(tmp_path):
+def building(tmp_path, tickets: int) -> tuple:
+    """(root, state folder) of a desk of ``tickets`` that bench/make_desk.py made."""
     root = tmp_path / "big"
     made = subprocess.run([sys.executable, str(Path(__file__).parents[2] / "bench" /
-                                               "make_desk.py"), str(root), "--tickets", "600",
-                           "--years", "1"], capture_output=True, text=True)
+                                               "make_desk.py"), str(root), "--tickets",
+                           str(tickets), "--years", "1"], capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
-    state = root / ".git" / "svcdesk"
+    return root, root / ".git" / "svcdesk"
+
+
+def started_build(root, state):
+    """An `index rebuild` under way, in a session of its own, once its temporary file is
+    there."""
     build = svcdesk_process("index", "rebuild", cwd=root, env={"SVCDESK_SERVER": "0"},
                             start_new_session=True)
     deadline = time.monotonic() + 60
     while not list(state.glob("index.sqlite.*.tmp")) and time.monotonic() < deadline:
         time.sleep(0.005)
+    return build
+
+
+@pytest.mark.slow
+def test_a_build_killed_outright_leaves_a_file_the_next_build_removes(tmp_path):
+    root, state = building(tmp_path, 600)
+    build = started_build(root, state)
     os.killpg(build.pid, signal.SIGKILL)  # the builder and its workers: no clean-up runs
     build.communicate()
     assert list(state.glob("index.sqlite.*.tmp*")), "the build ended before it was killed"
@@ -338,19 +350,10 @@ def test_ctrl_c_during_a_first_build_ends_it_cleanly(tmp_path):
     """Ctrl-C reaches the builder and its worker processes (one process group): the builder
     alone answers, with one line, exit 130, no temporary file left; no worker prints a
     traceback of its own, and nothing waits for a worker that is gone."""
-    root = tmp_path / "big"
-    made = subprocess.run([sys.executable, str(Path(__file__).parents[2] / "bench" /
-                                               "make_desk.py"), str(root), "--tickets", "3000",
-                           "--years", "1"], capture_output=True, text=True)
-    assert made.returncode == 0, made.stderr
-    state = root / ".git" / "svcdesk"
+    root, state = building(tmp_path, 3000)
     stopped = 0
     for _ in range(3):
-        build = svcdesk_process("index", "rebuild", cwd=root, env={"SVCDESK_SERVER": "0"},
-                                start_new_session=True)
-        deadline = time.monotonic() + 60
-        while not list(state.glob("index.sqlite.*.tmp")) and time.monotonic() < deadline:
-            time.sleep(0.005)
+        build = started_build(root, state)
         time.sleep(0.05)  # the workers at work
         os.killpg(build.pid, signal.SIGINT)  # as a terminal's Ctrl-C does
         out, err = build.communicate(timeout=30)
