@@ -40,7 +40,7 @@ def test_the_worst_repetitive_text_and_query_stay_in_bounded_time_and_memory(des
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("A" * 50_000, "A" * 200_000), encoding="utf-8")  # by hand
     commit_all(desk.root, "a longer log")
-    probe = f"""
+    probe = """
 import resource, sys, time
 from click.testing import CliRunner
 from svcdesk.cli import cli
