@@ -155,3 +155,16 @@ def test_the_console_script_imports_only_built_in_modules_before_handing_over(mo
     settings = ast.parse((PACKAGE / "base" / "settings.py").read_text(encoding="utf-8"))
     assert {a.name for n in ast.walk(settings) if isinstance(n, ast.Import)
             for a in n.names} <= {"os"}
+
+
+def test_the_desk_is_found_and_git_started_before_the_heavy_imports():
+    """The command line starts git on the index's check (app.opening.prefetch) while
+    Python imports the rest: what that module imports is paid before git starts."""
+    import subprocess
+
+    probe = ("import sys, svcdesk.app.opening; "
+             "print(' '.join(m for m in ('yaml', 'sqlite3', 'jinja2', 'svcdesk.adapters.store',"
+             " 'svcdesk.speed.rulecache') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""

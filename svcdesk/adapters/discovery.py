@@ -10,6 +10,7 @@ from pathlib import Path
 from svcdesk.base.errors import DeskNotFoundError, GitError
 
 RULES = "rules.yaml"
+TICKETS = "tickets"  # where the ticket files live
 
 
 def find_root(explicit: str | None, start: Path) -> Path:

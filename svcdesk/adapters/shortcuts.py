@@ -11,7 +11,6 @@ never different.
 
 from pathlib import Path
 
-from svcdesk.adapters import store
 from svcdesk.base.settings import speed_on
 
 
@@ -53,6 +52,8 @@ class Shortcuts:
 
     def rules(self, root: Path):
         """The desk's checked rules."""
+        from svcdesk.adapters import store
+
         return store.read_rules(root)
 
     def commits(self, git, relpath: str, head: str | None, progress=None) -> list | None:
@@ -65,6 +66,18 @@ class Shortcuts:
 
     def forget(self) -> None:
         """Throw away what the caches hold about the history (the next read walks it)."""
+
+
+def server_token(root: Path) -> str | None:
+    """Shortcuts.token() of the desk at ``root`` before anything heavy is imported (the
+    command line asks it first, to start git at once when no server watches the desk)."""
+    if not speed_on():
+        return None
+    try:
+        from svcdesk.speed.watch import token
+    except ImportError:
+        return None
+    return token(root)
 
 
 def shortcuts_for(root: Path, state=None) -> Shortcuts:

@@ -16,11 +16,10 @@ from yaml.resolver import BaseResolver
 
 from svcdesk.base import model
 from svcdesk.domain import rules as rules_mod
-from svcdesk.adapters.discovery import RULES
+from svcdesk.adapters.discovery import RULES, TICKETS
 from svcdesk.base.errors import RulesError, TicketFileError, ValidationError
 from svcdesk.base.identity import NUMBER_RE, TicketRef
 
-TICKETS = "tickets"
 DEFAULTS = Path(__file__).parents[1] / "defaults"  # the rules and templates svcdesk ships
 TMP_SUFFIX = ".svcdesk-tmp"
 _TICKET_NAME = re.compile(r"^[A-Z][A-Z0-9]{0,9}-\d{8}-\d{4,6}\.yaml$")

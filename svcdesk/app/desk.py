@@ -14,9 +14,9 @@ from svcdesk.adapters.index import Index
 from svcdesk.adapters.repo import Git, Identity
 from svcdesk.adapters.shortcuts import Shortcuts, shortcuts_for
 from svcdesk.adapters.state import State
+from svcdesk.app.opening import Opening
 from svcdesk.base import clock, model
-from svcdesk.base.errors import (AmbiguousTicketError, SvcdeskError, TicketNotFoundError,
-                                 UsageError)
+from svcdesk.base.errors import AmbiguousTicketError, TicketNotFoundError, UsageError
 from svcdesk.base.fields import is_email
 from svcdesk.base.identity import TicketRef
 
@@ -29,28 +29,6 @@ class Actor(NamedTuple):
 
     key: str
     identity: Identity
-
-
-class Opening(NamedTuple):
-    """A desk found before the command's imports, with git already checking its index's
-    freshness (see prefetch)."""
-
-    root: Path | None
-    probe: object = None  # repo.Probe
-
-
-def prefetch(named: str | None, worktree: bool = True) -> Opening:
-    """Find the desk and start git on the index's freshness check, before the imports the
-    command needs: the stat of every ticket file then costs no waiting (without
-    ``worktree``, the check is of HEAD only: see repo.Probe). Nothing when there is no desk:
-    the command itself says what is wrong, or shows its --help."""
-    try:
-        root = find_root(named, Path.cwd())
-        if shortcuts_for(root).token() is not None:  # the server knows what changed
-            return Opening(root)
-        return Opening(root, Git(root).probe(store.TICKETS, worktree))
-    except SvcdeskError:
-        return Opening(None)
 
 
 def open_desk(named: str | None, agent: str | None, command: str, progress=None,

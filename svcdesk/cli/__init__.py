@@ -28,8 +28,8 @@ class State:
 
     def prefetch(self, worktree: bool = True) -> None:
         """Find the desk and start git on the index's freshness check, before the imports
-        the command needs (see app.desk.prefetch)."""
-        from svcdesk.app.desk import prefetch
+        the command needs (see app.opening.prefetch)."""
+        from svcdesk.app.opening import prefetch
 
         self._opening = prefetch(self.desk_path, worktree)
 
