@@ -10,7 +10,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from svcdesk.adapters import interrupts, store
+from svcdesk.adapters import store
 from svcdesk.adapters.lock import DeskLock
 from svcdesk.adapters.repo import TRAILER_ACTION, TRAILER_TICKET, Git, Identity
 from svcdesk.adapters.shortcuts import Shortcuts
@@ -22,17 +22,14 @@ class Change:
     """The context of one changing command; use as ``with Change(...) as change:``."""
 
     def __init__(self, root: Path, git: Git, state: State, shortcuts: Shortcuts, holder: str,
-                 timeout: float, quick: bool = False, committed=None,
-                 defer_interrupts: bool = False):
+                 timeout: float, quick: bool = False, after_commit=()):
         """``quick``: a change of a ticket or two that commits at once, for which git starts
         reading its index when the lock is taken; that holds git's index lock meanwhile, so
-        changes that may take longer (mail, many tickets) are not quick. ``committed()`` is
-        called after each commit. With ``defer_interrupts``, a Ctrl-C after the commit waits
-        for the command's end (see adapters.interrupts)."""
+        changes that may take longer (mail, many tickets) are not quick. Each of
+        ``after_commit`` (then of AFTER_COMMIT) is called with each commit's id as it lands."""
         self.root, self.git, self.state, self.shortcuts = root, git, state, shortcuts
         self._quick = quick
-        self._committed = committed
-        self._defer = defer_interrupts
+        self._after = tuple(after_commit)
         self._lock = DeskLock(state.lock, timeout, holder)
         self._files: dict = {}
         self._folders: dict = {}  # {folder: {name: blob id}} at self.head
@@ -157,15 +154,11 @@ class Change:
             indexing.result_quietly()
             recover(self.root, self.git, self.state, self.head)  # put the files back
             raise
-        if self._defer:  # committed: what follows finishes before Ctrl-C is honoured
-            interrupts.defer()
-        for tell in AFTER_COMMIT:
+        for tell in self._after + tuple(AFTER_COMMIT):
             tell(sha)
         self._folders = self.shortcuts.committed(self.head, sha, final, self._folders)
         self._known = dict(self._folders)
         self.head = sha
-        if self._committed is not None:
-            self._committed()
         try:
             indexing.result()
         except GitError:
@@ -176,8 +169,9 @@ class Change:
         return sha
 
 
-# Told of every commit a change makes, with its id (the command server's worker tells its
-# client, so that a worker dying later is not taken for a change that never happened)
+# Told of every commit any change of this process makes, with its id (the command server's
+# worker tells its client, so that a worker dying later is not taken for a change that
+# never happened); a Change is also given listeners of its own (see app.desk.Desk.change)
 AFTER_COMMIT: list = []
 
 

@@ -112,9 +112,20 @@ class Desk:
         timeout = float(os.environ.get("SVCDESK_LOCK_TIMEOUT") or LOCK_TIMEOUT)
         holder = holder_text(self._command or "command", who or self.actor().key, self.now())
         return Change(self.root, self.git, self.state, self.shortcuts, holder, timeout, quick,
-                      committed=self._committed, defer_interrupts=self.whole_command)
+                      after_commit=self._after_commit())
 
-    def _committed(self) -> None:
+    def _after_commit(self) -> tuple:
+        """What this desk does as each commit of its changes lands: its index asks git again;
+        for a whole command line, a Ctrl-C now waits for the command to finish what the
+        change started (see adapters.interrupts and interrupted())."""
+        after = ()
+        if self.whole_command:  # first: nothing after the commit may be cut short
+            from svcdesk.adapters import interrupts
+
+            after = (lambda sha: interrupts.defer(),)
+        return after + (self._committed,)
+
+    def _committed(self, sha: str) -> None:
         """After a commit of this desk's: its index asks git again at the next read (what a
         server's watch knew when this process began is older than the commit)."""
         if self._index is not None:
