@@ -20,8 +20,8 @@ class DeskLock:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except (PermissionError, OSError) as exc:
-            if not isinstance(exc, PermissionError) and exc.errno != errno.EROFS:
+        except OSError as exc:
+            if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
                 raise
             raise ReadOnlyDeskError(f"{self.what} cannot be changed here: {exc.strerror} "
                                     f"({self.path.parent}); nothing was changed") from None

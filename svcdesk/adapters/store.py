@@ -467,23 +467,20 @@ def encode_ticket(ticket: model.Ticket) -> bytes:
     return dump_yaml(model.to_plain(ticket)).encode("utf-8")
 
 
-_NOT_JSON = object()
-
-
 def read_values(text: str, source: str) -> dict:
     """Parse user-given ticket values (YAML or JSON text) into plain nested data. Text that
     is JSON is read as JSON whatever its source (YAML's reader refuses JSON's escaped
     surrogate pairs, such as an emoji written as \\ud83d\\ude00)."""
+    as_json = source.endswith(".json")
     try:
-        data = _NOT_JSON
-        if source.endswith(".json"):
-            data = json.loads(text)
-        elif text.lstrip()[:1] in ("{", "["):
+        if as_json or text.lstrip()[:1] in ("{", "["):
             try:
                 data = json.loads(text)
-            except json.JSONDecodeError:  # a YAML flow mapping, or broken: YAML says which
-                pass
-        if data is _NOT_JSON:
+            except json.JSONDecodeError:
+                if as_json:
+                    raise
+                data = parse_yaml(text)  # a YAML flow mapping, or broken: YAML says which
+        else:
             data = parse_yaml(text)
     except json.JSONDecodeError as exc:
         raise ValidationError(f"{source}:{exc.lineno}: not valid JSON: {exc.msg}") from None
