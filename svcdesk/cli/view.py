@@ -23,7 +23,8 @@ WORDS = {
            "met_at": "完成于", "running": "计时中", "paused": "已暂停", "met": "达标",
            "breached": "已超时", "working": "工作时间", "counted": "计时",
            "stopped": "停止", "policy": "服务等级", "calendar": "工作日历",
-           "sla-event": "时限提醒", "remind": "提醒客户", "no-sla": "没有适用的服务等级"},
+           "sla-event": "时限提醒", "remind": "提醒客户", "no-sla": "没有适用的服务等级",
+           "now-under": "改为", "no-policy": "不再适用服务等级", "was-left": "此前"},
     "en": {"customer": "Customer", "product": "Product", "problem": "Problem",
            "timeline": "Timeline", "created": "Created", "updated": "Updated", "none": "—",
            "internal": "internal note", "comment": "comment", "create": "created",
@@ -44,7 +45,9 @@ WORDS = {
            "met_at": "done", "running": "running", "paused": "paused", "met": "met",
            "breached": "breached", "working": "working time", "counted": "counted",
            "stopped": "stopped", "policy": "Policy", "calendar": "Calendar",
-           "sla-event": "SLA", "remind": "customer reminded", "no-sla": "no service level applies"},
+           "sla-event": "SLA", "remind": "customer reminded", "no-sla": "no service level applies",
+           "now-under": "now under", "no-policy": "no service level applies any more",
+           "was-left": "before"},
 }
 
 
@@ -158,21 +161,46 @@ def render_clock_timeline(ticket: model.Ticket, level, rules) -> str:
         lines += ["", style(f"{w[target + '_clock']} "
                             f"({duration_text(clock.minutes, rules.language)})",
                             bold=True)]
-        total = 0.0
+        total, marks = 0.0, list(clock.changes)
         for span in clock.spans:
+            while marks and marks[0].at <= span.start:
+                lines.append(_change_line(marks.pop(0), rules, w))
             end = span.end or clock.at
             if end <= span.start:
                 continue
-            worked = calendar.minutes(span.start, end) if span.kind == "counted" else 0.0
-            total += worked
+            total += span.worked
             status = rules.label("statuses", span.status)
-            counted = (f"+{duration_text(worked, rules.language)} = "
+            counted = (f"+{duration_text(span.worked, rules.language)} = "
                        f"{duration_text(total, rules.language)}") if span.kind == "counted" \
                 else ""
             lines.append(f"  {when(span.start, tz)} → "
                          f"{when(span.end, tz) if span.end else when(clock.at, tz) + ' (now)'}"
                          f"  {status}  {w[span.kind]}  {counted}".rstrip())
+        lines += [_change_line(mark, rules, w) for mark in marks]
     return "\n".join(lines)
+
+
+def _change_line(change, rules, w) -> str:
+    """A change of policy on a clock's timeline: its new target and what is left."""
+    from svcdesk.app.clocks import duration_text
+
+    if change.policy is None:
+        return f"  {when(change.at, rules.tz)}  {w['no-policy']}"
+    left = ""
+    if change.left_after is not None:
+        was = (f" ({w['was-left']} {_signed(change.left_before, rules, w)})"
+               if change.left_before is not None else "")
+        left = f" · {_signed(change.left_after, rules, w)}{was}"
+    return (f"  {when(change.at, rules.tz)}  {w['now-under']} {change.policy} "
+            f"({duration_text(change.minutes, rules.language)}){left}")
+
+
+def _signed(minutes: float, rules, w) -> str:
+    from svcdesk.app.clocks import duration_text
+
+    if minutes >= 0:
+        return f"{w['left']} {duration_text(minutes, rules.language)}"
+    return f"{w['over']} {duration_text(-minutes, rules.language)}"
 
 
 def _event_lines(event: model.Event, rules, w) -> list:

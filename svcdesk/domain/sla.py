@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from svcdesk.base.model import replay
+from svcdesk.base import model
 
 TARGETS = ("response", "resolution")
 STATES = ("running", "paused", "met", "breached")
@@ -97,29 +97,43 @@ class Span(NamedTuple):
     end: datetime | None  # None: still going
     status: str
     kind: str  # counted, paused, stopped
+    worked: float = 0.0  # working minutes the clock counted in it (by the clock's moment)
+
+
+class Change(NamedTuple):
+    """A change of policy while a clock ran: its target moved, and what was left with it."""
+
+    at: datetime
+    policy: str | None  # its name (None: no policy promises anything any more)
+    minutes: int | None  # the new target
+    left_before: float | None  # working minutes left until due, before and after
+    left_after: float | None
 
 
 class Clock(NamedTuple):
     """One target's clock as of ``at``."""
 
     target: str
-    minutes: int
+    minutes: int  # the target in force (when the clock stopped, or at ``at``)
     due: datetime | None
     state: str
     elapsed: float  # working minutes counted by ``at``
     stopped: datetime | None  # when it was met (responded, resolved)
     spans: tuple
     at: datetime
+    limit: float  # the counted minutes at which it falls due (see carry_over)
+    judged: int  # the target its share is counted against: the one in force when it fell due
+    changes: tuple = ()  # Change: the policy changes while it ran, after the first
 
     @property
     def remaining(self) -> float:
-        """Working minutes left (negative: over by that much)."""
-        return self.minutes - self.elapsed
+        """Working minutes left until it is due (negative: over by that much)."""
+        return self.limit - self.elapsed
 
     @property
     def used_pct(self) -> float:
-        """Share of the target used up, in percent."""
-        return 100.0 * self.elapsed / self.minutes if self.minutes else 100.0
+        """Share of the target used up, in percent (150: half as long again as promised)."""
+        return 100.0 - 100.0 * self.remaining / self.judged if self.judged else 100.0
 
 
 def is_response(event, index: int, actions) -> bool:
@@ -156,14 +170,45 @@ def life(events, at: datetime) -> list:
     return out
 
 
-def measure(events, policy: Policy, target: str, service: Service,
+_POLICY_FIELDS = ("priority", "type", "customer", "customer.tier")  # what Policy.matches reads
+
+
+def policies(events, service: Service) -> list:
+    """[(since, policy or None)]: the policy in force from each event that changed it, with
+    the desk's rules as they are now (a changed rules.yaml applies to the whole history)."""
+    out, state = [], {}
+    for event in events:
+        if event.fields is not None:
+            state = {"priority": event.fields.get("priority"),
+                     "type": event.fields.get("type"),
+                     "customer": {"tier": (event.fields.get("customer") or {}).get("tier")}}
+        for path, (_old, new) in event.changes.items():
+            if path == "customer":
+                state["customer"] = {"tier": (new or {}).get("tier")}
+            elif path in _POLICY_FIELDS:
+                model.set_path(state, path, new)
+        policy = service.policy_for(state)
+        if not out or out[-1][1] is not policy:
+            out.append((event.at, policy))
+    return out
+
+
+def carry_over(limit: float, elapsed: float, old: int, new: int) -> float:
+    """The counted minutes at which a clock falls due after its target changes from ``old``
+    to ``new`` minutes with ``elapsed`` counted: the share of the promise still left carries
+    over (a raise from 3 working days to 1 with two days left leaves two thirds of a day),
+    and time already counted is never judged again: a clock already due stays due from the
+    same moment."""
+    left = limit - elapsed
+    if left <= 0 or old == new or not old:
+        return limit
+    return elapsed + left * new / old
+
+
+def measure(events, in_force: list, target: str, service: Service,
             at: datetime) -> Clock | None:
-    """The clock of ``target`` under ``policy`` as of ``at`` (None: the policy promises
-    nothing for it)."""
-    minutes = policy.minutes(target)
-    if minutes is None:
-        return None
-    calendar = policy.calendar
+    """The clock of ``target`` as of ``at``, under the policies ``in_force`` over time
+    ([(since, policy)], from ``policies``); None when none promises anything for it."""
     stop = None
     if target == "response":
         stop = next((e.at for i, e in enumerate(events)
@@ -181,30 +226,89 @@ def measure(events, policy: Policy, target: str, service: Service,
         while first and spans[first - 1].kind == "stopped":  # stopped when it was resolved
             first -= 1
         stop = spans[first].start
-    elapsed, due = 0.0, None
-    for span in spans:
-        if span.kind != "counted":
-            continue
-        if due is None:  # where the counted time reaches the target
-            length = None if span.end is None else calendar.minutes(span.start, span.end)
-            if length is None or elapsed + length >= minutes:
-                due = calendar.add(span.start, minutes - elapsed)
-        end = at if span.end is None else min(span.end, at)
-        if end > span.start:
-            elapsed += calendar.minutes(span.start, end)
+    # a change of policy after the clock stopped does not judge it again
+    changes = [(t, p) for t, p in in_force if (t < stop if stop is not None else t <= at)]
+    walk, pieces = _Walk(target, at), []
+    for span in _split(spans, [t for t, _ in changes]):
+        while changes and changes[0][0] <= span.start:
+            walk.switch(*changes.pop(0))
+        before = walk.elapsed
+        if span.kind == "counted":
+            walk.count(span.start, span.end)
+        pieces.append(span._replace(worked=walk.elapsed - before))
+    for moment, policy in changes:  # after the last span began, while it did not count
+        walk.switch(moment, policy)
+    if walk.limit is None:
+        return None
+    limit, elapsed, due, judged = walk.limit, walk.elapsed, walk.due, walk.judged
     if due is None and stop is not None:  # met early: when it would have been due
-        due = calendar.add(stop, minutes - elapsed)
+        due = walk.policy.calendar.add(stop, limit - elapsed)
     last = spans[-1] if spans else None
     paused = stop is None and last is not None and last.kind == "paused"
-    if paused and elapsed < minutes:
+    if paused and elapsed < limit:
         due = None
     if stop is not None:
-        state = "met" if elapsed <= minutes + 1e-6 else "breached"
-    elif elapsed >= minutes:
+        state = "met" if elapsed <= limit + 1e-6 else "breached"
+    elif elapsed >= limit:
         state = "breached"
     else:
         state = "paused" if paused else "running"
-    return Clock(target, minutes, due, state, elapsed, stop, tuple(spans), at)
+    return Clock(target, walk.minutes, due, state, elapsed, stop, tuple(pieces), at, limit,
+                 judged or walk.minutes, tuple(walk.changes))
+
+
+def _split(spans: list, moments: list) -> list:
+    """``spans`` cut at each of ``moments`` that falls inside one."""
+    out = []
+    for span in spans:
+        for moment in moments:
+            if span.start < moment and (span.end is None or moment < span.end):
+                out.append(span._replace(end=moment))
+                span = span._replace(start=moment)
+        out.append(span)
+    return out
+
+
+class _Walk:
+    """A clock's counted time, walked forwards through the spans it counts and the
+    changes of policy between them."""
+
+    def __init__(self, target: str, at: datetime):
+        self.target, self.at = target, at
+        self.policy = self.minutes = self.limit = self.due = self.judged = None
+        self.elapsed = 0.0
+        self.changes = []
+
+    def switch(self, moment: datetime, policy) -> None:
+        """A new policy from ``moment`` on: the promise carried over, begun or withdrawn."""
+        new = policy.minutes(self.target) if policy is not None else None
+        left = None if self.limit is None else self.limit - self.elapsed
+        if new is None:  # no promise any more
+            self.limit = self.due = self.judged = None
+        elif self.limit is None:  # a promise begins here
+            self.limit, self.due, self.judged = self.elapsed + new, None, None
+        else:
+            self.limit = carry_over(self.limit, self.elapsed, self.minutes, new)
+        if self.policy is not None or left is not None:
+            after = None if self.limit is None else self.limit - self.elapsed
+            self.changes.append(Change(moment, policy.name if policy else None, new, left,
+                                       after))
+        self.policy, self.minutes = policy, new
+
+    def count(self, start: datetime, end: datetime | None) -> None:
+        """Count the working time from ``start`` to ``end`` (None: still counting), and
+        find where it reaches the limit."""
+        if self.limit is None or (end is not None and end <= start):
+            return
+        calendar = self.policy.calendar
+        if self.due is None:
+            length = None if end is None else calendar.minutes(start, end)
+            if length is None or self.elapsed + length >= self.limit:
+                self.due = calendar.add(start, self.limit - self.elapsed)
+                self.judged = self.minutes
+        until = self.at if end is None else min(end, self.at)
+        if until > start:
+            self.elapsed += calendar.minutes(start, until)
 
 
 def _kind(status: str, service: Service) -> str:
@@ -236,12 +340,15 @@ class Level(NamedTuple):
     policy: Policy
     clocks: dict  # target -> Clock
     update_due: datetime | None
+    at: datetime
 
     def stored(self) -> dict:
         """What the ticket file keeps under ``sla:``."""
         out = {"policy": self.policy.name, "calendar": self.policy.calendar.name}
         for target, clock in self.clocks.items():
             out[f"{target}_minutes"] = clock.minutes
+            if clock.judged != clock.minutes:  # missed under another target than today's
+                out[f"{target}_promised_minutes"] = clock.judged
             if clock.due is not None:
                 out[f"{target}_due"] = clock.due
             if clock.state in ("met", "breached"):
@@ -253,15 +360,18 @@ class Level(NamedTuple):
         return out
 
     def plain(self) -> dict:
-        """The level as JSON-ready data (show --format json)."""
-        out = {"policy": self.policy.name, "calendar": self.policy.calendar.name}
+        """The clocks as JSON-ready data (``clocks`` in show --format json)."""
+        out = {"at": self.at.isoformat(), "policy": self.policy.name,
+               "calendar": self.policy.calendar.name}
         for target, clock in self.clocks.items():
             out[target] = {
                 "target_minutes": clock.minutes,
+                "promised_minutes": clock.judged,
                 "due": clock.due.isoformat() if clock.due else None,
                 "state": clock.state,
                 "elapsed_minutes": round(clock.elapsed, 1),
                 "remaining_minutes": round(clock.remaining, 1),
+                "used_pct": round(clock.used_pct, 1),
                 "met_at": clock.stopped.isoformat() if clock.stopped else None,
             }
         if self.policy.update:
@@ -276,17 +386,15 @@ def level(events, fields: dict, service: Service, at: datetime) -> Level | None:
     policy = service.policy_for(fields)
     if policy is None:
         return None
+    in_force = policies(events, service)
+    if not in_force or in_force[-1][1] is not policy:  # fields not (yet) in the events
+        in_force.append((events[-1].at, policy))
     clocks = {}
     for target in TARGETS:
-        clock = measure(events, policy, target, service, at)
-        if clock is not None and clock.stopped is not None:
-            # a promise kept (or broken) stays judged by the policy in force at the time
-            then = service.policy_for(replay([e for e in events if e.at <= clock.stopped]))
-            if then is not None and then is not policy:
-                clock = measure(events, then, target, service, at)
+        clock = measure(events, in_force, target, service, at)
         if clock is not None:
             clocks[target] = clock
-    return Level(policy, clocks, update_due(events, policy, service, at))
+    return Level(policy, clocks, update_due(events, policy, service, at), at)
 
 
 def summary(events, fields: dict, service: Service, at: datetime) -> dict | None:
@@ -339,8 +447,9 @@ def due_now(facts: Facts, service: Service, now: datetime) -> list:
             if used is None:
                 continue
             due = _time(stored[f"{target}_due"])
-            said = f"{target} target {_whole(stored[f'{target}_minutes'])} working minutes, due " \
-                   f"{due:%Y-%m-%d %H:%M}, {used:.0f}% used"
+            judged = stored.get(f"{target}_promised_minutes") or stored[f"{target}_minutes"]
+            said = (f"{target} target {_whole(judged)} working minutes, due "
+                    f"{due:%Y-%m-%d %H:%M}, {used:.0f}% used")
             if service.warn_at <= used < 100 and f"warn: {target}" not in facts.done:
                 out.append(Due("warn", f"warn: {target}", said, target))
             if used >= 100 and f"breach: {target}" not in facts.done:
@@ -389,16 +498,18 @@ def _stale(stored: dict, policy: Policy | None, facts: Facts, service: Service) 
 
 
 def _used(stored: dict, target: str, calendar, now: datetime) -> float | None:
-    """Percent of ``target`` used up at ``now``, from the kept due time."""
+    """Percent of ``target`` used up at ``now``, from the kept due time: before it, the
+    share of today's target; after it, the time over counted against the target that was
+    missed (a priority raised at the breach does not make the ladder's later steps come
+    sooner)."""
     minutes = _whole(stored.get(f"{target}_minutes"))
     due = _time(stored.get(f"{target}_due"))
     if not minutes or due is None:
         return None
     if now >= due:
-        elapsed = minutes + calendar.minutes(due, now)
-    else:
-        elapsed = minutes - calendar.minutes(now, due)
-    return 100.0 * elapsed / minutes
+        judged = _whole(stored.get(f"{target}_promised_minutes")) or minutes
+        return 100.0 + 100.0 * calendar.minutes(due, now) / judged
+    return 100.0 - 100.0 * calendar.minutes(now, due) / minutes
 
 
 def _whole(value) -> int | None:

@@ -57,9 +57,11 @@ def test_a_friday_1730_request_with_a_two_hour_target_is_due_monday_1030(desk, r
     assert kept["resolution_due"] == "2026-11-24T17:30:00+08:00"  # 2 working days
     at(monkeypatch, "2026-11-23T10:00:00+08:00")
     now = level(run)
-    assert now["response"] == {"target_minutes": 120, "due": "2026-11-23T10:30:00+08:00",
-                               "state": "running", "elapsed_minutes": 90.0,
-                               "remaining_minutes": 30.0, "met_at": None}
+    assert now["at"] == "2026-11-23T10:00:00+08:00" and now["policy"] == "紧急"
+    assert now["response"] == {"target_minutes": 120, "promised_minutes": 120,
+                               "due": "2026-11-23T10:30:00+08:00", "state": "running",
+                               "elapsed_minutes": 90.0, "remaining_minutes": 30.0,
+                               "used_pct": 75.0, "met_at": None}
     at(monkeypatch, "2026-11-23T11:00:00+08:00")
     assert level(run)["response"]["state"] == "breached"
     shown = run("show", ID).stdout
@@ -122,15 +124,33 @@ def test_resolving_late_is_breached_and_reopening_runs_the_clock_again(desk, run
     assert level(run)["resolution"]["met_at"] is None
 
 
-def test_a_priority_change_moves_the_due_times_in_the_same_event(desk, run, monkeypatch):
-    new_friday(run, monkeypatch)
-    at(monkeypatch, "2026-11-23T09:00:00+08:00")
+def test_a_priority_raise_shortens_what_is_left_from_then_on_not_the_past(desk, run,
+                                                                          monkeypatch):
+    new_friday(run, monkeypatch)  # P2: respond in 120 working minutes, resolve in 960
+    at(monkeypatch, "2026-11-23T09:30:00+08:00")  # 60 of 120 used: half of it is left
     assert run("priority", ID, "P1", "-m", "客户停产").exit_code == 0
     data = stored(desk.root)
-    assert data["sla"]["policy"] == "特急"
-    assert data["sla"]["response_due"] == "2026-11-20T18:00:00+08:00"
+    assert data["sla"]["policy"] == "特急" and data["sla"]["response_minutes"] == 30
+    # half of P1's 30 minutes from the raise on, not 30 minutes from Friday 17:30
+    assert data["sla"]["response_due"] == "2026-11-23T09:45:00+08:00"
+    # 900 of 960 left: 15/16 of P1's 480 minutes, 450 from 09:30
+    assert data["sla"]["resolution_due"] == "2026-11-23T18:00:00+08:00"
     last = data["events"][-1]
     assert last["action"] == "priority" and "sla.policy" in last["changes"]
+    at(monkeypatch, "2026-11-23T09:40:00+08:00")  # 5 of P1's 30 minutes left
+    assert level(run)["response"]["used_pct"] == round(100 * (1 - 5 / 30), 1)
+
+
+def test_a_raise_after_a_breach_keeps_the_due_time_it_missed(desk, run, monkeypatch):
+    new_friday(run, monkeypatch)
+    at(monkeypatch, "2026-11-23T11:30:00+08:00")  # response due at 10:30: an hour over
+    assert run("priority", ID, "P1", "-m", "客户投诉").exit_code == 0
+    kept = stored(desk.root)["sla"]
+    assert kept["response_due"] == "2026-11-23T10:30:00+08:00"
+    assert kept["response_minutes"] == 30 and kept["response_promised_minutes"] == 120
+    clock = level(run)["response"]
+    assert clock["state"] == "breached" and clock["remaining_minutes"] == -60.0
+    assert clock["used_pct"] == 150.0  # an hour over a two-hour promise, not 300%
 
 
 def test_a_vip_p1_ticket_runs_on_the_24x7_calendar(desk, run, monkeypatch):
@@ -183,14 +203,29 @@ def test_the_resolution_ladder_raises_the_priority_then_hands_it_to_the_lead(des
     assert data["priority"] == "P1" and data["sla"]["policy"] == "特急"
     assert data["sla"]["response_state"] == "met"  # judged by the policy of its time
     assert data["sla"]["response_minutes"] == 120
-    # under P1 (480 min) the ticket is now far over: the lead takes it, the manager is told
+    assert data["sla"]["resolution_due"] == "2026-11-24T17:30:00+08:00"  # not moved back
+    assert data["sla"]["resolution_promised_minutes"] == 960
+    # the later steps count against the 960 minutes that were missed, each at its own time
+    assert "转组长" not in out and "通知主管" not in out
+    at(monkeypatch, "2026-11-25T17:20:00+08:00")  # 1430 of 960: 149%
+    assert "escalation" not in run("sla", "check").stdout
+    at(monkeypatch, "2026-11-25T17:40:00+08:00")  # 150% on Wed 17:30
+    out = run("sla", "check").stdout
     assert "escalation: 解决超时-转组长: reassigned to li.qiang" in out
-    assert "escalation: 解决严重超时-通知主管: notify manager" in out
+    assert "通知主管" not in out
     data = stored(desk.root)
     assert data["assignee"] == "li.qiang"
     handed = [e for e in data["events"] if e.get("rule") == "escalation: 解决超时-转组长"]
     assert handed[0]["action"] == "escalate"
-    assert run("sla", "check").stdout == ""
+    assert handed[0]["note"].startswith("resolution target 960 working minutes, due "
+                                        "2026-11-24 17:30, 151% used")
+    at(monkeypatch, "2026-11-26T17:40:00+08:00")  # 200% on Thu 17:30: the manager hears
+    assert "escalation: 解决严重超时-通知主管: notify manager" in run("sla", "check").stdout
+    steps = [e["rule"] for e in stored(desk.root)["events"]
+             if (e.get("rule") or "").startswith("escalation")]
+    assert steps == ["escalation: 解决超时-提级", "escalation: 解决超时-转组长",
+                     "escalation: 解决严重超时-通知主管"]
+    assert "escalation" not in run("sla", "check").stdout
 
 
 def test_resolved_tickets_close_after_three_quiet_working_days(desk, run, monkeypatch):
