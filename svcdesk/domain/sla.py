@@ -188,6 +188,8 @@ def policies(events, service: Service) -> list:
             elif path in _POLICY_FIELDS:
                 model.set_path(state, path, new)
         policy = service.policy_for(state)
+        if out and out[-1][0] == event.at:  # events of one moment: the last one's policy
+            out.pop()
         if not out or out[-1][1] is not policy:
             out.append((event.at, policy))
     return out
@@ -226,8 +228,10 @@ def measure(events, in_force: list, target: str, service: Service,
         while first and spans[first - 1].kind == "stopped":  # stopped when it was resolved
             first -= 1
         stop = spans[first].start
-    # a change of policy after the clock stopped does not judge it again
-    changes = [(t, p) for t, p in in_force if (t < stop if stop is not None else t <= at)]
+    # the policy it began under, and the changes before it stopped: a change at or after
+    # that moment does not judge it again
+    changes = in_force[:1] + [(t, p) for t, p in in_force[1:]
+                              if (t < stop if stop is not None else t <= at)]
     walk, pieces = _Walk(target, at), []
     for span in _split(spans, [t for t, _ in changes]):
         while changes and changes[0][0] <= span.start:

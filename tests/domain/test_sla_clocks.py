@@ -92,6 +92,20 @@ def test_a_response_given_before_the_raise_stays_judged_by_its_own_target(rules)
     assert response.state == "met" and response.minutes == 120 and not response.changes
 
 
+def test_a_request_answered_and_resolved_the_moment_it_is_made_has_met_both_targets(rules):
+    ticket = urgent(rules, priority=None)  # classified in the same moment, as `new` does
+    ticket = history.record(rules, ticket, MONDAY_10, "wang.fang", "classify",
+                            {"priority": "P2"})
+    ticket = history.transition(rules, ticket, MONDAY_10, "wang.fang", "assign",
+                                {"assignee": "liu.yang"})
+    ticket = history.settle(rules, history.transition(rules, ticket, MONDAY_10, "liu.yang",
+                                                      "resolve", {"resolution": "电话指导"}))
+    found = clocks(rules, ticket, MONDAY_10 + timedelta(hours=1))
+    assert {t: (c.state, c.minutes) for t, c in found.items()} == {
+        "response": ("met", 120), "resolution": ("met", 960)}
+    assert ticket.fields["sla"]["resolution_state"] == "met"
+
+
 def test_a_customer_made_vip_counts_on_the_vip_calendar_from_then_on(rules):
     # P1 on the standard calendar (resolution 480), then VIP on 7x24 (resolution 8h)
     ticket = change(rules, urgent(rules, priority="P1"), 60,
