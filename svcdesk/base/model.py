@@ -337,6 +337,41 @@ def event_to_plain(event: Event) -> dict:
     return out
 
 
+def for_json(schema: Schema, plain: dict) -> dict:
+    """``plain`` (a ticket or its snapshot as text-only data, from to_plain or the index)
+    with the schema's whole numbers as JSON numbers, in the snapshot, the creating event's
+    fields and each change: what every ``--format json`` prints of a ticket."""
+    whole = {name for name, spec in schema.specs.items() if spec.type == "integer"}
+
+    def number(value):
+        return int(value) if isinstance(value, str) and value.lstrip("-").isdigit() else value
+
+    def fields(data: dict) -> dict:
+        out = dict(data)
+        for name in whole:
+            head, _, tail = name.partition(".")
+            if not tail and head in out:
+                out[head] = number(out[head])
+            elif tail and isinstance(out.get(head), dict) and tail in out[head]:
+                out[head] = {**out[head], tail: number(out[head][tail])}
+        return out
+
+    out = fields(plain)
+    if isinstance(plain.get("events"), list):
+        out["events"] = [_event_for_json(e, whole, number, fields) for e in plain["events"]]
+    return out
+
+
+def _event_for_json(event: dict, whole: set, number, fields) -> dict:
+    out = dict(event)
+    if isinstance(event.get("fields"), dict):
+        out["fields"] = fields(event["fields"])
+    if isinstance(event.get("changes"), dict):
+        out["changes"] = {path: ({k: number(v) for k, v in pair.items()} if path in whole
+                                 else pair) for path, pair in event["changes"].items()}
+    return out
+
+
 def from_plain(schema: Schema, data) -> Ticket:
     """Type a ticket file's data by the schema; raise FieldError naming the bad key."""
     if not isinstance(data, dict):

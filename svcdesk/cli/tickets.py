@@ -166,9 +166,9 @@ def show(state, ticket, fmt):
     if fmt == "json":
         from svcdesk.base import model
 
-        data = model.to_plain(found)
-        if level is not None:  # the clocks as of now, not only as the file keeps them
-            data["sla"] = level.plain()
+        data = model.for_json(desk.rules.schema, model.to_plain(found))
+        if level is not None:  # the clocks as of now, besides the sla: block as kept
+            data["clocks"] = level.plain()
         echo(as_json(data))
         return
     from svcdesk.cli.view import render_ticket
@@ -240,7 +240,10 @@ def _listing_text(desk, found, fmt: str, bom: bool = True) -> str:
                  said["count"].format(n=len(tickets)))
         return table + style(count, dim=True) + "\n"
     if fmt == "json":
-        return as_json(tickets) + "\n"
+        from svcdesk.base import model
+
+        schema = desk.rules.schema
+        return as_json([model.for_json(schema, t) for t in tickets]) + "\n"
     if fmt == "yaml":
         from svcdesk.app import lookup
 

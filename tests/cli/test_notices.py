@@ -269,8 +269,8 @@ def test_a_notice_sent_by_hand_is_the_first_response(ticket, run, smtp, monkeypa
     import json
 
     data = json.loads(run("show", ID, "--format", "json").stdout)
-    assert data["sla"]["response"]["state"] == "met"
-    assert data["sla"]["response"]["met_at"] == "2026-11-23T09:20:00+08:00"
+    assert data["clocks"]["response"]["state"] == "met"
+    assert data["clocks"]["response"]["met_at"] == "2026-11-23T09:20:00+08:00"
 
 
 def test_two_deliveries_at_once_send_each_notice_once(ticket, smtp):

@@ -23,7 +23,7 @@ def at(monkeypatch, when):
 def level(run, ref=ID):
     result = run("show", ref, "--format", "json")
     assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)["sla"]
+    return json.loads(result.stdout)["clocks"]
 
 
 def stored(root, ref="SD-20261120-0001"):

@@ -163,6 +163,22 @@ def test_show_yaml_is_the_file_and_json_has_the_events(desk, run):
     assert data["events"][0]["action"] == "create" and data["id"] == "SD-20261122-0001"
 
 
+def test_list_and_show_give_a_ticket_in_one_json_shape_with_numbers_as_numbers(desk, run):
+    run(*FAULT)
+    run("--as", "li.qiang", "resolve", "1122-1", "-m", "已修好")
+    run("close", "1122-1", "--csat", "4")
+    listed = json.loads(run("list", "--status", "all", "--format", "json").stdout)[0]
+    shown = json.loads(run("show", "1122-1", "--format", "json").stdout)
+    assert listed["sla"] == shown["sla"]
+    assert {k: v for k, v in shown.items() if k not in ("events", "clocks")} == listed
+    assert listed["csat"] == 4 and isinstance(listed["sla"]["resolution_minutes"], int)
+    assert listed["sla"]["resolution_state"] == "met"
+    closing = next(e for e in shown["events"] if e["action"] == "close")
+    assert closing["changes"]["csat"] == {"to": 4}
+    assert shown["clocks"]["resolution"]["state"] == "met"
+    assert shown["clocks"]["resolution"]["target_minutes"] == listed["sla"]["resolution_minutes"]
+
+
 def test_show_of_a_missing_or_ambiguous_ticket(desk, run, monkeypatch):
     assert run("show", "SD-20261122-0009").exit_code == ExitCode.NOT_FOUND
     run(*FAULT)

@@ -89,10 +89,10 @@ def test_the_whole_lifecycle_runs_from_the_command_line(desk, run):
                                                       "close", "reopen", "start", "resolve",
                                                       "close"]
     ticket = fields(run)
-    assert ticket["status"] == "closed" and ticket["csat"] == "5"
+    assert ticket["status"] == "closed" and ticket["csat"] == 5
     assert ticket["resolution"] == "更换整个进纸组件" and ticket["feedback"] == "这次彻底解决了"
     reopen = next(e for e in ticket["events"] if e["action"] == "reopen")
-    assert reopen["changes"]["csat"] == {"from": "2"} and reopen["note"] == "客户反馈又开始卡纸"
+    assert reopen["changes"]["csat"] == {"from": 2} and reopen["note"] == "客户反馈又开始卡纸"
     assert git(desk.root, "status", "--porcelain") == ""
 
 
