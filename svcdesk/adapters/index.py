@@ -38,6 +38,7 @@ from svcdesk.domain import metrics
 FORMAT = 7  # bump when the tables or what goes in them change: old indexes are rebuilt
 PARALLEL_FROM = 400  # files to parse before a second process is worth starting
 PROGRESS_FROM = 2000  # files to parse before a progress bar is worth showing
+KNOWN_PROBLEM_FROM = 64 * 1024  # bytes: a bad file this large is not parsed again
 RACY_NS = 2_000_000_000  # a file or folder changed this recently may change again unseen
 BUSY_MS = 60_000  # how long a reader waits for another command's refresh of the index
 PHRASE_MOST = 12  # a longer search term is matched by PHRASE_GRAMS of its trigrams, then
@@ -539,6 +540,31 @@ class Index:
                            "SELECT path FROM problems", (ref.seq,))
         return sorted(path for (path,) in rows
                       if ref.matches(path.rsplit("/", 1)[-1][:-len(".yaml")]))
+
+    def known_problem(self, relpath: str) -> None:
+        """Raise what was wrong with the file ``relpath`` when the index last read it, while
+        it is unchanged since (by size and mtime): a large file known to be unreadable is not
+        parsed again to say so. Nothing for a small file (parsing it costs less than asking),
+        one the index holds no problem for, or one changed since."""
+        try:
+            st = os.stat(self.root / relpath)
+        except OSError:
+            return
+        if st.st_size < KNOWN_PROBLEM_FROM or not self.path.exists():
+            return
+        try:
+            con = self._con or _connect(self.path)
+            try:
+                row = con.execute("SELECT mtime_ns, size, indexed_ns, line, message FROM "
+                                  "problems WHERE path = ?", (relpath,)).fetchone()
+            finally:
+                if con is not self._con:
+                    con.close()
+        except sqlite3.DatabaseError:  # missing, damaged or of another format: read the file
+            return
+        if (row and row[0] == st.st_mtime_ns and row[1] == st.st_size
+                and row[2] - st.st_mtime_ns > RACY_NS):
+            raise TicketFileError(relpath, row[4], row[3])
 
     @staticmethod
     def search_in(con, terms: list, flt: Filter, tz, limit: int = 20) -> list:

@@ -147,7 +147,9 @@ class Desk:
 
     def load(self, ref: TicketRef) -> model.Ticket:
         """The ticket ``ref`` names."""
-        ticket, _ = store.read_ticket(self.root, self.rules.schema, self.locate(ref))
+        relpath = self.locate(ref)
+        self.index.known_problem(relpath)
+        ticket, _ = store.read_ticket(self.root, self.rules.schema, relpath)
         return ticket
 
     def read_file(self, ref: TicketRef) -> bytes:

@@ -22,6 +22,7 @@ def update(desk, ref: TicketRef, action: str, build, subject=None, note_body: st
     rules = desk.rules
     with desk.change(quick=True) as change:
         raw = change.read_committed(relpath)
+        desk.index.known_problem(relpath)
         ticket = store.ticket_from_bytes(rules.schema, raw, relpath)
         ticket = history.absorb_hand_edits(rules, ticket, now)
         before = len(ticket.events)
@@ -193,7 +194,9 @@ def comment(desk, ref: TicketRef, text: str, internal: bool = False) -> model.Ti
 
 def edit_form(desk, ref: TicketRef) -> tuple:
     """(form text, file bytes it was made from) for editing a ticket by hand."""
-    ticket, raw = store.read_ticket(desk.root, desk.rules.schema, desk.locate(ref))
+    relpath = desk.locate(ref)
+    desk.index.known_problem(relpath)
+    ticket, raw = store.read_ticket(desk.root, desk.rules.schema, relpath)
     return intake.form_text(desk, ticket.fields, ticket.fields.get("type"), ticket.number), raw
 
 

@@ -213,6 +213,39 @@ def test_a_broken_ticket_is_named_left_out_and_back_once_fixed(desk, run):
     assert len(ids(run)) == 2
 
 
+def test_a_large_broken_ticket_is_not_parsed_again_until_it_changes(desk, run, monkeypatch):
+    from svcdesk.adapters import store
+
+    run(*FAULT)
+    run(*INQUIRY)
+    path = desk.root / SECOND
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good.replace("type: inquiry", "type: [inquiry") + "# " + "长" * 100_000
+                    + "\n", encoding="utf-8")
+    commit_all(desk.root, "a broken ticket")
+    long_ago = time.time() - 60
+    os.utime(path, (long_ago, long_ago))
+    listed = run("list")
+    assert listed.exit_code == ExitCode.TICKET_FILE and SECOND in listed.stderr
+    parsed, parse = [], store.ticket_from_bytes
+
+    def counting(schema, raw, relpath):
+        parsed.append(relpath)
+        return parse(schema, raw, relpath)
+
+    monkeypatch.setattr(store, "ticket_from_bytes", counting)
+    for command in (("show", "20261122-2"), ("comment", "20261122-2", "-m", "收到"),
+                    ("show", "SD-20261122-0002", "--format", "json")):
+        result = run(*command)
+        assert result.exit_code == ExitCode.TICKET_FILE, command
+        # the same words as when it was read: file, line and what is wrong
+        assert result.stderr == listed.stderr.splitlines()[0].replace("Warning:", "Error:",
+                                                                       1) + "\n"
+    assert SECOND not in parsed
+    path.write_text(good, encoding="utf-8")  # mended: read again
+    assert run("show", "20261122-2").exit_code == 0 and SECOND in parsed
+
+
 # ---- a cache that can always be deleted ------------------------------------------------------
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
