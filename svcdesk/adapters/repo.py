@@ -130,9 +130,14 @@ class Git:
         return [p.decode("utf-8", "surrogateescape") for p in proc.stdout.split(b"\0") if p]
 
     def tracked(self, paths) -> set:
-        """Which of ``paths`` git's index tracks."""
-        out = self.run("ls-files", "-z", "--", *paths, check=False)
-        return {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
+        """Which of ``paths`` git's index tracks (asked by their folders, so that any number
+        of paths fits on git's command line)."""
+        wanted = set(paths)
+        folders = sorted({p.rsplit("/", 1)[0] + "/" if "/" in p else p for p in wanted})
+        if not folders:
+            return set()
+        out = self.run("ls-files", "-z", "--", *folders, check=False)
+        return {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p} & wanted
 
     def probe(self, folder: str, worktree: bool = True) -> "Probe":
         """Start asking git how ``folder`` differs from HEAD (only HEAD's commit and tree,
@@ -227,8 +232,11 @@ class Git:
         self.updating_index(paths).result()
 
     def updating_index(self, paths) -> "Running":
-        """Start update_index(``paths``); result() waits for it (GitError if it failed)."""
-        return self._update_index("--", *paths)
+        """Start update_index(``paths``); result() waits for it (GitError if it failed). The
+        paths go on its standard input: an `sla check` may change any number of tickets."""
+        running = self._update_index("-z", "--stdin", stdin=subprocess.PIPE)
+        running.send(paths)
+        return running
 
     def index_updater(self) -> "Running":
         """Start a `git update-index` that waits for its paths (Running.send, a few at most):
