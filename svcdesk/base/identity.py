@@ -1,6 +1,7 @@
 """Ticket identity: the immutable ULID (`uid`) and the human number SD-YYYYMMDD-NNNN."""
 
 import base64
+import hashlib
 import os
 import re
 from datetime import date, datetime
@@ -17,6 +18,13 @@ _REF_RE = re.compile(
 PREFIX_RE = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
 
 
+def fixed_ulid(moment: datetime, seed: bytes) -> str:
+    """A ULID for ``moment`` whose random part comes from ``seed``: the same inputs give the
+    same id in every clone (for what a merge records, which must come out alike anywhere)."""
+    rand = int.from_bytes(hashlib.sha256(seed).digest()[:10], "big")
+    return _ulid_text((int(moment.timestamp() * 1000) << 80) | rand)
+
+
 def new_ulid(moment: datetime) -> str:
     """Return a ULID for ``moment``; ULIDs made in one process strictly increase."""
     ms = int(moment.timestamp() * 1000)
@@ -25,7 +33,10 @@ def new_ulid(moment: datetime) -> str:
         # Same (or a pinned) millisecond: keep order by counting up from the last one.
         ms, rand = _last[0], _last[1] + 1
     _last[0], _last[1] = ms, rand
-    value = (ms << 80) | (rand & ((1 << 80) - 1))
+    return _ulid_text((ms << 80) | (rand & ((1 << 80) - 1)))
+
+
+def _ulid_text(value: int) -> str:
     # 26 base-32 digits of the 130-bit number: pad to 160 bits and let base64 do the work
     digits = base64.b32encode((value << 30).to_bytes(20, "big"))[:26]
     return digits.translate(_FROM_RFC4648).decode()

@@ -301,8 +301,11 @@ def amend_last(schema: Schema, ticket: Ticket, path: str, value) -> Ticket:
 
 
 def hand_edits(ticket: Ticket) -> dict:
-    """Return {path: (replayed, on file)} where the snapshot no longer equals the history."""
-    return diff(replay(ticket.events), ticket.fields)
+    """Return {path: (replayed, on file)} where the snapshot no longer equals the history.
+    The ``sla`` block is left out: it is derived from the history and the rules (a merge
+    of two clones writes it afresh), and the next change recomputes it anyway."""
+    return {path: pair for path, pair in diff(replay(ticket.events), ticket.fields).items()
+            if not path.startswith("sla.")}
 
 
 # ---- plain data (what a ticket file holds) -------------------------------------------------
