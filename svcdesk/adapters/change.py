@@ -15,7 +15,8 @@ from svcdesk.adapters.lock import DeskLock
 from svcdesk.adapters.repo import TRAILER_ACTION, TRAILER_TICKET, Git, Identity
 from svcdesk.adapters.shortcuts import Shortcuts
 from svcdesk.adapters.state import State
-from svcdesk.base.errors import GitError, UncommittedChangesError
+from svcdesk.base.errors import (GitError, MergeError, NotSetUpError,
+                                  UncommittedChangesError)
 
 
 class Change:
@@ -40,6 +41,7 @@ class Change:
     def __enter__(self):
         self._lock.__enter__()
         try:
+            self._ready()
             self.git.clear_stale_locks()
             if self._quick and not self.state.journal.exists():
                 self._indexing = self.git.index_updater()  # it takes git's index lock
@@ -61,6 +63,23 @@ class Change:
         finally:
             self._lock.__exit__(*exc)
         return False
+
+    def moved(self) -> None:
+        """HEAD moved under this change by git itself (a merge): read it again."""
+        self.head, self.ref = self.git.head()
+        self._folders, self._known = {}, None
+
+    def _ready(self) -> None:
+        """Refuse to change a clone in the middle of a git merge (or rebase...), or one that
+        has no ticket merge driver (so that a pull could break ticket files)."""
+        left = self.git.unfinished()
+        if left is not None:
+            what, how = left
+            raise MergeError(f"{what} is unfinished in this clone; {how}, then run the command "
+                             "again (svcdesk changes nothing meanwhile)")
+        if not self.git.has_merge_driver():
+            raise NotSetUpError("this clone has no ticket merge driver, so a git pull could "
+                                "break ticket files: run `svcdesk setup` once in it")
 
     # ---- reading under the lock ------------------------------------------------------------
 

@@ -8,13 +8,15 @@ user's other staged or unstaged changes are never committed.
 
 import hashlib
 import os
+import re
 import subprocess
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from svcdesk.base.errors import GitError
+from svcdesk.base.errors import GitError, RemoteError
 
 TRAILER_TICKET = "Svcdesk-Ticket"
 TRAILER_ACTION = "Svcdesk-Action"
@@ -52,6 +54,25 @@ class LogEntry(NamedTuple):
     when: datetime
     subject: str
     action: str
+
+
+REMOTE_TIMEOUT = 300  # seconds a fetch, push or clone may take
+MERGE_DRIVER = "svcdesk"  # the merge driver's name in .gitattributes and git's config
+ATTRIBUTES = ("# svcdesk: two versions of a ticket merge by their histories; each clone needs\n"
+              "# the driver in its git config (svcdesk clone, or svcdesk setup after git clone)\n"
+              f"tickets/**/*.yaml merge={MERGE_DRIVER}\n")
+_UNFINISHED = (
+    ("MERGE_HEAD", "a git merge", "finish it (resolve the files, git add, git commit) or "
+                                  "abort it (git merge --abort)"),
+    ("rebase-merge", "a git rebase", "finish it (git rebase --continue) or abort it "
+                                     "(git rebase --abort)"),
+    ("rebase-apply", "a git rebase or am", "finish it (git rebase --continue) or abort it "
+                                           "(git rebase --abort)"),
+    ("CHERRY_PICK_HEAD", "a git cherry-pick", "finish it (git cherry-pick --continue) or "
+                                              "abort it (git cherry-pick --abort)"),
+    ("REVERT_HEAD", "a git revert", "finish it (git revert --continue) or abort it "
+                                    "(git revert --abort)"),
+)
 
 
 class Git:
@@ -323,11 +344,162 @@ class Git:
         self.configure()
 
     def configure(self) -> None:
-        """Settings that keep commits and logs fast on a desk of 100,000 tickets."""
+        """This clone's settings: the ticket merge driver (the command git runs to merge two
+        versions of a ticket, see ATTRIBUTES), and what keeps commits and logs fast on a desk
+        of 100,000 tickets."""
+        driver = f'"{sys.executable}" -m svcdesk merge-file %O %A %B %P'
         for key, value in (("core.splitIndex", "true"), ("index.version", "4"),
                            ("core.untrackedCache", "true"), ("core.commitGraph", "true"),
-                           ("gc.writeCommitGraph", "true"), ("fetch.writeCommitGraph", "true")):
+                           ("gc.writeCommitGraph", "true"), ("fetch.writeCommitGraph", "true"),
+                           (f"merge.{MERGE_DRIVER}.name", "svcdesk: ticket histories merged"),
+                           (f"merge.{MERGE_DRIVER}.driver", driver)):
             self.run("config", key, value)
+
+    # ---- sharing: the remote, fetch, merge, push ---------------------------------------------
+
+    def upstream(self, branch: str) -> tuple | None:
+        """(remote, branch) that ``branch`` syncs with: its configured upstream, else the
+        same branch on the only (or the `origin`) remote; None when the clone has none."""
+        remote = self.run("config", "--get", f"branch.{branch}.remote", check=False)
+        merge = self.run("config", "--get", f"branch.{branch}.merge", check=False)
+        remote, merge = remote.decode().strip(), merge.decode().strip()
+        if remote and remote != "." and merge.startswith("refs/heads/"):
+            return remote, merge[len("refs/heads/"):]
+        remotes = self.run("remote", check=False).decode().split()
+        if not remotes:
+            return None
+        return ("origin" if "origin" in remotes else remotes[0]), branch
+
+    def remote_url(self, remote: str) -> str:
+        """Where ``remote`` points (as configured)."""
+        return self.run("config", "--get", f"remote.{remote}.url", check=False).decode().strip()
+
+    def fetch(self, remote: str, branch: str) -> str | None:
+        """Fetch ``branch`` of ``remote``; its commit id (None: the remote has no such branch
+        yet). RemoteError when the remote cannot be reached."""
+        proc = self._remote("fetch", "--quiet", "--no-tags", remote,
+                            f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}")
+        if proc.returncode != 0:
+            said = _last_line(proc.stderr)
+            if "couldn't find remote ref" in said:
+                return None
+            raise RemoteError(f"cannot fetch from {remote} ({self.remote_url(remote)}): "
+                              f"{said}; nothing was changed, run `svcdesk sync` again later")
+        return self.rev(f"refs/remotes/{remote}/{branch}")
+
+    def push(self, remote: str, branch: str) -> bool:
+        """Push HEAD to ``branch`` of ``remote``; False when it was refused because the
+        remote moved on (another clone pushed first). RemoteError for any other refusal."""
+        proc = self._remote("push", "--quiet", "--porcelain", remote,
+                            f"HEAD:refs/heads/{branch}")
+        if proc.returncode == 0:
+            return True
+        out = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+        if "[rejected]" in out or "non-fast-forward" in out or "fetch first" in out or \
+                "but expected" in out:  # another push landed while this one was sent
+            return False
+        raise RemoteError(f"{remote} ({self.remote_url(remote)}) refused the push: "
+                          f"{_last_line(proc.stderr) or _last_line(proc.stdout)}; your "
+                          "changes are committed here, run `svcdesk sync` again later")
+
+    def _remote(self, *args, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        """A git command that talks to a remote, bounded in time, never prompting."""
+        env = dict(self.env)
+        env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=15")
+        try:
+            return subprocess.run(("git",) + args, cwd=cwd or self.root, capture_output=True,
+                                  env=env, timeout=REMOTE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise RemoteError(f"git {args[0]} got no answer from the remote in "
+                              f"{REMOTE_TIMEOUT} s; nothing was lost, run `svcdesk sync` "
+                              "again later") from None
+        except FileNotFoundError:
+            raise GitError("git is not installed (svcdesk needs the git command)") from None
+
+    def rev(self, ref: str) -> str | None:
+        """The commit id ``ref`` names, or None."""
+        out = self.run("rev-parse", "-q", "--verify", ref + "^{commit}", check=False)
+        return out.decode().strip() or None
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        """The best common ancestor of two commits (None: unrelated histories)."""
+        return self.run("merge-base", a, b, check=False).decode().strip() or None
+
+    def count(self, since: str | None, until: str) -> int:
+        """How many commits (merges left out) ``until`` has that ``since`` has not."""
+        spec = f"{since}..{until}" if since else until
+        return int(self.run("rev-list", "--count", "--no-merges", spec).decode().strip())
+
+    def added(self, base: str | None, head: str, folder: str) -> list:
+        """Files under ``folder`` that ``head`` has and ``base`` had not."""
+        if base is None:
+            out = self.run("ls-tree", "-r", "-z", "--name-only", head, "--", folder)
+        else:
+            out = self.run("diff-tree", "-r", "-z", "--name-only", "--no-renames",
+                           "--diff-filter=A", base, head, "--", folder)
+        return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+
+    def read_blob(self, commit: str, relpath: str) -> bytes | None:
+        """The content of ``relpath`` at ``commit`` (None: it is not there)."""
+        proc = subprocess.run(("git", "cat-file", "blob", f"{commit}:{relpath}"),
+                              cwd=self.root, capture_output=True, env=self.env)
+        return proc.stdout if proc.returncode == 0 else None
+
+    def merge(self, commit: str, message: str, author: "Identity", when: datetime) -> list:
+        """Merge ``commit`` into HEAD (a fast-forward when HEAD has nothing of its own), the
+        ticket files by the merge driver; [] when it merged, else the files left in conflict
+        (the merge is then still in progress: abort_merge)."""
+        env = dict(self.env, GIT_AUTHOR_NAME=author.name, GIT_AUTHOR_EMAIL=author.email,
+                   GIT_COMMITTER_NAME=author.name, GIT_COMMITTER_EMAIL=author.email,
+                   GIT_AUTHOR_DATE=when.isoformat(), GIT_COMMITTER_DATE=when.isoformat())
+        proc = subprocess.run(("git", "merge", "--no-edit", "--no-stat", "-m", message, commit),
+                              cwd=self.root, capture_output=True, env=env)
+        if proc.returncode == 0:
+            return []
+        left = self.run("diff", "--name-only", "-z", "--diff-filter=U", check=False)
+        files = [p.decode("utf-8", "surrogateescape") for p in left.split(b"\0") if p]
+        if not files and not (self.git_dir / "MERGE_HEAD").exists():
+            raise GitError(f"git merge failed: {_last_line(proc.stderr) or _last_line(proc.stdout)}")
+        return files or ["(unknown)"]
+
+    def abort_merge(self, back_to: str) -> None:
+        """Abandon a merge in progress and put HEAD, index and files back at ``back_to``."""
+        if (self.git_dir / "MERGE_HEAD").exists():
+            self.run("merge", "--abort", check=False)
+        self.run("reset", "--quiet", "--keep", back_to, check=False)
+
+    def clone(self, url: str) -> None:
+        """Clone ``url`` into this folder (which must not exist or be empty)."""
+        self.root.parent.mkdir(parents=True, exist_ok=True)
+        proc = self._remote("clone", "--quiet", url, str(self.root), cwd=self.root.parent)
+        if proc.returncode != 0:
+            raise RemoteError(f"cannot clone {url}: {_last_line(proc.stderr)}")
+        if self.rev("HEAD") is None:  # the remote's HEAD names no branch it has (a bare
+            branches = self.run("branch", "-r", "--format=%(refname:short)").decode().split()
+            for name in ("origin/main", "origin/master", *branches):  # repository made
+                if name in branches:  # with another default branch): take its main one
+                    local = name.split("/", 1)[1]
+                    self.run("checkout", "-q", "-B", local, "--track", name)
+                    break
+
+    def unfinished(self) -> tuple | None:
+        """(what, how to finish or abort it) of a git merge, rebase, cherry-pick or revert
+        left unfinished in this clone; None when there is none."""
+        for name, what, how in _UNFINISHED:
+            if (self.git_dir / name).exists():
+                return what, how
+        return None
+
+    def has_merge_driver(self) -> bool:
+        """Whether this clone has the ticket merge driver configured."""
+        try:
+            text = (self.git_dir / "config").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        if re.search(rf'^\s*\[merge\s+"{MERGE_DRIVER}"\]', text, re.M):
+            return True
+        return bool(self.run("config", "--get", f"merge.{MERGE_DRIVER}.driver",
+                             check=False).strip())  # set globally, or by an include
 
     def write_commit_graph(self) -> None:
         """Bring the commit-graph (with changed-path Bloom filters) up to HEAD."""
@@ -449,6 +621,11 @@ class Running:
             self.result()
         except GitError:
             pass
+
+
+def _last_line(output: bytes) -> str:
+    lines = output.decode("utf-8", "replace").strip().splitlines()
+    return lines[-1].strip() if lines else ""
 
 
 def _failed(command: str, stderr: bytes, code: int) -> GitError:

@@ -16,7 +16,8 @@ from svcdesk.adapters.shortcuts import Shortcuts, shortcuts_for
 from svcdesk.adapters.state import State
 from svcdesk.app.opening import Opening
 from svcdesk.base import clock, model
-from svcdesk.base.errors import AmbiguousTicketError, TicketNotFoundError, UsageError
+from svcdesk.base.errors import (AmbiguousTicketError, MergeError, RulesError,
+                                 TicketNotFoundError, UsageError)
 from svcdesk.base.fields import is_email
 from svcdesk.base.identity import TicketRef
 
@@ -52,7 +53,15 @@ class Desk:
         self.git = Git(root, git_dir or git_dir_of(root))
         self.state = State(self.git.git_dir)
         self.shortcuts: Shortcuts = shortcuts_for(root, self.state)
-        self.rules = rules or self.shortcuts.rules(root)
+        try:
+            self.rules = rules or self.shortcuts.rules(root)
+        except RulesError as exc:
+            left = self.git.unfinished()  # conflict markers a merge left in rules.yaml
+            if left is None:
+                raise
+            what, how = left
+            raise MergeError(f"{what} is unfinished in this desk ({exc}); {how}, then run "
+                             "the command again") from None
         self._agent = agent or os.environ.get("SVCDESK_AGENT") or None
         self._command = command
         self._actor: Actor | None = None

@@ -21,6 +21,8 @@ class ExitCode(IntEnum):
     TEMPLATE = 12        # a template does not parse, names an unknown variable, or breaks out
     DELIVERY = 13        # a notice could not be delivered (SMTP unreachable, login refused)
     READ_ONLY = 14       # the desk cannot be written: a read-only file system, no permission
+    NOT_SET_UP = 15      # this clone lacks svcdesk's set-up (the ticket merge driver)
+    REMOTE = 16          # the desk's remote cannot be reached, or keeps refusing the push
 
 
 class SvcdeskError(Exception):
@@ -150,3 +152,21 @@ class DeliveryError(SvcdeskError):
     """A notice could not be delivered; it stays queued."""
 
     exit_code = ExitCode.DELIVERY
+
+
+class NotSetUpError(SvcdeskError):
+    """This clone of a desk lacks the per-clone set-up (`svcdesk setup`)."""
+
+    exit_code = ExitCode.NOT_SET_UP
+
+
+class MergeError(SvcdeskError):
+    """Two versions of a file cannot be merged, or a merge is unfinished."""
+
+    exit_code = ExitCode.CONFLICT
+
+
+class RemoteError(SvcdeskError):
+    """The desk's remote cannot be reached, or refuses what is pushed."""
+
+    exit_code = ExitCode.REMOTE

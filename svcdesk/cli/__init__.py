@@ -54,6 +54,7 @@ MODULES = {
              "reopen", "escalate", "rate"),
     "setup": ("rules", "agents"),
     "service": ("sla", "notify", "report"),
+    "team": ("clone", "setup", "sync", "merge-file"),
 }
 _HOME = {name: f"svcdesk.cli.{module}" for module, names in MODULES.items() for name in names}
 

@@ -166,14 +166,21 @@ def show(state, ticket, fmt):
     if fmt == "json":
         from svcdesk.base import model
 
+        from svcdesk.app import sync
+
         data = model.for_json(desk.rules.schema, model.to_plain(found))
         if level is not None:  # the clocks as of now, besides the sla: block as kept
             data["clocks"] = level.plain()
+        data["provisional"] = sync.provisional(desk, found)
+        data["conflicts"] = [{"event": c.event.id, "field": c.path, "made_on": c.made_on,
+                              "found": c.found} for c in sync.conflicts(found)]
         echo(as_json(data))
         return
+    from svcdesk.app import sync
     from svcdesk.cli.view import render_ticket
 
-    echo(render_ticket(found, desk.rules, level))
+    echo(render_ticket(found, desk.rules, level, sync.conflicts(found),
+                       sync.provisional(desk, found)))
 
 
 def _split(values) -> tuple:

@@ -24,7 +24,9 @@ WORDS = {
            "breached": "已超时", "working": "工作时间", "counted": "计时",
            "stopped": "停止", "policy": "服务等级", "calendar": "工作日历",
            "sla-event": "时限提醒", "remind": "提醒客户", "no-sla": "没有适用的服务等级",
-           "now-under": "改为", "no-policy": "不再适用服务等级", "was-left": "此前"},
+           "now-under": "改为", "no-policy": "不再适用服务等级", "was-left": "此前",
+           "conflict": "⚠ 两个副本同时修改了{field}：这次修改基于 {made}，合并后此前已是 {found}",
+           "provisional": "编号暂定：同步（svcdesk sync）后才确定，可能改号"},
     "en": {"customer": "Customer", "product": "Product", "problem": "Problem",
            "timeline": "Timeline", "created": "Created", "updated": "Updated", "none": "—",
            "internal": "internal note", "comment": "comment", "create": "created",
@@ -47,7 +49,11 @@ WORDS = {
            "stopped": "stopped", "policy": "Policy", "calendar": "Calendar",
            "sla-event": "SLA", "remind": "customer reminded", "no-sla": "no service level applies",
            "now-under": "now under", "no-policy": "no service level applies any more",
-           "was-left": "before"},
+           "was-left": "before",
+           "conflict": "⚠ two clones changed {field} at once: this change was made on {made}, "
+                       "the merged history had {found} before it",
+           "provisional": "provisional number: final once synced (svcdesk sync); it may "
+                          "still change"},
 }
 
 
@@ -68,11 +74,14 @@ def when(value, tz) -> str:
     return str(value) if value is not None else ""
 
 
-def render_ticket(ticket: model.Ticket, rules, level=None) -> str:
-    """The readable view of one ticket, with its timeline."""
+def render_ticket(ticket: model.Ticket, rules, level=None, conflicts=(), provisional=False) -> str:
+    """The readable view of one ticket, with its timeline; ``conflicts`` (from a merge of
+    two clones' work) are marked on their events, a ``provisional`` number is said so."""
     w, f, tz = words(rules), ticket.fields, rules.tz
     schema = rules.schema
     lines = [style(f"{f['id']}  {f.get('title', '')}", bold=True)]
+    if provisional:
+        lines.append(style(w["provisional"], fg="yellow"))
     facts = [
         f"{w['status']} {style(rules.label('statuses', f.get('status')), fg='cyan')}"
         f" ({f.get('status')})",
@@ -114,8 +123,17 @@ def render_ticket(ticket: model.Ticket, rules, level=None) -> str:
                             bold=True)]
         lines += _clock_lines(level, rules, w)
     lines += ["", style(w["timeline"], bold=True)]
+    clashes: dict = {}
+    for conflict in conflicts:
+        clashes.setdefault(conflict.event.id, []).append(conflict)
     for event in ticket.events:
         lines += _event_lines(event, rules, w)
+        for conflict in clashes.get(event.id, ()):
+            spec = rules.schema.specs.get(conflict.path)
+            lines.append(style("      " + w["conflict"].format(
+                field=_label(spec, rules) if spec else conflict.path,
+                made=_value(spec, conflict.made_on, rules) or w["none"],
+                found=_value(spec, conflict.found, rules) or w["none"]), fg="yellow"))
     return "\n".join(lines)
 
 

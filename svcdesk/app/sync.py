@@ -1,0 +1,270 @@
+"""A team's desk: each member's clone, set up to merge tickets by their histories, synced
+through any git remote, with numbers that another clone took first renumbered.
+
+- `setup` (and `clone`, which runs it after git clone): the ticket merge driver in this
+  clone's git config and in the desk's committed .gitattributes, then the index.
+- `merge_file`: what git runs to merge two versions of a ticket (domain.merge).
+- `sync`: under the desk lock, fetch; renumber the tickets made here whose number the remote
+  gave another ticket meanwhile; merge; push; when another clone pushed first, again.
+"""
+
+from datetime import datetime
+from pathlib import Path
+from typing import NamedTuple
+
+from svcdesk.adapters import store
+from svcdesk.adapters.change import trailers_for
+from svcdesk.adapters.discovery import find_root
+from svcdesk.adapters.repo import ATTRIBUTES, MERGE_DRIVER, Git
+from svcdesk.app.desk import SYSTEM, Actor, Desk
+from svcdesk.base.errors import (DeskExistsError, MergeError, RemoteError, UncommittedChangesError,
+                                 UsageError)
+from svcdesk.base.identity import NUMBER_RE, format_number
+from svcdesk.domain import history, merge
+
+PUSH_ATTEMPTS = 5  # fetch, merge and push again this often while other clones push first
+
+
+class Synced(NamedTuple):
+    """What one sync did (or, with dry_run, would do)."""
+
+    remote: str
+    branch: str
+    incoming: int  # changes (commits, merges left out) that came in
+    outgoing: int  # changes of this clone that went out
+    renumbered: list  # [(old number, new number)]
+    dry_run: bool = False
+    attempts: int = 1
+
+
+def setup(root: Path, agent: str | None = None) -> list:
+    """Set up a clone of a desk; what it did, said plainly (nothing when all was in place)."""
+    git = Git(root)
+    did = []
+    had = git.has_merge_driver()
+    git.configure()
+    if not had:
+        did.append("installed the ticket merge driver in this clone's git config")
+    attributes = root / ".gitattributes"
+    text = attributes.read_text(encoding="utf-8") if attributes.exists() else ""
+    if f"merge={MERGE_DRIVER}" not in text:
+        desk = Desk(root, agent, "setup")
+        actor = _acting(desk)
+        with desk.change(actor.key) as change:
+            if attributes.exists():  # refuses one with changes not committed
+                change.read_committed(".gitattributes")
+            change.write(".gitattributes", (text + ("\n" if text and not text.endswith("\n")
+                                                    else "") + ATTRIBUTES).encode("utf-8"))
+            change.commit("Merge ticket files by their histories",
+                          "svcdesk setup: .gitattributes names the ticket merge driver, so "
+                          "every clone merges tickets event by event.",
+                          trailers_for(None, "setup"), actor.identity, desk.now())
+        did.append("declared the merge driver in .gitattributes (committed)")
+    desk = Desk(root, agent, "setup")
+    desk.index.refresh()
+    return did
+
+
+def clone(url: str, folder: Path, agent: str | None = None) -> Path:
+    """Join a shared desk: git clone ``url`` into ``folder``, then set the clone up."""
+    folder = folder.expanduser().resolve()
+    if folder.exists() and any(folder.iterdir()):
+        raise DeskExistsError(f"{folder} exists and is not empty; clone into a new folder")
+    Git(folder).clone(url)
+    if not (folder / store.RULES).exists():
+        raise UsageError(f"{url} is a git repository but not a desk (no {store.RULES}); "
+                         f"the clone is in {folder}")
+    setup(folder, agent)
+    return folder
+
+
+def merge_file(named: str | None, ours: Path, theirs: Path, relpath: str) -> None:
+    """git's merge driver for a ticket file: the merge of ``ours`` and ``theirs`` written to
+    ``ours``. git runs it at the top of the desk; the rules are the desk's as committed (the
+    same merge may be changing rules.yaml)."""
+    root = find_root(named, Path.cwd())
+    git = Git(root)
+    text = git.read_blob("HEAD", store.RULES)
+    if text is None:
+        text = (root / store.RULES).read_bytes()
+    rules = store.rules_from_text(text.decode("utf-8"), store.RULES)
+    a = store.ticket_from_bytes(rules.schema, ours.read_bytes(), relpath)
+    b = store.ticket_from_bytes(rules.schema, theirs.read_bytes(), relpath)
+    ours.write_bytes(store.encode_ticket(merge.merge(rules, a, b)))
+
+
+def sync(desk: Desk, dry_run: bool = False) -> Synced:
+    """Fetch, renumber what another clone numbered first, merge, push (see the module)."""
+    git = desk.git
+    _, ref = git.head()
+    branch = ref[len("refs/heads/"):]
+    upstream = git.upstream(branch)
+    if upstream is None:
+        raise UsageError("this desk has no git remote to sync with; add one (git remote add "
+                         "origin URL) or join a shared desk with `svcdesk clone URL`")
+    remote, theirs_branch = upstream
+    actor, now = _acting(desk), desk.now()
+    renumbered, incoming, outgoing = [], 0, 0
+    with desk.change(actor.key) as change:
+        _refuse_uncommitted(git)
+        start = change.head
+        for attempt in range(1, PUSH_ATTEMPTS + 1):
+            theirs = git.fetch(remote, theirs_branch)
+            head = change.head
+            base = git.merge_base(head, theirs) if theirs and head else None
+            incoming += git.count(head, theirs) if theirs and head else 0
+            outgoing = git.count(theirs, head) if theirs else git.count(None, head)
+            clashes = _clashes(desk, git, head, theirs, base)
+            if dry_run:
+                return Synced(remote, theirs_branch, incoming, outgoing,
+                              _numbering(desk, git, change, clashes, theirs), True, attempt)
+            if clashes:
+                renumbered += _renumber(desk, change, clashes, theirs, actor, now)
+                outgoing += 1
+            if theirs and git.merge_base(change.head, theirs) != theirs:
+                left = git.merge(theirs, f"sync: merge {remote}/{theirs_branch}\n\n"
+                                 f"{trailers_text('sync')}", actor.identity, now)
+                if left:
+                    git.abort_merge(start)
+                    raise MergeError(_conflict_text(left, remote, theirs_branch))
+                change.moved()
+            if theirs == change.head or git.push(remote, theirs_branch):
+                return Synced(remote, theirs_branch, incoming, outgoing, renumbered, False,
+                              attempt)
+    raise RemoteError(f"{remote} refused the push {PUSH_ATTEMPTS} times because other clones "
+                      "kept pushing first; your changes are committed here, run `svcdesk "
+                      "sync` again")
+
+
+def trailers_text(action: str) -> str:
+    return "".join(f"{k}: {v}\n" for k, v in trailers_for(None, action).items())
+
+
+def said(run: Synced) -> str:
+    """One line of what a sync did: ↓ 3 changes, ↑ 1 change, SD-… renumbered from …"""
+    def changes(n: int) -> str:
+        return f"{n} change{'' if n == 1 else 's'}"
+
+    parts = [f"↓ {changes(run.incoming)}", f"↑ {changes(run.outgoing)}"]
+    verb = "would be renumbered" if run.dry_run else "renumbered"
+    parts += [f"{new} {verb} from {old}" for old, new in run.renumbered]
+    head = "would sync" if run.dry_run else "synced"
+    return f"{head} with {run.remote}/{run.branch}: " + ", ".join(parts)
+
+
+# ---- numbers -------------------------------------------------------------------------------
+
+def _clashes(desk: Desk, git: Git, head: str | None, theirs: str | None,
+             base: str | None) -> list:
+    """Ticket files this clone added since it last met the remote whose path the remote
+    has for another ticket (another clone gave that number first)."""
+    if head is None or theirs is None:
+        return []
+    out = []
+    for relpath in git.added(base, head, store.TICKETS):
+        if not store.is_ticket_path(relpath):
+            continue
+        there = git.read_blob(theirs, relpath)
+        if there is not None and _uid(there) != _uid(git.read_blob(head, relpath) or b""):
+            out.append(relpath)
+    return sorted(out)
+
+
+def _uid(raw: bytes) -> str | None:
+    for line in raw.split(b"\n", 40)[:40]:
+        if line.startswith(b"uid:"):
+            return line[4:].strip().decode("utf-8", "replace")
+    return None
+
+
+def _numbering(desk: Desk, git: Git, change, clashes: list, theirs: str | None) -> list:
+    """[(old, new)]: the numbers the clashing tickets get, the next free of their day."""
+    out, given = [], set()
+    for relpath in clashes:
+        old = relpath.rsplit("/", 1)[1][:-len(".yaml")]
+        m = NUMBER_RE.match(old)
+        day = datetime.strptime(m["date"], "%Y%m%d").date()
+        folder = relpath.rsplit("/", 1)[0]
+        names = set(store.numbers_of_day(desk.root, m["prefix"], day)) | given
+        for commit in (change.head, theirs):
+            names |= {n[:-5] for n in git.tree_entries(commit, folder) if n.endswith(".yaml")}
+        taken = [int(x["seq"]) for n in names if (x := NUMBER_RE.match(n))
+                 and x["date"] == m["date"] and x["prefix"] == m["prefix"]]
+        new = format_number(m["prefix"], day, max(taken, default=0) + 1)
+        given.add(new)
+        out.append((old, new))
+    return out
+
+
+def _renumber(desk: Desk, change, clashes: list, theirs: str, actor, now: datetime) -> list:
+    """Give each clashing ticket the next free number of its day, in one commit."""
+    rules = desk.rules
+    pairs = _numbering(desk, desk.git, change, clashes, theirs)
+    for relpath, (old, new) in zip(clashes, pairs):
+        ticket = store.ticket_from_bytes(rules.schema, change.read_committed(relpath), relpath)
+        ticket = history.settle(rules, history.record(
+            rules, ticket, now, actor.key, "renumber", {"id": new}, rule="sync",
+            note=f"{old} was given to another ticket first by another clone; this ticket is "
+                 f"now {new}", visibility="internal"))
+        target = store.ticket_relpath(new)
+        if (desk.root / target).exists():
+            raise MergeError(f"cannot renumber {old} to {new}: {target} exists and is not "
+                             "in git; move it away, then run `svcdesk sync` again")
+        change.write(relpath, None)
+        change.write(target, store.encode_ticket(ticket))
+    numbers = ", ".join(new for _, new in pairs)
+    change.commit(f"{numbers}: renumber from " + ", ".join(old for old, _ in pairs),
+                  "\n".join(f"{old} → {new}: another clone gave {old} to another ticket first"
+                            for old, new in pairs),
+                  trailers_for(numbers, "renumber"), actor.identity, now)
+    return pairs
+
+
+def conflicts(ticket) -> list:
+    """Changes in the ticket's history made on another value than the merged history
+    holds before them (merge.Conflict): two clones changed a field at once."""
+    return merge.conflicts(ticket.events)
+
+
+def provisional(desk: Desk, ticket) -> bool:
+    """Whether the ticket's number may still change: the desk is shared (its branch has a
+    remote) and the ticket was never pushed (the remote branch, as last fetched, does not
+    have it)."""
+    relpath = store.ticket_relpath(ticket.number)
+    _, ref = desk.git.head()
+    upstream = desk.git.upstream(ref[len("refs/heads/"):])
+    if upstream is None:
+        return False
+    remote, branch = upstream
+    theirs = desk.git.rev(f"refs/remotes/{remote}/{branch}")
+    return theirs is None or desk.git.blob_at(theirs, relpath) is None
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+def _acting(desk: Desk):
+    """Who acts: the desk's actor, or svcdesk itself when none can be told (a service clone
+    run from cron without SVCDESK_AGENT)."""
+    try:
+        return desk.actor()
+    except UsageError:
+        actor = Actor(SYSTEM.name, SYSTEM)
+        desk.act_as(actor)
+        return actor
+
+
+def _refuse_uncommitted(git: Git) -> None:
+    out = git.run("status", "--porcelain", "-z", "--untracked-files=no")
+    files = [entry[3:].decode("utf-8", "replace") for entry in out.split(b"\0") if entry]
+    if files:
+        shown = ", ".join(files[:3]) + (", …" if len(files) > 3 else "")
+        raise UncommittedChangesError(
+            f"uncommitted changes in {shown}; commit them (git commit -a) or put them back "
+            "(git checkout -- FILE), then run `svcdesk sync` again")
+
+
+def _conflict_text(files: list, remote: str, branch: str) -> str:
+    shown = ", ".join(files[:3]) + (", …" if len(files) > 3 else "")
+    return (f"{shown} changed both here and on {remote}/{branch} in ways git cannot join; "
+            "nothing was changed here. Merge by hand (git merge "
+            f"{remote}/{branch}, edit, git add, git commit), then run `svcdesk sync` again")

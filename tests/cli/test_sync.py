@@ -1,0 +1,264 @@
+"""A team's desk: clones of one desk share it through a real git remote (a bare repository
+by path, and `git daemon` on 127.0.0.1), with numbers renumbered when another clone gave
+them first and tickets merged by their histories, never by git conflict markers."""
+
+import json
+import socket
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from svcdesk.base.errors import ExitCode
+
+from conftest import commit_all, git
+
+INQUIRY = ("new", "--type", "inquiry", "--customer", "张三", "--description", "问一下", "-q")
+
+
+@pytest.fixture
+def team(make_desk, tmp_path, run):
+    """Clone a (made by init, pushed to a bare repository) and clone b (svcdesk clone)."""
+    a = make_desk(name="a").root
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(a, "remote", "add", "origin", str(remote))
+    git(a, "push", "-q", "-u", "origin", "main")
+    result = run("clone", remote, tmp_path / "b")
+    assert result.exit_code == 0, result.stderr
+    return a, tmp_path / "b", remote
+
+
+def on(root, run, *args):
+    return run("--desk", root, *args)
+
+
+def tree(root) -> str:
+    return git(root, "ls-tree", "-r", "HEAD")
+
+
+def ticket(root, number) -> dict:
+    path = root / f"tickets/{number[3:7]}/{number[7:9]}/{number}.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_two_clones_numbering_the_same_day_are_renumbered_and_end_alike(team, run):
+    a, b, _ = team
+    assert on(a, run, *INQUIRY, "--title", "保修期多久").stdout.strip() == "SD-20261122-0001"
+    assert on(b, run, *INQUIRY, "--title", "发票怎么开").stdout.strip() == "SD-20261122-0001"
+    assert "provisional" in on(b, run, "--as", "li.qiang", "show", "1122-1").stdout or \
+        "编号暂定" in on(b, run, "show", "1122-1").stdout
+    first = on(b, run, "sync")
+    assert first.exit_code == 0, first.stderr
+    assert first.stdout == "synced with origin/main: ↓ 0 changes, ↑ 1 change\n"
+    assert "编号暂定" not in on(b, run, "show", "1122-1").stdout  # pushed: final
+    second = on(a, run, "sync")
+    assert second.exit_code == 0, second.stderr
+    assert second.stdout == ("synced with origin/main: ↓ 1 change, ↑ 2 changes, "
+                             "SD-20261122-0002 renumbered from SD-20261122-0001\n")
+    assert on(b, run, "sync").exit_code == 0
+    assert tree(a) == tree(b)
+    assert ticket(a, "SD-20261122-0001")["title"] == "发票怎么开"
+    moved = ticket(a, "SD-20261122-0002")
+    assert moved["title"] == "保修期多久" and moved["id"] == "SD-20261122-0002"
+    assert moved["events"][-1]["action"] == "renumber"
+    assert moved["events"][-1]["changes"]["id"] == {"from": "SD-20261122-0001",
+                                                   "to": "SD-20261122-0002"}
+    listed = json.loads(on(b, run, "list", "--format", "json").stdout)
+    assert sorted(t["id"] for t in listed) == ["SD-20261122-0001", "SD-20261122-0002"]
+    assert git(a, "status", "--porcelain") == "" and git(b, "status", "--porcelain") == ""
+
+
+def test_changes_to_one_ticket_in_two_clones_merge_by_their_histories(team, run, monkeypatch):
+    a, b, _ = team
+    on(a, run, *INQUIRY, "--title", "保修期多久")
+    on(a, run, "sync")
+    on(b, run, "sync")
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-22T10:10:00+08:00")
+    on(a, run, "comment", "1122-1", "-m", "A：已联系客户")
+    on(a, run, "priority", "1122-1", "P2", "-m", "客户着急")
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-22T10:20:00+08:00")
+    on(b, run, "comment", "1122-1", "-m", "B：客户又来电")
+    on(b, run, "priority", "1122-1", "P3", "-m", "可以等")
+    assert on(a, run, "sync").exit_code == 0
+    result = on(b, run, "sync")
+    assert result.exit_code == 0, result.stderr
+    assert on(a, run, "sync").exit_code == 0
+    assert tree(a) == tree(b)
+    data = ticket(b, "SD-20261122-0001")
+    assert [e["note"] for e in data["events"] if e["action"] == "comment"] == [
+        "A：已联系客户", "B：客户又来电"]
+    assert data["priority"] == "P3"  # the later change
+    assert "<<<<<<<" not in (b / "tickets/2026/11/SD-20261122-0001.yaml").read_text()
+    shown = json.loads(on(a, run, "show", "1122-1", "--format", "json").stdout)
+    assert shown["conflicts"] == [{"event": data["events"][-1]["id"], "field": "priority",
+                                   "made_on": "P4", "found": "P2"}]
+    assert "两个副本同时修改了优先级" in on(a, run, "show", "1122-1").stdout
+
+
+def test_a_time_rule_step_both_clones_took_is_kept_once(team, run, monkeypatch):
+    a, b, _ = team
+    on(a, run, *INQUIRY, "--title", "保修期多久")
+    on(a, run, "sync")
+    on(b, run, "sync")
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-25T10:00:00+08:00")  # response long missed
+    assert "breach: response" in on(a, run, "sla", "check").stdout
+    assert "breach: response" in on(b, run, "sla", "check").stdout
+    on(a, run, "sync")
+    on(b, run, "sync")
+    on(a, run, "sync")
+    assert tree(a) == tree(b)
+    rules = [e.get("rule") for e in ticket(a, "SD-20261122-0001")["events"]]
+    assert rules.count("breach: response") == 1
+
+
+def test_a_plain_git_clone_reads_but_changes_nothing_until_setup(team, run, tmp_path):
+    _, _, remote = team
+    plain = tmp_path / "plain"
+    git(tmp_path, "clone", "-q", str(remote), str(plain))
+    assert on(plain, run, "list").exit_code == 0
+    refused = on(plain, run, *INQUIRY, "--title", "保修期多久")
+    assert refused.exit_code == ExitCode.NOT_SET_UP
+    assert "svcdesk setup" in refused.stderr and len(refused.stderr.splitlines()) == 1
+    assert git(plain, "status", "--porcelain") == ""
+    setup = on(plain, run, "setup")
+    assert setup.exit_code == 0 and "merge driver" in setup.stdout
+    assert on(plain, run, "setup").stdout == "This clone was already set up\n"
+    assert on(plain, run, *INQUIRY, "--title", "保修期多久").exit_code == 0
+
+
+def test_an_old_desk_without_the_attributes_gets_them_committed_by_setup(make_desk, run):
+    root = make_desk().root
+    git(root, "rm", "-q", ".gitattributes")
+    commit_all(root, "no attributes")
+    git(root, "config", "--unset-all", "merge.svcdesk.driver")
+    assert run("setup").exit_code == 0
+    assert "merge=svcdesk" in (root / ".gitattributes").read_text()
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_a_desk_in_the_middle_of_a_merge_changes_nothing_and_says_how_to_finish(team, run):
+    a, b, _ = team
+    for root, limit in ((a, "20"), (b, "25")):
+        text = (root / "rules.yaml").read_text(encoding="utf-8")
+        (root / "rules.yaml").write_text(text.replace("capacity: 20", f"capacity: {limit}0", 1),
+                                         encoding="utf-8")
+        commit_all(root, f"capacity {limit}0")
+    git(a, "push", "-q")
+    git(b, "fetch", "-q")
+    subprocess.run(("git", "-c", "user.name=t", "-c", "user.email=t@example.com", "merge",
+                    "origin/main"), cwd=b, capture_output=True)
+    assert (b / ".git/MERGE_HEAD").exists()
+    refused = on(b, run, "comment", "1122-1", "-m", "x")
+    assert refused.exit_code == ExitCode.CONFLICT
+    assert "git merge --abort" in refused.stderr
+
+
+def test_rules_changed_on_both_sides_stop_the_sync_and_leave_the_desk_as_it_was(team, run):
+    a, b, _ = team
+    on(b, run, *INQUIRY, "--title", "发票怎么开")
+    for root, limit in ((a, "20"), (b, "25")):
+        text = (root / "rules.yaml").read_text(encoding="utf-8")
+        (root / "rules.yaml").write_text(text.replace("capacity: 20", f"capacity: {limit}0", 1),
+                                         encoding="utf-8")
+        commit_all(root, f"capacity {limit}0")
+    on(a, run, *INQUIRY, "--title", "保修期多久")
+    assert on(a, run, "sync").exit_code == 0
+    before = git(b, "rev-parse", "HEAD")
+    result = on(b, run, "sync")
+    assert result.exit_code == ExitCode.CONFLICT
+    assert "rules.yaml" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert git(b, "rev-parse", "HEAD") == before  # the renumbering undone too
+    assert git(b, "status", "--porcelain") == "" and not (b / ".git/MERGE_HEAD").exists()
+    assert on(b, run, "show", "SD-20261122-0001").exit_code == 0
+
+
+def test_a_dry_run_fetches_and_says_what_would_happen_but_changes_nothing(team, run):
+    a, b, _ = team
+    on(a, run, *INQUIRY, "--title", "保修期多久")
+    on(a, run, "sync")
+    on(b, run, *INQUIRY, "--title", "发票怎么开")
+    before = git(b, "rev-parse", "HEAD")
+    result = on(b, run, "sync", "--dry-run")
+    assert result.stdout == ("would sync with origin/main: ↓ 1 change, ↑ 1 change, "
+                             "SD-20261122-0002 would be renumbered from SD-20261122-0001\n")
+    assert git(b, "rev-parse", "HEAD") == before
+    assert (b / "tickets/2026/11/SD-20261122-0001.yaml").exists()
+
+
+def test_a_push_refused_because_another_clone_pushed_first_is_tried_again(team, run, tmp_path):
+    a, b, remote = team
+    # while b pushes, a gets in first (a pre-push hook that runs once)
+    on(a, run, *INQUIRY, "--title", "保修期多久")
+    hook = b / ".git/hooks/pre-push"
+    hook.write_text(f"#!/bin/sh\nrm -f \"$0\"\nunset GIT_DIR GIT_WORK_TREE\ngit -C '{a}' push -q origin main\n")
+    hook.chmod(0o755)
+    on(b, run, *INQUIRY, "--title", "发票怎么开")
+    result = on(b, run, "sync")
+    assert result.exit_code == 0, result.stderr
+    assert "SD-20261122-0002 renumbered from SD-20261122-0001" in result.stdout
+    assert git(b, "rev-parse", "HEAD") == git(remote, "rev-parse", "main")
+
+
+def test_an_unreachable_remote_is_one_line_and_changes_nothing(team, run, tmp_path):
+    _, b, _ = team
+    git(b, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
+    on(b, run, *INQUIRY, "--title", "发票怎么开")
+    before = git(b, "rev-parse", "HEAD")
+    result = on(b, run, "sync")
+    assert result.exit_code == ExitCode.REMOTE
+    assert len(result.stderr.splitlines()) == 1 and "gone.git" in result.stderr
+    assert git(b, "rev-parse", "HEAD") == before
+
+
+def test_sync_without_a_remote_says_how_to_add_one(desk, run):
+    result = run("sync")
+    assert result.exit_code == ExitCode.USAGE and "git remote add" in result.stderr
+
+
+# ---- over git's own protocol ------------------------------------------------------------------
+
+@pytest.fixture
+def daemon(tmp_path):
+    """A bare repository served by `git daemon` on 127.0.0.1 (push enabled)."""
+    served = tmp_path / "served"
+    served.mkdir()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(("git", "daemon", "--reuseaddr", "--export-all",
+                             "--enable=receive-pack", f"--base-path={served}",
+                             "--listen=127.0.0.1", f"--port={port}", str(served)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield served, f"git://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_two_clones_share_a_desk_through_git_daemon(make_desk, run, daemon, tmp_path):
+    served, url = daemon
+    a = make_desk(name="a").root
+    git(served, "init", "-q", "--bare", "desk.git")
+    git(a, "remote", "add", "origin", f"{url}/desk.git")
+    git(a, "push", "-q", "-u", "origin", "main")
+    assert run("clone", f"{url}/desk.git", tmp_path / "b").exit_code == 0
+    b = tmp_path / "b"
+    on(a, run, *INQUIRY, "--title", "保修期多久")
+    on(b, run, *INQUIRY, "--title", "发票怎么开")
+    assert on(a, run, "sync").exit_code == 0
+    result = on(b, run, "sync")
+    assert result.exit_code == 0, result.stderr
+    assert "renumbered" in result.stdout
+    assert on(a, run, "sync").exit_code == 0
+    assert tree(a) == tree(b)
+    assert git(served / "desk.git", "rev-parse", "main") == git(a, "rev-parse", "HEAD")
+    git(served / "desk.git", "fsck", "--no-progress")  # raises unless the repository is sound
