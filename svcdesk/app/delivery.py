@@ -26,6 +26,7 @@ class Delivery(NamedTuple):
     error: str | None = None  # why delivery stopped (SMTP down, login refused)
     smtp: str | None = None  # where it delivered to (None: no SMTP configured)
     commit: str | None = None
+    waiting: int = 0  # customer notices whose ticket number is not final yet (svcdesk sync)
 
 
 def renderer(desk):
@@ -190,13 +191,17 @@ def deliver(desk) -> Delivery:
             if any(e.rule == f"notice: {entry.meta['key']}" for e in ticket.events):
                 box.remove(entry)  # delivered and recorded before: never twice
                 continue
-            if entry.state == "failed":
+            if entry.state in ("failed", "renumbered"):
                 entry = _rerender(desk, box, entry, ticket, failed)
                 if entry is None:
                     continue
             ready.append(entry)
         sent_now, error = [], None
         pending = [e for e in ready if e.state == "pending"]
+        final = _finality(desk)
+        held = [e for e in pending if final is not None and e.meta["to"]["role"] ==
+                "customer" and not final(e.meta["relpath"])]
+        pending = [e for e in pending if e not in held]
         if server is not None and pending:
             sender = desk.rules.notices.sender_email
             sent_now, error = server.send([
@@ -208,8 +213,29 @@ def deliver(desk) -> Delivery:
         sha = _record_deliveries(desk, change, done, ticket_of, now) if done else None
     for entry in done:
         box.remove(entry)
-    return Delivery(done, len(pending) - len(sent_now), failed, error,
-                    server.describe() if server else None, sha)
+    return Delivery(done, len(pending) - len(sent_now) + len(held), failed, error,
+                    server.describe() if server else None, sha, len(held))
+
+
+def renumbered(desk, numbers: dict) -> None:
+    """The notices of tickets sync renumbered ({old: new}) follow them: rendered again
+    with the new number at the next delivery."""
+    box = outbox(desk)
+    for entry in box.entries():
+        new = numbers.get(entry.meta.get("number"))
+        if new is None:
+            continue
+        moved = {"number": new, "relpath": store.ticket_relpath(new)}
+        if entry.state != "sent":  # a sent one is only recorded, on the ticket's new path
+            moved["state"] = "renumbered"
+        box.mark(entry, **moved)
+
+
+def _finality(desk):
+    """sync.finality (None for a desk that is not shared)."""
+    from svcdesk.app import sync
+
+    return sync.finality(desk)
 
 
 def _rerender(desk, box, entry, ticket, failed):

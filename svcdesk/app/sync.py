@@ -16,6 +16,7 @@ from svcdesk.adapters import store
 from svcdesk.adapters.change import trailers_for
 from svcdesk.adapters.discovery import find_root
 from svcdesk.adapters.repo import ATTRIBUTES, MERGE_DRIVER, Git
+from svcdesk.app import delivery
 from svcdesk.app.desk import SYSTEM, Actor, Desk
 from svcdesk.base.errors import (DeskExistsError, MergeError, RemoteError, UncommittedChangesError,
                                  UsageError)
@@ -213,10 +214,12 @@ def _renumber(desk: Desk, change, clashes: list, theirs: str, actor, now: dateti
         change.write(relpath, None)
         change.write(target, store.encode_ticket(ticket))
     numbers = ", ".join(new for _, new in pairs)
-    change.commit(f"{numbers}: renumber from " + ", ".join(old for old, _ in pairs),
+    sha = change.commit(f"{numbers}: renumber from " + ", ".join(old for old, _ in pairs),
                   "\n".join(f"{old} → {new}: another clone gave {old} to another ticket first"
                             for old, new in pairs),
                   trailers_for(numbers, "renumber"), actor.identity, now)
+    if sha is not None:
+        delivery.renumbered(desk, dict(pairs))
     return pairs
 
 
@@ -230,14 +233,30 @@ def provisional(desk: Desk, ticket) -> bool:
     """Whether the ticket's number may still change: the desk is shared (its branch has a
     remote) and the ticket was never pushed (the remote branch, as last fetched, does not
     have it)."""
-    relpath = store.ticket_relpath(ticket.number)
+    final = finality(desk)
+    return final is not None and not final(store.ticket_relpath(ticket.number))
+
+
+def finality(desk: Desk):
+    """A test of whether the ticket file at a path has a final number (it is on the remote
+    branch as last fetched), or None when the desk is not shared (every number is final)."""
     _, ref = desk.git.head()
     upstream = desk.git.upstream(ref[len("refs/heads/"):])
     if upstream is None:
-        return False
+        return None
     remote, branch = upstream
     theirs = desk.git.rev(f"refs/remotes/{remote}/{branch}")
-    return theirs is None or desk.git.blob_at(theirs, relpath) is None
+    folders: dict = {}
+
+    def final(relpath: str) -> bool:
+        if theirs is None:
+            return False
+        folder, name = relpath.rsplit("/", 1)
+        if folder not in folders:
+            folders[folder] = desk.git.tree_entries(theirs, folder)
+        return name in folders[folder]
+
+    return final
 
 
 # ---- helpers ---------------------------------------------------------------------------------

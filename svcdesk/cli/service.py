@@ -138,6 +138,9 @@ def notify_send(state, ticket, event):
         # mails whatever a job writes, every five minutes
         echo(f"{run.queued} notice(s) kept in the outbox (no SMTP: set notices.smtp in "
              "rules.yaml or SVCDESK_SMTP_URL)", err=True)
+    if run.waiting and sys.stderr.isatty():
+        echo(f"{run.waiting} customer notice(s) wait until `svcdesk sync` makes their ticket "
+             "numbers final", err=True)
     for entry, why in run.failed:
         echo(f"Warning: {entry.meta['number']} {entry.meta['template']}: {why}", err=True)
     if run.error:

@@ -4,6 +4,7 @@ them first and tickets merged by their histories, never by git conflict markers.
 
 import json
 import socket
+from email import message_from_bytes, policy
 import subprocess
 import time
 
@@ -262,3 +263,40 @@ def test_two_clones_share_a_desk_through_git_daemon(make_desk, run, daemon, tmp_
     assert tree(a) == tree(b)
     assert git(served / "desk.git", "rev-parse", "main") == git(a, "rev-parse", "HEAD")
     git(served / "desk.git", "fsck", "--no-progress")  # raises unless the repository is sound
+
+
+# ---- notices wait for a final number ------------------------------------------------------------
+
+def test_customer_notices_wait_for_a_final_number_and_follow_a_renumbering(team, run,
+                                                                           monkeypatch):
+    from test_notices import free_port, start_server
+
+    a, b, _ = team
+    port = free_port()
+    controller, inbox = start_server(port)
+    monkeypatch.setenv("SVCDESK_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    try:
+        with_email = (*INQUIRY, "--email", "zhang.san@example.cn")
+        on(a, run, *with_email, "--title", "保修期多久")
+        on(b, run, *with_email, "--title", "发票怎么开")
+        sent = on(b, run, "notify", "send")
+        assert sent.exit_code == 0, sent.stderr
+        # the agents hear at once; the customer's acknowledgement waits for a final number
+        assert inbox.messages and all("zhang.san@example.cn" not in to
+                                      for to, _ in inbox.messages)
+        waiting = json.loads(on(b, run, "notify", "list", "--format", "json").stdout)
+        assert [(n["ticket"], n["to"]) for n in waiting] == [("SD-20261122-0001",
+                                                              "zhang.san@example.cn")]
+        assert on(a, run, "sync").exit_code == 0  # a's ticket takes 0001 first
+        assert "renumbered" in on(b, run, "sync").stdout
+        moved = json.loads(on(b, run, "notify", "list", "--format", "json").stdout)
+        assert [(n["ticket"], n["state"]) for n in moved] == [("SD-20261122-0002",
+                                                               "renumbered")]
+        before = len(inbox.messages)
+        assert on(b, run, "notify", "send").exit_code == 0
+        to, data = inbox.messages[before]
+        message = message_from_bytes(data, policy=policy.default)
+        assert to == ["zhang.san@example.cn"] and "[SD-20261122-0002]" in message["subject"]
+        assert "SD-20261122-0001" not in message.get_body().get_content()
+    finally:
+        controller.stop()
