@@ -41,6 +41,7 @@ class Change:
     def __enter__(self):
         self._lock.__enter__()
         try:
+            recover_merge(self.root, self.git, self.state)
             self._ready()
             self.git.clear_stale_locks()
             if self._quick and not self.state.journal.exists():
@@ -64,10 +65,21 @@ class Change:
             self._lock.__exit__(*exc)
         return False
 
-    def moved(self) -> None:
-        """HEAD moved under this change by git itself (a merge): read it again."""
+    def merge(self, commit: str, message: str, author: Identity, when: datetime) -> list:
+        """git's merge of ``commit`` into HEAD (see Git.merge), journaled: if the process
+        dies during it, the next change puts HEAD, index and files back as they were. []
+        when it merged; else the files in conflict, and the merge was undone."""
+        start = self.head
+        self.state.make()
+        store.write_atomic(self.state.merging, json.dumps(
+            {"start": start, "theirs": commit}).encode())
+        left = self.git.merge(commit, message, author, when)
+        if left:
+            _undo_merge(self.root, self.git, start, commit)
+        self.state.merging.unlink(missing_ok=True)
         self.head, self.ref = self.git.head()
         self._folders, self._known = {}, None
+        return left
 
     def _ready(self) -> None:
         """Refuse to change a clone in the middle of a git merge (or rebase...), or one that
@@ -239,6 +251,51 @@ def recover(root: Path, git: Git, state: State, head: str | None) -> list:
     git.clear_stale_packs()  # a fast-import killed mid-commit leaves its pack half-written
     path.unlink(missing_ok=True)
     return paths
+
+
+def recover_merge(root: Path, git: Git, state: State) -> bool:
+    """Undo a sync's merge that a killed process left half done (the next sync merges
+    again); True when there was one. A merge that completed is left as it is."""
+    try:
+        journal = json.loads(state.merging.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return False
+    except (ValueError, OSError):
+        journal = {}
+    start, theirs = journal.get("start"), journal.get("theirs")
+    git.wait_idle()  # the killed command's git may still be merging
+    head = git.rev("HEAD")
+    done = head is not None and head != start and (head == theirs or (
+        theirs is not None and git.merge_base(head, theirs) == theirs and
+        start is not None and git.merge_base(head, start) == start))
+    if not done and start:
+        git.clear_stale_locks()
+        _undo_merge(root, git, start, theirs)
+    elif done and theirs and _read(git.git_dir / "MERGE_HEAD") == theirs:
+        # committed, but git died (its output went nowhere) before it tidied up
+        for name in ("MERGE_HEAD", "MERGE_MSG", "MERGE_MODE", "AUTO_MERGE"):
+            (git.git_dir / name).unlink(missing_ok=True)
+    state.merging.unlink(missing_ok=True)
+    return not done
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+
+
+def _undo_merge(root: Path, git: Git, start: str, theirs: str | None) -> None:
+    """HEAD, git's index and the files back at ``start``: a merge abandoned (sync began on
+    a clean tree, so nothing of the user's is lost), with the files it had added removed."""
+    if (git.git_dir / "MERGE_HEAD").exists():
+        git.run("merge", "--abort", check=False)
+    git.run("reset", "--quiet", "--hard", start)
+    if theirs:
+        for relpath in git.added(start, theirs, "."):
+            if git.blob_at(start, relpath) is None:
+                (root / relpath).unlink(missing_ok=True)
 
 
 def _write_journal(state: State, journal: dict) -> None:

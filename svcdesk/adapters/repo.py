@@ -314,6 +314,16 @@ class Git:
             path.unlink(missing_ok=True)
         return [p.name for p in stale]
 
+    def wait_idle(self, seconds: float = _STALE_WAIT) -> bool:
+        """Wait (at most ``seconds``) until no git process works in this repository, such as
+        one a killed svcdesk left running; True when none does."""
+        deadline = time.monotonic() + seconds
+        while self._live_git():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
     def _live_git(self) -> bool:
         """True if a running git process works in this repository (Linux: read /proc)."""
         proc = Path("/proc")
@@ -448,11 +458,12 @@ class Git:
     def merge(self, commit: str, message: str, author: "Identity", when: datetime) -> list:
         """Merge ``commit`` into HEAD (a fast-forward when HEAD has nothing of its own), the
         ticket files by the merge driver; [] when it merged, else the files left in conflict
-        (the merge is then still in progress: abort_merge)."""
+        (the merge is then still in progress)."""
         env = dict(self.env, GIT_AUTHOR_NAME=author.name, GIT_AUTHOR_EMAIL=author.email,
                    GIT_COMMITTER_NAME=author.name, GIT_COMMITTER_EMAIL=author.email,
                    GIT_AUTHOR_DATE=when.isoformat(), GIT_COMMITTER_DATE=when.isoformat())
-        proc = subprocess.run(("git", "merge", "--no-edit", "--no-stat", "-m", message, commit),
+        proc = subprocess.run(("git", "merge", "--quiet", "--no-edit", "--no-stat", "-m", message,
+                               commit),
                               cwd=self.root, capture_output=True, env=env)
         if proc.returncode == 0:
             return []
@@ -462,11 +473,10 @@ class Git:
             raise GitError(f"git merge failed: {_last_line(proc.stderr) or _last_line(proc.stdout)}")
         return files or ["(unknown)"]
 
-    def abort_merge(self, back_to: str) -> None:
-        """Abandon a merge in progress and put HEAD, index and files back at ``back_to``."""
-        if (self.git_dir / "MERGE_HEAD").exists():
-            self.run("merge", "--abort", check=False)
-        self.run("reset", "--quiet", "--keep", back_to, check=False)
+    def reset_to(self, commit: str) -> None:
+        """Put HEAD (and the files it changed since) back at ``commit``, keeping any other
+        work in the tree."""
+        self.run("reset", "--quiet", "--keep", commit)
 
     def clone(self, url: str) -> None:
         """Clone ``url`` into this folder (which must not exist or be empty)."""

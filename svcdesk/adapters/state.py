@@ -40,6 +40,12 @@ class State:
         return self.folder / "lock"
 
     @property
+    def merging(self) -> Path:
+        """What a sync's merge started from and merges in, while it runs (see
+        change.recover_merge)."""
+        return self.folder / "merging.json"
+
+    @property
     def journal(self) -> Path:
         """The paths a change is writing: a killed change is finished or undone from it."""
         return self.folder / "journal"

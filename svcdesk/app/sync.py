@@ -109,6 +109,8 @@ def sync(desk: Desk, dry_run: bool = False) -> Synced:
     with desk.change(actor.key) as change:
         _refuse_uncommitted(git)
         start = change.head
+        git.wait_idle()  # a fetch or push a killed sync left running
+        git.clear_stale_locks(f"refs/remotes/{remote}/{theirs_branch}", repository=False)
         for attempt in range(1, PUSH_ATTEMPTS + 1):
             theirs = git.fetch(remote, theirs_branch)
             head = change.head
@@ -123,12 +125,11 @@ def sync(desk: Desk, dry_run: bool = False) -> Synced:
                 renumbered += _renumber(desk, change, clashes, theirs, actor, now)
                 outgoing += 1
             if theirs and git.merge_base(change.head, theirs) != theirs:
-                left = git.merge(theirs, f"sync: merge {remote}/{theirs_branch}\n\n"
-                                 f"{trailers_text('sync')}", actor.identity, now)
+                left = change.merge(theirs, f"sync: merge {remote}/{theirs_branch}\n\n"
+                                    f"{trailers_text('sync')}", actor.identity, now)
                 if left:
-                    git.abort_merge(start)
+                    git.reset_to(start)  # the renumbering undone too
                     raise MergeError(_conflict_text(left, remote, theirs_branch))
-                change.moved()
             if theirs == change.head or git.push(remote, theirs_branch):
                 return Synced(remote, theirs_branch, incoming, outgoing, renumbered, False,
                               attempt)

@@ -300,3 +300,72 @@ def test_customer_notices_wait_for_a_final_number_and_follow_a_renumbering(team,
         assert "SD-20261122-0001" not in message.get_body().get_content()
     finally:
         controller.stop()
+
+
+# ---- kill -9 in the middle of a sync --------------------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [7, 11, 23])
+def test_a_sync_killed_at_any_moment_is_completed_by_the_next_with_nothing_lost(team, run,
+                                                                               seed):
+    import random
+    import signal
+
+    from conftest import svcdesk_process
+
+    a, b, remote = team
+    on(a, run, *INQUIRY, "--title", "共同的")
+    made = ["共同的"]
+    assert on(a, run, "sync").exit_code == 0 and on(b, run, "sync").exit_code == 0
+    rng = random.Random(seed)
+    killed = []  # whether each killed sync had moved HEAD (renumbered or merged) by then
+    for round_ in range(12):
+        on(a, run, *INQUIRY, "--title", f"甲{round_}")
+        made.append(f"甲{round_}")
+        assert on(a, run, "sync").exit_code == 0
+        on(b, run, *INQUIRY, "--title", f"乙{round_}")
+        made.append(f"乙{round_}")
+        on(b, run, "comment", "SD-20261122-0001", "-m", f"乙的第{round_}条")
+        before = git(b, "rev-parse", "HEAD")
+        proc = svcdesk_process("--desk", b, "sync", cwd=b)
+        time.sleep(rng.uniform(0.05, 0.9))
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        killed.append(git(b, "rev-parse", "HEAD") != before)
+        again = on(b, run, "sync")
+        assert again.exit_code == 0, (round_, again.stderr)
+        assert git(b, "status", "--porcelain") == ""
+        assert not (b / ".git/MERGE_HEAD").exists()
+    assert True in killed and False in killed  # killed before and after it changed the desk
+    assert on(a, run, "sync").exit_code == 0
+    git(b, "fsck", "--no-progress")
+    git(remote, "fsck", "--no-progress")
+    assert tree(a) == tree(b) == git(remote, "ls-tree", "-r", "main")
+    listed = json.loads(on(a, run, "list", "--status", "all", "--format", "json").stdout)
+    assert sorted(t["title"] for t in listed) == sorted(made)
+    assert len({t["id"] for t in listed}) == len(made)
+    comments = [e["note"] for e in ticket(a, "SD-20261122-0001")["events"]
+                if e["action"] == "comment"]
+    assert comments == [f"乙的第{n}条" for n in range(12)]
+
+
+def test_a_merge_a_killed_sync_left_half_done_is_undone_by_the_next_change(team, run):
+    a, b, _ = team
+    on(a, run, *INQUIRY, "--title", "保修期多久")
+    on(a, run, "sync")
+    on(b, run, *INQUIRY, "--title", "发票怎么开")
+    start = git(b, "rev-parse", "HEAD").strip()
+    git(b, "fetch", "-q")
+    theirs = git(b, "rev-parse", "origin/main").strip()
+    # as a sync killed during git's merge leaves it: its journal, and git's merge state
+    (b / ".git/svcdesk/merging.json").write_text(json.dumps({"start": start,
+                                                             "theirs": theirs}))
+    subprocess.run(("git", "-c", "user.name=t", "-c", "user.email=t@example.com", "merge",
+                    "-q", "--no-commit", "--no-ff", "origin/main"), cwd=b, capture_output=True)
+    assert (b / ".git/MERGE_HEAD").exists()  # both made 0001: a conflict, half merged
+    result = on(b, run, "comment", "1122-1", "-m", "继续处理")
+    assert result.exit_code == 0, result.stderr
+    assert not (b / ".git/MERGE_HEAD").exists() and git(b, "status", "--porcelain") == ""
+    assert git(b, "rev-parse", "HEAD~1").strip() == start  # the merge undone, then the comment
+    assert on(b, run, "sync").exit_code == 0
+    assert tree(a) != tree(b) and on(a, run, "sync").exit_code == 0 and tree(a) == tree(b)
