@@ -369,3 +369,83 @@ def test_a_merge_a_killed_sync_left_half_done_is_undone_by_the_next_change(team,
     assert git(b, "rev-parse", "HEAD~1").strip() == start  # the merge undone, then the comment
     assert on(b, run, "sync").exit_code == 0
     assert tree(a) != tree(b) and on(a, run, "sync").exit_code == 0 and tree(a) == tree(b)
+
+
+# ---- three clones, random work, syncs at random moments: they converge ---------------------------
+
+def _uids(root) -> dict:
+    """{uid: number} of the tickets in a clone's working tree."""
+    out = {}
+    for path in (root / "tickets").glob("*/*/*.yaml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        out[data["uid"]] = data["id"]
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_three_clones_doing_random_work_converge_with_nothing_lost(team, run, tmp_path,
+                                                                     monkeypatch, seed):
+    import random
+    from datetime import datetime, timedelta
+
+    a, b, remote = team
+    assert run("clone", remote, tmp_path / "c").exit_code == 0
+    clones = [a, b, tmp_path / "c"]
+    rng = random.Random(seed)
+    now = datetime.fromisoformat("2026-11-23T08:30:00+08:00")
+    titles, notes = {}, {}  # what each acknowledged change left: title -> uid, note -> uid
+    final = {}  # uid -> the number a sync made final
+    for step in range(200):
+        now += timedelta(minutes=rng.choice((3, 7, 20, 45)))
+        monkeypatch.setenv("SVCDESK_NOW", now.isoformat())
+        root = rng.choice(clones)
+        known = _uids(root)
+        kind = rng.random()
+        if kind < 0.25 or not known:
+            title = f"工单{seed}-{step}"
+            result = on(root, run, *INQUIRY, "--title", title)
+            assert result.exit_code == 0, result.stderr
+            number = result.stdout.strip()
+            titles[title] = ticket(root, number)["uid"]
+        elif kind < 0.55:
+            uid = rng.choice(sorted(known))
+            note = f"备注{seed}-{step}"
+            result = on(root, run, "comment", known[uid], "-m", note)
+            if result.exit_code == 0:
+                notes[note] = uid
+        elif kind < 0.75:
+            uid = rng.choice(sorted(known))
+            action = rng.choice((("start",), ("wait", "-m", "等客户"), ("resume",),
+                                 ("resolve", "-m", "已处理"), ("priority", "P2", "-m", "急")))
+            on(root, run, "--as", "li.qiang", action[0], known[uid], *action[1:])
+        elif kind < 0.8:
+            assert on(root, run, "sla", "check").exit_code in (0, ExitCode.CONFLICT)
+        else:
+            result = on(root, run, "sync")
+            assert result.exit_code == 0, result.stderr
+            there = {p.rsplit("/", 1)[1][:-5] for p in git(
+                remote, "ls-tree", "-r", "--name-only", "main", "tickets/").split()
+                if p.endswith(".yaml")}
+            for uid, number in _uids(root).items():
+                if number in there:
+                    assert final.setdefault(uid, number) == number  # final never changes
+    for _ in range(2):  # the last round: everyone syncs, twice
+        for root in clones:
+            result = on(root, run, "sync")
+            assert result.exit_code == 0, result.stderr
+    assert tree(a) == tree(b) == tree(clones[2])
+    for root in clones:
+        assert git(root, "status", "--porcelain") == ""
+    uids = _uids(a)
+    assert len(set(uids.values())) == len(uids)  # no two tickets share a number
+    assert set(titles.values()) <= set(uids)  # every ticket made is there
+    for uid, number in final.items():
+        assert uids[uid] == number
+    for title, uid in titles.items():
+        assert ticket(a, uids[uid])["title"] == title
+    for note, uid in notes.items():  # every comment on the ticket it was made on
+        assert note in [e.get("note") for e in ticket(a, uids[uid])["events"]]
+    git(remote, "fsck", "--no-progress")
+    histories = [ticket(a, number)["events"] for number in uids.values()]
+    assert any(e["action"] == "renumber" for h in histories for e in h)  # it was tried
