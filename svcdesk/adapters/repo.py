@@ -356,14 +356,33 @@ class Git:
     def configure(self) -> None:
         """This clone's settings: the ticket merge driver (the command git runs to merge two
         versions of a ticket, see ATTRIBUTES), and what keeps commits and logs fast on a desk
-        of 100,000 tickets."""
-        driver = f'"{sys.executable}" -m svcdesk merge-file %O %A %B %P'
-        for key, value in (("core.splitIndex", "true"), ("index.version", "4"),
-                           ("core.untrackedCache", "true"), ("core.commitGraph", "true"),
-                           ("gc.writeCommitGraph", "true"), ("fetch.writeCommitGraph", "true"),
-                           (f"merge.{MERGE_DRIVER}.name", "svcdesk: ticket histories merged"),
-                           (f"merge.{MERGE_DRIVER}.driver", driver)):
-            self.run("config", key, value)
+        of 100,000 tickets. Settings not yet there are added to .git/config in one write
+        (one git process to look, rather than one per setting)."""
+        wanted = {"core.splitIndex": "true", "index.version": "4",
+                  "core.untrackedCache": "true", "core.commitGraph": "true",
+                  "gc.writeCommitGraph": "true", "fetch.writeCommitGraph": "true",
+                  f"merge.{MERGE_DRIVER}.name": "svcdesk: ticket histories merged",
+                  f"merge.{MERGE_DRIVER}.driver":
+                      f'"{sys.executable}" -m svcdesk merge-file %O %A %B %P'}
+        out = self.run("config", "--local", "--list", "-z", check=False)
+        have = {}
+        for item in out.decode("utf-8", "replace").split("\0"):
+            key, _, value = item.partition("\n")
+            have[key.lower()] = value
+        missing = {k: v for k, v in wanted.items() if have.get(k.lower()) != v}
+        for key in [k for k in missing if k.lower() in have]:  # set, to another value
+            self.run("config", key, missing.pop(key))
+        sections: dict = {}
+        for key, value in missing.items():
+            head, _, name = key.rpartition(".")
+            section, _, sub = head.partition(".")
+            title = f'[{section} "{sub}"]' if sub else f"[{section}]"
+            quoted = value.replace("\\", "\\\\").replace('"', '\\"')
+            sections.setdefault(title, []).append(f'\t{name} = "{quoted}"\n')
+        if sections:
+            with open(self.git_dir / "config", "a", encoding="utf-8") as config:
+                config.write("".join(title + "\n" + "".join(lines)
+                                     for title, lines in sections.items()))
 
     # ---- sharing: the remote, fetch, merge, push ---------------------------------------------
 

@@ -116,12 +116,20 @@ class Desk:
         raise UsageError(f"unknown agent {name!r} (agents in rules.yaml: "
                          + ", ".join(agents) + "; or give an email address)")
 
-    def change(self, who: str | None = None, quick: bool = False) -> Change:
-        """One change of the desk: under its lock, files written atomically, one commit."""
+    def change(self, who: str | None = None, quick: bool = False, shared: bool = True):
+        """One change of the desk: under its lock, files written atomically, one commit.
+        On a desk that syncs by itself (desk.sync: auto) and with ``shared``, it pulls
+        before and pushes after, under the same lock (app.sync.AutoSync)."""
         timeout = float(os.environ.get("SVCDESK_LOCK_TIMEOUT") or LOCK_TIMEOUT)
         holder = holder_text(self._command or "command", who or self.actor().key, self.now())
-        return Change(self.root, self.git, self.state, self.shortcuts, holder, timeout, quick,
-                      after_commit=self._after_commit())
+        auto = shared and self.rules.sync == "auto"
+        change = Change(self.root, self.git, self.state, self.shortcuts, holder, timeout,
+                        quick and not auto, after_commit=self._after_commit())
+        if not auto:
+            return change
+        from svcdesk.app.sync import AutoSync
+
+        return AutoSync(self, change)
 
     def _after_commit(self) -> tuple:
         """What this desk does as each commit of its changes lands: its index asks git again;
@@ -146,6 +154,12 @@ class Desk:
             found = store.candidates(self.root, ref)
         else:
             found = self.index.find(ref)
+        if not found and self.rules.sync == "auto" and not self.kept.get("pulled"):
+            from svcdesk.app.sync import pull  # made in another clone, perhaps: look there
+
+            self.kept["pulled"] = True
+            if pull(self):
+                return self.locate(ref)
         if not found:
             raise TicketNotFoundError(f"no ticket {ref}")
         if len(found) > 1:

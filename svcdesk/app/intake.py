@@ -144,6 +144,9 @@ def create_ticket(desk, given: dict, auto: bool = True) -> Outcome:
         change.write(store.ticket_relpath(number), store.encode_ticket(ticket))
         change.commit(f"{number}: new {kind.name} ticket: {fields.get('title', '')}",
                       "\n".join(body), trailers_for(number, "create"), actor.identity, now)
+    final = desk.kept.get("renumbered", {}).get(number)
+    if final is not None:  # a desk that syncs by itself met the number taken meanwhile
+        ticket, _ = store.read_ticket(desk.root, rules.schema, store.ticket_relpath(final))
     delivery.queue_notices(desk, ticket, ticket.events)
     return Outcome(ticket, decision, choice)
 

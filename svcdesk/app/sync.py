@@ -96,46 +96,121 @@ def merge_file(named: str | None, ours: Path, theirs: Path, relpath: str) -> Non
 
 def sync(desk: Desk, dry_run: bool = False) -> Synced:
     """Fetch, renumber what another clone numbered first, merge, push (see the module)."""
-    git = desk.git
-    _, ref = git.head()
-    branch = ref[len("refs/heads/"):]
-    upstream = git.upstream(branch)
-    if upstream is None:
-        raise UsageError("this desk has no git remote to sync with; add one (git remote add "
-                         "origin URL) or join a shared desk with `svcdesk clone URL`")
-    remote, theirs_branch = upstream
-    actor, now = _acting(desk), desk.now()
+    remote, branch = _upstream(desk)
+    actor = _acting(desk)
+    with desk.change(actor.key, shared=False) as change:
+        _refuse_uncommitted(desk.git)
+        return exchange(desk, change, remote, branch, actor, dry_run=dry_run)
+
+
+def exchange(desk: Desk, change, remote: str, branch: str, actor, dry_run: bool = False,
+             push: bool = True) -> Synced:
+    """Within ``change`` (the desk lock held): fetch, renumber, merge and (with ``push``)
+    push, again while other clones push first. MergeError puts HEAD back where it was."""
+    git, now = desk.git, desk.now()
+    start = change.head
+    git.wait_idle()  # a fetch or push a killed sync left running
+    git.clear_stale_locks(f"refs/remotes/{remote}/{branch}", repository=False)
     renumbered, incoming, outgoing = [], 0, 0
-    with desk.change(actor.key) as change:
-        _refuse_uncommitted(git)
-        start = change.head
-        git.wait_idle()  # a fetch or push a killed sync left running
-        git.clear_stale_locks(f"refs/remotes/{remote}/{theirs_branch}", repository=False)
-        for attempt in range(1, PUSH_ATTEMPTS + 1):
-            theirs = git.fetch(remote, theirs_branch)
-            head = change.head
-            base = git.merge_base(head, theirs) if theirs and head else None
-            incoming += git.count(head, theirs) if theirs and head else 0
-            outgoing = git.count(theirs, head) if theirs else git.count(None, head)
-            clashes = _clashes(desk, git, head, theirs, base)
-            if dry_run:
-                return Synced(remote, theirs_branch, incoming, outgoing,
-                              _numbering(desk, git, change, clashes, theirs), True, attempt)
-            if clashes:
-                renumbered += _renumber(desk, change, clashes, theirs, actor, now)
-                outgoing += 1
-            if theirs and git.merge_base(change.head, theirs) != theirs:
-                left = change.merge(theirs, f"sync: merge {remote}/{theirs_branch}\n\n"
-                                    f"{trailers_text('sync')}", actor.identity, now)
-                if left:
-                    git.reset_to(start)  # the renumbering undone too
-                    raise MergeError(_conflict_text(left, remote, theirs_branch))
-            if theirs == change.head or git.push(remote, theirs_branch):
-                return Synced(remote, theirs_branch, incoming, outgoing, renumbered, False,
-                              attempt)
+    for attempt in range(1, PUSH_ATTEMPTS + 1):
+        theirs = git.fetch(remote, branch)
+        head = change.head
+        base = git.merge_base(head, theirs) if theirs and head else None
+        incoming += git.count(head, theirs) if theirs and head else 0
+        outgoing = git.count(theirs, head) if theirs else git.count(None, head)
+        clashes = _clashes(desk, git, head, theirs, base)
+        if dry_run:
+            return Synced(remote, branch, incoming, outgoing,
+                          _numbering(desk, git, change, clashes, theirs), True, attempt)
+        if clashes:
+            renumbered += _renumber(desk, change, clashes, theirs, actor, now)
+            outgoing += 1
+        if theirs and git.merge_base(change.head, theirs) != theirs:
+            left = change.merge(theirs, f"sync: merge {remote}/{branch}\n\n"
+                                f"{trailers_text('sync')}", actor.identity, now)
+            if left:
+                git.reset_to(start)  # the renumbering undone too
+                raise MergeError(_conflict_text(left, remote, branch))
+        if not push or theirs == change.head or git.push(remote, branch):
+            return Synced(remote, branch, incoming, outgoing, renumbered, False, attempt)
     raise RemoteError(f"{remote} refused the push {PUSH_ATTEMPTS} times because other clones "
                       "kept pushing first; your changes are committed here, run `svcdesk "
                       "sync` again")
+
+
+class AutoSync:
+    """A change of a desk that syncs by itself (rules.yaml desk.sync: auto): under the desk
+    lock, it pulls before the change and pushes after it, so a number it gives is final.
+    Offline, the change is made on the clone as it is, and said to be provisional."""
+
+    def __init__(self, desk: Desk, change):
+        self.desk, self.change = desk, change
+        self.upstream = self.pulled = None
+
+    def __enter__(self):
+        change = self.change.__enter__()
+        try:
+            self.upstream = self.desk.git.upstream(change.ref[len("refs/heads/"):])
+            if self.upstream is not None:
+                self._exchange(push=False)
+            self.pulled = change.head
+        except BaseException:
+            self.change.__exit__(None, None, None)
+            raise
+        return change
+
+    def __exit__(self, *exc):
+        try:
+            if exc[0] is None and self.change.head != self.pulled:  # it committed
+                self._exchange(push=True)
+        finally:
+            self.change.__exit__(*exc)
+        return False
+
+    def _exchange(self, push: bool) -> None:
+        if self.upstream is None:
+            return
+        try:
+            run = exchange(self.desk, self.change, *self.upstream, _acting(self.desk),
+                           push=push)
+        except RemoteError as exc:
+            self.desk.warnings.append(f"offline, so not synced: {exc}")
+            self.upstream = None  # offline: the rest of this change stays local
+            return
+        self.desk.kept.setdefault("renumbered", {}).update(run.renumbered)
+        for old, new in run.renumbered:
+            self.desk.warnings.append(f"{old} was taken by another clone first: the ticket "
+                                      f"is now {new}")
+
+
+def pull(desk: Desk) -> bool:
+    """Bring in what other clones pushed (fetch, renumber, merge; no push), for a desk that
+    syncs by itself and was asked for a ticket it does not have; False when offline or
+    not shared."""
+    _, ref = desk.git.head()
+    upstream = desk.git.upstream(ref[len("refs/heads/"):])
+    if upstream is None:
+        return False
+    actor = _acting(desk)
+    try:
+        with desk.change(actor.key, shared=False) as change:
+            before = change.head
+            exchange(desk, change, *upstream, actor, push=False)
+            moved = change.head != before
+    except RemoteError:
+        return False
+    if moved:
+        desk.index.recheck()
+    return moved
+
+
+def _upstream(desk: Desk) -> tuple:
+    _, ref = desk.git.head()
+    upstream = desk.git.upstream(ref[len("refs/heads/"):])
+    if upstream is None:
+        raise UsageError("this desk has no git remote to sync with; add one (git remote add "
+                         "origin URL) or join a shared desk with `svcdesk clone URL`")
+    return upstream
 
 
 def trailers_text(action: str) -> str:

@@ -80,6 +80,7 @@ class Rules:
     teams: dict
     agents: dict
     manager: str | None = None
+    sync: str = "manual"  # auto: each change pulls before and pushes after
     priority_policy: PriorityPolicy | None = None
     transitions: dict = field(default_factory=dict)  # action -> Transition
     classify: tuple = ()  # classify.Rule, in order
@@ -200,6 +201,7 @@ def compile_rules(data) -> Rules:
         default_priority=default_priority, warranty_months=desk.get("warranty_months", 12),
         schema=schema, types=types, priorities=priorities, statuses=statuses,
         vocabularies=vocabularies, teams=teams, agents=agents, manager=manager,
+        sync=desk.get("sync", "manual"),
         priority_policy=_priority_policy(checked.get("priority"), vocabularies, priorities),
         transitions=transitions,
         classify=_classify_rules(checked.get("classify", []), schema),

@@ -188,6 +188,8 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
         "warranty_months": Whole(minimum=0, maximum=240,
                                  doc="Warranty length, to mark product.warranty in/out."),
         "manager": Text(doc="The agent who takes escalations past a team lead (服务主管)."),
+        "sync": Text(choices=("manual", "auto"),
+                     doc="auto: every change pulls before and pushes after (a shared desk)."),
     }),
     "fields": Table(nonempty=False, key=rf"{_NAME}(\.{_NAME})?",
                     doc="The desk's own ticket fields, added to the core fields.",

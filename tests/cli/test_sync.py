@@ -449,3 +449,55 @@ def test_three_clones_doing_random_work_converge_with_nothing_lost(team, run, tm
     git(remote, "fsck", "--no-progress")
     histories = [ticket(a, number)["events"] for number in uids.values()]
     assert any(e["action"] == "renumber" for h in histories for e in h)  # it was tried
+
+
+# ---- a desk that syncs by itself --------------------------------------------------------------------
+
+def _auto(a, b, run):
+    text = (a / "rules.yaml").read_text(encoding="utf-8")
+    (a / "rules.yaml").write_text(text.replace("  manager: he.wei", "  manager: he.wei\n"
+                                               "  sync: auto", 1), encoding="utf-8")
+    commit_all(a, "sync by itself")
+    assert on(a, run, "sync").exit_code == 0 and on(b, run, "sync").exit_code == 0
+
+
+def test_a_desk_that_syncs_by_itself_gives_final_numbers_at_once(team, run):
+    a, b, remote = team
+    _auto(a, b, run)
+    assert on(a, run, *INQUIRY, "--title", "保修期多久").stdout == "SD-20261122-0001\n"
+    made = on(b, run, *INQUIRY, "--title", "发票怎么开")
+    assert made.stdout == "SD-20261122-0002\n" and made.stderr == ""
+    assert git(remote, "rev-parse", "main") == git(b, "rev-parse", "HEAD")
+    assert "编号暂定" not in on(b, run, "show", "1122-2").stdout
+    assert on(a, run, "comment", "1122-2", "-m", "A 看到了").exit_code == 0  # pulled first
+    assert git(remote, "rev-parse", "main") == git(a, "rev-parse", "HEAD")
+
+
+def test_a_number_taken_while_the_command_ran_is_renumbered_before_it_is_printed(team, run):
+    a, b, _ = team
+    _auto(a, b, run)
+    text = (a / "rules.yaml").read_text(encoding="utf-8")  # a works by hand meanwhile
+    (a / "rules.yaml").write_text(text.replace("  sync: auto", "  sync: manual"),
+                                  encoding="utf-8")
+    commit_all(a, "a syncs by hand")
+    on(a, run, *INQUIRY, "--title", "保修期多久")
+    hook = b / ".git/hooks/pre-push"  # a pushes 0001 just before b does
+    hook.write_text(f"#!/bin/sh\nrm -f \"$0\"\nunset GIT_DIR GIT_WORK_TREE\n"
+                    f"git -C '{a}' push -q origin main\n")
+    hook.chmod(0o755)
+    made = on(b, run, *INQUIRY, "--title", "发票怎么开")
+    assert made.exit_code == 0, made.stderr
+    assert made.stdout == "SD-20261122-0002\n"
+    assert "SD-20261122-0001 was taken by another clone first" in made.stderr
+    assert ticket(b, "SD-20261122-0002")["title"] == "发票怎么开"
+
+
+def test_offline_a_desk_that_syncs_by_itself_works_on_and_says_so_in_one_line(team, run,
+                                                                               tmp_path):
+    a, b, _ = team
+    _auto(a, b, run)
+    git(b, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
+    made = on(b, run, *INQUIRY, "--title", "发票怎么开")
+    assert made.exit_code == 0 and made.stdout == "SD-20261122-0001\n"
+    assert len(made.stderr.splitlines()) == 1 and "offline" in made.stderr
+    assert "编号暂定" in on(b, run, "show", "1122-1").stdout
