@@ -198,6 +198,95 @@ def sla(desks, runs: int, busy: int) -> None:
     print(f"\n{runs} runs each (medians); {os.cpu_count()} cores; {sys.executable}")
 
 
+def sync_bench(desks, runs: int) -> None:
+    """`svcdesk sync` bringing in one change and sending one, against `git pull --rebase &&
+    git push` of the same on the same desk; and `new` on a desk that syncs by itself against
+    a plain `new` followed by that git round trip. Clones are copies of each desk (made once
+    under DESK-sync/, with their remotes), another clone pushing one change before each
+    timed run."""
+    from tabulate import tabulate
+
+    env = {**os.environ, "SVCDESK_SERVER": "0"}
+    rows = []
+    for d in desks:
+        home = d.with_name(d.name + "-sync")
+        clones = _sync_clones(d, home, env)
+        x, y, z, w, v = (clones[k] for k in ("x", "y", "z", "w", "v"))
+        ticket, other = some_tickets(x)
+        times = {k: [] for k in ("sync", "git", "auto new", "new + git")}
+        for run in range(runs + 1):  # the first run warms caches and is not counted
+            note = ["-m", f"bench {run}"]
+
+            def incoming(pusher):  # another clone's change reaches the remote first
+                timed([SVCDESK, "comment", other, *note], pusher, env)
+                timed(["sh", "-c", "git pull -q --rebase && git push -q"], pusher, env)
+
+            incoming(y)
+            timed([SVCDESK, "comment", ticket, *note], x, env)
+            took = {"sync": timed([SVCDESK, "sync"], x, env)}
+            incoming(y)
+            timed([SVCDESK, "comment", ticket, *note], z, env)
+            took["git"] = timed(["sh", "-c", "git pull -q --rebase && git push -q"], z, env)
+            incoming(v)
+            took["auto new"] = timed([SVCDESK, *NEW], w, env)
+            incoming(y)
+            started = time.perf_counter()
+            timed([SVCDESK, *NEW], z, env)
+            timed(["sh", "-c", "git pull -q --rebase && git push -q"], z, env)
+            took["new + git"] = (time.perf_counter() - started) * 1000
+            if run:
+                for key, ms in took.items():
+                    times[key].append(ms)
+        m = {k: statistics.median(v) for k, v in times.items()}
+        count = sum(1 for _ in (x / "tickets").glob("*/*/*.yaml"))
+        rows.append([f"{d.name} ({count:,} tickets)", f"{m['sync']:.0f}", f"{m['git']:.0f}",
+                     f"{m['sync'] / m['git']:.2f}", f"{m['auto new']:.0f}",
+                     f"{m['new + git']:.0f}", f"{m['auto new'] / m['new + git']:.2f}"])
+    print(tabulate(rows, headers=["desk", "svcdesk sync ms", "git pull --rebase && git push ms",
+                                  "ratio", "new (sync: auto) ms", "new, then git's round trip ms",
+                                  "ratio"], disable_numparse=True))
+    print(f"\n{runs} runs each (medians); {os.cpu_count()} cores; {sys.executable}")
+
+
+def _sync_clones(d: Path, home: Path, env: dict) -> dict:
+    """Five clones of desk ``d`` under ``home`` (made once, as copies with their index):
+    x, y and z share one bare remote; w and v another, whose rules say `sync: auto`."""
+    clones = {k: home / k for k in ("x", "y", "z", "w", "v")}
+    if all(c.exists() for c in clones.values()):
+        return clones
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+
+    def git(*args, cwd=None):
+        subprocess.run(["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com",
+                        *args], cwd=cwd, check=True)
+
+    def copy(source: Path, target: Path) -> None:
+        subprocess.run(["cp", "-a", str(source), str(target)], check=True)
+        git("update-index", "-q", "--refresh", cwd=target)  # new inodes: stat info again
+
+    def share(clone: Path, remote: Path) -> None:
+        git("clone", "-q", "--bare", str(clone), str(remote))
+        git("remote", "add", "origin", str(remote), cwd=clone)
+        git("fetch", "-q", "origin", cwd=clone)
+        git("branch", "-q", "-u", "origin/main", cwd=clone)
+
+    x, w = clones["x"], clones["w"]
+    copy(d, x)
+    subprocess.run([SVCDESK, "setup"], cwd=x, env=env, check=True, stdout=subprocess.DEVNULL)
+    copy(x, w)
+    share(x, home / "one.git")
+    copy(x, clones["y"])
+    copy(x, clones["z"])
+    rules = (w / "rules.yaml").read_text(encoding="utf-8")
+    (w / "rules.yaml").write_text(rules.replace("\ndesk:\n", "\ndesk:\n  sync: auto\n", 1),
+                                  encoding="utf-8")
+    git("commit", "-qam", "sync by itself", cwd=w)
+    share(w, home / "two.git")
+    copy(w, clones["v"])
+    return clones
+
+
 def reset(d: Path, env: dict, base: str = SLA_BASE) -> None:
     """Put a desk back to a benchmark's base commit, its index caught up."""
     subprocess.run(["git", "reset", "-q", "--hard", base], cwd=d, check=True)
@@ -222,6 +311,9 @@ def main(argv=None) -> int:
                         help="Time cold index builds (and the YAML reference) instead.")
     parser.add_argument("--sla", type=int, metavar="N",
                         help="Time sla check instead: nothing due, then about N tickets due.")
+    parser.add_argument("--sync", action="store_true",
+                        help="Time svcdesk sync and a desk that syncs by itself instead, "
+                             "against git's own round trip (clones made once, DESK-sync/).")
     parser.add_argument("--server", action="store_true",
                         help="Also time every command through `svcdesk server`, side by side.")
     parser.add_argument("--compare", type=Path, metavar="BIN",
@@ -237,6 +329,9 @@ def main(argv=None) -> int:
         return 0
     if args.sla:
         sla(desks, args.runs, args.sla)
+        return 0
+    if args.sync:
+        sync_bench(desks, args.runs)
         return 0
     # every `new` and `comment` timed is undone after the table, so that each run starts
     # from the same desk: open tickets and the day's numbers would otherwise pile up from
