@@ -386,9 +386,32 @@ class Git:
 
     # ---- sharing: the remote, fetch, merge, push ---------------------------------------------
 
-    def upstream(self, branch: str) -> tuple | None:
-        """(remote, branch) that ``branch`` syncs with: its configured upstream, else the
-        same branch on the only (or the `origin`) remote; None when the clone has none."""
+    def upstream(self, branch: str | None = None) -> tuple | None:
+        """(remote, branch) that ``branch`` (default: the one checked out) syncs with: its
+        configured upstream, else the same branch on the only (or the `origin`) remote;
+        None when the clone has none. Read from .git/config (no git process: `show` asks),
+        through git only when that file includes others."""
+        if branch is None:
+            head = _read_text(self.git_dir / "HEAD") or ""
+            if not head.startswith("ref: refs/heads/"):
+                return None
+            branch = head[len("ref: refs/heads/"):].strip()
+        text = _read_text(self.git_dir / "config") or ""
+        if re.search(r"^\s*\[include", text, re.M | re.I):
+            return self._upstream_by_git(branch)
+        remotes = re.findall(r'^\s*\[remote\s+"([^"]+)"\]', text, re.M)
+        if not remotes:
+            return None
+        section = re.search(rf'^\s*\[branch\s+"{re.escape(branch)}"\](.*?)(?=^\s*\[|\Z)',
+                            text, re.M | re.S)
+        if section:
+            remote = re.search(r"^\s*remote\s*=\s*(\S+)", section[1], re.M | re.I)
+            merge = re.search(r"^\s*merge\s*=\s*refs/heads/(\S+)", section[1], re.M | re.I)
+            if remote and merge and remote[1] != ".":
+                return remote[1].strip('"'), merge[1].strip('"')
+        return ("origin" if "origin" in remotes else remotes[0]), branch
+
+    def _upstream_by_git(self, branch: str) -> tuple | None:
         remote = self.run("config", "--get", f"branch.{branch}.remote", check=False)
         merge = self.run("config", "--get", f"branch.{branch}.merge", check=False)
         remote, merge = remote.decode().strip(), merge.decode().strip()
@@ -650,6 +673,13 @@ class Running:
             self.result()
         except GitError:
             pass
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def _last_line(output: bytes) -> str:

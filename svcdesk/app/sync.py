@@ -150,7 +150,7 @@ class AutoSync:
     def __enter__(self):
         change = self.change.__enter__()
         try:
-            self.upstream = self.desk.git.upstream(change.ref[len("refs/heads/"):])
+            self.upstream = self.desk.git.upstream()
             if self.upstream is not None:
                 self._exchange(push=False)
             self.pulled = change.head
@@ -187,8 +187,7 @@ def pull(desk: Desk) -> bool:
     """Bring in what other clones pushed (fetch, renumber, merge; no push), for a desk that
     syncs by itself and was asked for a ticket it does not have; False when offline or
     not shared."""
-    _, ref = desk.git.head()
-    upstream = desk.git.upstream(ref[len("refs/heads/"):])
+    upstream = desk.git.upstream()
     if upstream is None:
         return False
     actor = _acting(desk)
@@ -205,8 +204,8 @@ def pull(desk: Desk) -> bool:
 
 
 def _upstream(desk: Desk) -> tuple:
-    _, ref = desk.git.head()
-    upstream = desk.git.upstream(ref[len("refs/heads/"):])
+    desk.git.head()  # refuses a detached HEAD
+    upstream = desk.git.upstream()
     if upstream is None:
         raise UsageError("this desk has no git remote to sync with; add one (git remote add "
                          "origin URL) or join a shared desk with `svcdesk clone URL`")
@@ -316,8 +315,7 @@ def provisional(desk: Desk, ticket) -> bool:
 def finality(desk: Desk):
     """A test of whether the ticket file at a path has a final number (it is on the remote
     branch as last fetched), or None when the desk is not shared (every number is final)."""
-    _, ref = desk.git.head()
-    upstream = desk.git.upstream(ref[len("refs/heads/"):])
+    upstream = desk.git.upstream()
     if upstream is None:
         return None
     remote, branch = upstream

@@ -36,3 +36,19 @@ def test_git_index_is_updated_for_more_paths_than_a_command_line_holds(tmp_path)
         (tmp_path / path).write_text("x\n")
     Git(tmp_path).update_index(paths)  # the missing ones are removed: none were there
     assert git(tmp_path, "ls-files").decode().split() == paths[:3]
+
+
+def test_the_remote_a_branch_syncs_with_is_read_as_git_reads_it(tmp_path):
+    git(tmp_path, "init", "-q", "-b", "main")
+    repo = Git(tmp_path)
+    assert repo.upstream() is None  # no remote: not a shared desk
+    git(tmp_path, "remote", "add", "backup", "/srv/backup.git")
+    assert repo.upstream() == ("backup", "main")  # the only remote, the same branch
+    git(tmp_path, "remote", "add", "origin", "/srv/desk.git")
+    assert repo.upstream() == ("origin", "main")
+    git(tmp_path, "config", "branch.main.remote", "backup")
+    git(tmp_path, "config", "branch.main.merge", "refs/heads/trunk")
+    assert repo.upstream() == ("backup", "trunk")  # as configured
+    (tmp_path / "extra.cfg").write_text('[branch "main"]\n\tremote = origin\n')
+    git(tmp_path, "config", "include.path", str(tmp_path / "extra.cfg"))
+    assert repo.upstream() == repo._upstream_by_git("main") == ("origin", "trunk")
