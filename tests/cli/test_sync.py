@@ -501,3 +501,46 @@ def test_offline_a_desk_that_syncs_by_itself_works_on_and_says_so_in_one_line(te
     assert made.exit_code == 0 and made.stdout == "SD-20261122-0001\n"
     assert len(made.stderr.splitlines()) == 1 and "offline" in made.stderr
     assert "编号暂定" in on(b, run, "show", "1122-1").stdout
+
+
+def test_a_ticket_deleted_on_one_side_and_changed_on_the_other_stops_the_sync(team, run):
+    a, b, _ = team
+    on(a, run, *INQUIRY, "--title", "保修期多久")
+    on(a, run, "sync")
+    on(b, run, "sync")
+    git(a, "rm", "-q", "tickets/2026/11/SD-20261122-0001.yaml")
+    commit_all(a, "deleted by hand")
+    on(a, run, "sync")
+    on(b, run, "comment", "1122-1", "-m", "还在处理")
+    before = git(b, "rev-parse", "HEAD")
+    result = on(b, run, "sync")
+    assert result.exit_code == ExitCode.CONFLICT
+    assert "SD-20261122-0001.yaml" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert git(b, "rev-parse", "HEAD") == before and git(b, "status", "--porcelain") == ""
+
+
+def test_a_renumbering_never_takes_a_number_a_file_on_disk_holds(team, run):
+    a, b, _ = team
+    on(a, run, *INQUIRY, "--title", "保修期多久")
+    on(a, run, "sync")
+    on(b, run, *INQUIRY, "--title", "发票怎么开")
+    stray = b / "tickets/2026/11/SD-20261122-0002.yaml"  # a copy left by hand, not in git
+    stray.write_text((b / "tickets/2026/11/SD-20261122-0001.yaml").read_text())
+    result = on(b, run, "sync")
+    assert result.exit_code == 0, result.stderr
+    assert "SD-20261122-0003 renumbered from SD-20261122-0001" in result.stdout
+    assert stray.read_text() != (b / "tickets/2026/11/SD-20261122-0003.yaml").read_text()
+
+
+def test_a_remote_that_keeps_refusing_the_push_is_one_line_and_loses_nothing(team, run):
+    a, b, remote = team
+    hook = remote / "hooks/pre-receive"
+    hook.write_text("#!/bin/sh\necho 'pushes are closed for maintenance' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    on(b, run, *INQUIRY, "--title", "发票怎么开")
+    result = on(b, run, "sync")
+    assert result.exit_code == ExitCode.REMOTE and len(result.stderr.splitlines()) == 1
+    assert "refused the push" in result.stderr
+    assert (b / "tickets/2026/11/SD-20261122-0001.yaml").exists()
+    hook.unlink()
+    assert on(b, run, "sync").exit_code == 0
