@@ -158,10 +158,23 @@ def _next_number(desk, change: Change, now: datetime) -> str:
     prefix = desk.rules.prefix
     stem = f"{prefix}-{day:%Y%m%d}-"
     names = store.numbers_of_day(desk.root, prefix, day)
-    names += [n[:-5] for n in change.head_names(f"{store.TICKETS}/{day:%Y}/{day:%m}")
+    folder = f"{store.TICKETS}/{day:%Y}/{day:%m}"
+    names += [n[:-5] for n in change.head_names(folder)
+              if n.startswith(stem) and n.endswith(".yaml")]
+    names += [n[:-5] for n in _remote_names(desk, folder)
               if n.startswith(stem) and n.endswith(".yaml")]
     taken = [int(m["seq"]) for n in names if (m := NUMBER_RE.match(n))]
     return format_number(prefix, day, max(taken, default=0) + 1)
+
+
+def _remote_names(desk, folder: str) -> list:
+    """The ticket files of ``folder`` on a shared desk's remote branch as last fetched: a
+    number another clone has pushed is not given here again (sync would renumber it)."""
+    upstream = desk.git.upstream()
+    if upstream is None:
+        return []
+    theirs = desk.git.rev(f"refs/remotes/{upstream[0]}/{upstream[1]}")
+    return list(desk.git.tree_entries(theirs, folder)) if theirs else []
 
 
 def form_text(desk, values: dict, kind: str | None, number: str | None = None) -> str:

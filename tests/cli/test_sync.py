@@ -26,7 +26,7 @@ def team(make_desk, tmp_path, run):
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
     git(a, "remote", "add", "origin", str(remote))
     git(a, "push", "-q", "-u", "origin", "main")
-    result = run("clone", remote, tmp_path / "b")
+    result = run("clone", f"file://{remote}", tmp_path / "b")  # git's pack protocol
     assert result.exit_code == 0, result.stderr
     return a, tmp_path / "b", remote
 
@@ -544,3 +544,13 @@ def test_a_remote_that_keeps_refusing_the_push_is_one_line_and_loses_nothing(tea
     assert (b / "tickets/2026/11/SD-20261122-0001.yaml").exists()
     hook.unlink()
     assert on(b, run, "sync").exit_code == 0
+
+
+def test_a_new_number_skips_those_the_remote_is_known_to_have(team, run):
+    a, b, _ = team
+    on(a, run, *INQUIRY, "--title", "保修期多久")
+    on(a, run, "sync")
+    git(b, "fetch", "-q")  # b has seen a's ticket on the remote, not merged it yet
+    assert on(b, run, *INQUIRY, "--title", "发票怎么开").stdout == "SD-20261122-0002\n"
+    result = on(b, run, "sync")
+    assert result.exit_code == 0 and "renumbered" not in result.stdout
