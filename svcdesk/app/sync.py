@@ -38,8 +38,9 @@ class Synced(NamedTuple):
     attempts: int = 1
 
 
-def setup(root: Path, agent: str | None = None) -> list:
-    """Set up a clone of a desk; what it did, said plainly (nothing when all was in place)."""
+def setup(root: Path, agent: str | None = None, progress=None) -> list:
+    """Set up a clone of a desk; what it did, said plainly (nothing when all was in place).
+    The index is built last (``progress(total)`` gives a bar for a large desk)."""
     git = Git(root)
     did = []
     had = git.has_merge_driver()
@@ -61,12 +62,12 @@ def setup(root: Path, agent: str | None = None) -> list:
                           "every clone merges tickets event by event.",
                           trailers_for(None, "setup"), actor.identity, desk.now())
         did.append("declared the merge driver in .gitattributes (committed)")
-    desk = Desk(root, agent, "setup")
+    desk = Desk(root, agent, "setup", progress=progress)
     desk.index.refresh()
     return did
 
 
-def clone(url: str, folder: Path, agent: str | None = None) -> Path:
+def clone(url: str, folder: Path, agent: str | None = None, progress=None) -> Path:
     """Join a shared desk: git clone ``url`` into ``folder``, then set the clone up."""
     folder = folder.expanduser().resolve()
     if folder.exists() and any(folder.iterdir()):
@@ -75,7 +76,7 @@ def clone(url: str, folder: Path, agent: str | None = None) -> Path:
     if not (folder / store.RULES).exists():
         raise UsageError(f"{url} is a git repository but not a desk (no {store.RULES}); "
                          f"the clone is in {folder}")
-    setup(folder, agent)
+    setup(folder, agent, progress)
     return folder
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from svcdesk.cli.output import echo
+from svcdesk.cli.output import echo, progress_factory
 
 
 @click.command()
@@ -25,7 +25,8 @@ def clone(state, url, folder):
     name = folder or url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
     if name.endswith(".git"):
         name = name[:-4]
-    root = sync.clone(url, Path(name or "desk"), state.agent)
+    root = sync.clone(url, Path(name or "desk"), state.agent,
+                      progress_factory("Indexing tickets"))
     echo(f"Cloned the desk into {root}; it is set up to sync (svcdesk sync)")
 
 
@@ -36,7 +37,7 @@ def setup(state):
     git's config and .gitattributes, and the index. Safe to run again."""
     from svcdesk.app import sync
 
-    did = sync.setup(state.desk().root, state.agent)
+    did = sync.setup(state.desk().root, state.agent, progress_factory("Indexing tickets"))
     echo("; ".join(did) if did else "This clone was already set up")
 
 
