@@ -73,7 +73,11 @@ class Change:
         self.state.make()
         store.write_atomic(self.state.merging, json.dumps(
             {"start": start, "theirs": commit}).encode())
-        left = self.git.merge(commit, message, author, when)
+        try:
+            left = self.git.merge(commit, message, author, when)
+        except GitError:  # git refused to begin (local changes in its way): nothing to undo
+            self.state.merging.unlink(missing_ok=True)
+            raise
         if left:
             _undo_merge(self.root, self.git, start, commit)
         self.state.merging.unlink(missing_ok=True)
@@ -287,15 +291,31 @@ def _read(path: Path) -> str | None:
 
 
 def _undo_merge(root: Path, git: Git, start: str, theirs: str | None) -> None:
-    """HEAD, git's index and the files back at ``start``: a merge abandoned (sync began on
-    a clean tree, so nothing of the user's is lost), with the files it had added removed."""
+    """HEAD, git's index and the files the merge wrote back at ``start``; a file that holds
+    neither ``start``'s nor ``theirs``' version (a person's uncommitted edit) is left as it
+    is. git's own abort undoes a merge that stopped on conflicts."""
     if (git.git_dir / "MERGE_HEAD").exists():
         git.run("merge", "--abort", check=False)
-    git.run("reset", "--quiet", "--hard", start)
+        if not (git.git_dir / "MERGE_HEAD").exists():
+            return
     if theirs:
-        for relpath in git.added(start, theirs, "."):
-            if git.blob_at(start, relpath) is None:
-                (root / relpath).unlink(missing_ok=True)
+        for relpath, before, after in git.changed_blobs(start, theirs):
+            target = root / relpath
+            try:
+                data = target.read_bytes()
+            except (FileNotFoundError, NotADirectoryError):
+                data = None
+            if data is None and after is not None:
+                continue  # not written by the merge (or deleted by hand since)
+            if data is not None and (after is None or Git.blob_id(data, len(after)) != after):
+                continue  # not the merge's version: somebody's edit, kept
+            if before is None:
+                target.unlink(missing_ok=True)  # a file the merge added
+            else:
+                store.write_atomic(target, git.run("cat-file", "blob", before))
+    for name in ("MERGE_HEAD", "MERGE_MSG", "MERGE_MODE", "AUTO_MERGE"):
+        (git.git_dir / name).unlink(missing_ok=True)
+    git.run("reset", "--quiet", start)  # HEAD and git's index; the files are as restored
 
 
 def _write_journal(state: State, journal: dict) -> None:

@@ -491,6 +491,21 @@ class Git:
                            "--diff-filter=A", base, head, "--", folder)
         return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
 
+    def changed_blobs(self, old: str, new: str) -> list:
+        """[(path, blob id at ``old`` or None, blob id at ``new`` or None)] of the files that
+        differ between two commits."""
+        out = self.run("diff-tree", "-r", "-z", "--no-renames", old, new)
+        fields = out.split(b"\0")
+        changes = []
+        for meta, path in zip(fields[0::2], fields[1::2]):
+            if not meta.startswith(b":"):
+                continue
+            _, _, before, after, _ = meta.decode().split(" ", 4)
+            changes.append((path.decode("utf-8", "surrogateescape"),
+                            None if set(before) == {"0"} else before,
+                            None if set(after) == {"0"} else after))
+        return changes
+
     def read_blob(self, commit: str, relpath: str) -> bytes | None:
         """The content of ``relpath`` at ``commit`` (None: it is not there)."""
         proc = subprocess.run(("git", "cat-file", "blob", f"{commit}:{relpath}"),

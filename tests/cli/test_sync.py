@@ -554,3 +554,33 @@ def test_a_new_number_skips_those_the_remote_is_known_to_have(team, run):
     assert on(b, run, *INQUIRY, "--title", "发票怎么开").stdout == "SD-20261122-0002\n"
     result = on(b, run, "sync")
     assert result.exit_code == 0 and "renumbered" not in result.stdout
+
+
+def test_undoing_a_killed_merge_keeps_a_persons_uncommitted_edit(team, run):
+    a, b, _ = team
+    on(a, run, *INQUIRY, "--title", "保修期多久")
+    on(a, run, *INQUIRY, "--title", "发票怎么开")
+    on(a, run, "sync")
+    on(b, run, "sync")
+    on(a, run, *INQUIRY, "--title", "能上门吗")
+    on(a, run, "comment", "1122-1", "-m", "A 的备注")
+    on(a, run, "sync")
+    git(b, "fetch", "-q")
+    start = git(b, "rev-parse", "HEAD").strip()
+    theirs = git(b, "rev-parse", "origin/main").strip()
+    # as a fast-forward killed halfway leaves it: some of the remote's files written, HEAD
+    # not moved; and a hand edit, not committed, in another ticket
+    (b / ".git/svcdesk/merging.json").write_text(json.dumps({"start": start,
+                                                             "theirs": theirs}))
+    added = "tickets/2026/11/SD-20261122-0003.yaml"
+    (b / added).write_text(git(b, "show", f"{theirs}:{added}"))
+    (b / "tickets/2026/11/SD-20261122-0001.yaml").write_text(
+        git(b, "show", f"{theirs}:tickets/2026/11/SD-20261122-0001.yaml"))
+    edited = b / "tickets/2026/11/SD-20261122-0002.yaml"
+    edited.write_text(edited.read_text().replace("发票怎么开", "发票怎么开（急）"))
+    result = on(b, run, "--as", "li.qiang", "start", "SD-20261122-0001")
+    assert result.exit_code == 0, result.stderr
+    assert not (b / added).exists()  # the merge's own file, taken back
+    assert "A 的备注" not in (b / "tickets/2026/11/SD-20261122-0001.yaml").read_text()
+    assert "发票怎么开（急）" in edited.read_text()  # the person's edit, kept
+    assert git(b, "status", "--porcelain").split() == ["M", "tickets/2026/11/SD-20261122-0002.yaml"]
