@@ -35,7 +35,8 @@ from svcdesk.base.identity import NUMBER_RE, TicketRef
 from svcdesk.base.query import Filter
 from svcdesk.domain import metrics
 
-FORMAT = 7  # bump when the tables or what goes in them change: old indexes are rebuilt
+FORMAT = 8  # bump when the tables or what goes in them change: old indexes are rebuilt
+MAIL_RULE = "mail: "  # the rule of an event a message made: "mail: <its Message-ID>"
 PARALLEL_FROM = 400  # files to parse before a second process is worth starting
 PROGRESS_FROM = 2000  # files to parse before a progress bar is worth showing
 KNOWN_PROBLEM_FROM = 64 * 1024  # bytes: a bad file this large is not parsed again
@@ -61,11 +62,14 @@ CREATE INDEX tickets_created ON tickets(created, seq);
 CREATE INDEX tickets_team ON tickets(team, created, seq);
 CREATE INDEX tickets_resolved ON tickets(resolved);
 CREATE INDEX tickets_seq ON tickets(seq);
+CREATE INDEX tickets_uid ON tickets(uid);
 CREATE INDEX tickets_response_due ON tickets(response_due);
 CREATE INDEX tickets_resolution_due ON tickets(resolution_due);
 CREATE TABLE problems(path TEXT PRIMARY KEY, mtime_ns, size, indexed_ns, line, message)
     WITHOUT ROWID;
 CREATE TABLE folders(path TEXT PRIMARY KEY, mtime_ns) WITHOUT ROWID;
+CREATE TABLE mails(key TEXT PRIMARY KEY, path TEXT) WITHOUT ROWID;
+CREATE INDEX mails_path ON mails(path);
 CREATE VIRTUAL TABLE search USING fts5(title, body, extra, tokenize='trigram');
 CREATE VIRTUAL TABLE search_terms USING fts5vocab(search, 'row');
 PRAGMA user_version = {FORMAT};
@@ -464,10 +468,13 @@ class Index:
                     con.execute("DELETE FROM search WHERE rowid = ?", old)
                     con.execute("DELETE FROM tickets WHERE rowid = ?", old)
                 con.execute("DELETE FROM problems WHERE path = ?", (path,))
+                con.execute("DELETE FROM mails WHERE path = ?", (path,))
             if kind == "ticket":
                 rowid = con.execute(_INSERT, row).lastrowid
                 con.execute("INSERT INTO search(rowid, title, body, extra) VALUES (?, ?, ?, ?)",
-                            (rowid, *text))
+                            (rowid, *text[:3]))
+                con.executemany("INSERT OR IGNORE INTO mails VALUES (?, ?)",
+                                [(key, path) for key in text[3]])
             elif kind == "problem":
                 con.execute("INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?)", row)
 
@@ -531,6 +538,20 @@ class Index:
         """problems(), read from ``con`` as it stands (for settled())."""
         return [TicketFileError(path, message, line) for path, line, message in con.execute(
             "SELECT path, line, message FROM problems ORDER BY path")]
+
+    @_healing
+    def mail_taken(self, key: str) -> str | None:
+        """The path of the ticket a message (by its key, see adapters.inbound) was taken
+        into, or None when none was."""
+        row = self.refresh().execute("SELECT path FROM mails WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    @_healing
+    def by_uid(self, uid: str) -> str | None:
+        """The path of the ticket with ``uid``, or None."""
+        row = self.refresh().execute("SELECT path FROM tickets WHERE uid = ?",
+                                     (uid,)).fetchone()
+        return row[0] if row else None
 
     @_healing
     def find(self, ref: TicketRef) -> list:
@@ -731,7 +752,10 @@ def _entry(root: Path, schema: model.Schema, relpath: str,
            _folded((f.get("title"), f.get("description"), number, f.get("category"))),
            json.dumps(dump(f), ensure_ascii=False, separators=(",", ":")))
     # the trailing space makes a column's last two characters begin a trigram as well
-    return relpath, "ticket", row, (f"{f.get('title') or ''} ", f"{body} ", f"{extra} ")
+    mails = tuple(e.rule[len(MAIL_RULE):] for e in ticket.events
+                  if e.rule and e.rule.startswith(MAIL_RULE))
+    return relpath, "ticket", row, (f"{f.get('title') or ''} ", f"{body} ", f"{extra} ",
+                                    mails)
 
 
 def _roll_back(con) -> None:

@@ -51,6 +51,12 @@ class State:
         return self.folder / "journal"
 
     @property
+    def quarantine(self) -> Path:
+        """Mail that did not become a ticket or a comment, kept whole with why (.eml and
+        .json each): nothing that came in is dropped."""
+        return self.folder / "quarantine"
+
+    @property
     def outbox(self) -> Path:
         """Notices waiting to go out (one .json with their state and one .eml each)."""
         return self.folder / "outbox"

@@ -84,16 +84,35 @@ def preview(desk, given: dict) -> Outcome:
     return Outcome(None, decision, choice)
 
 
-def create_ticket(desk, given: dict, auto: bool = True) -> Outcome:
+INCOMPLETE = "incomplete"  # the tag of a ticket taken in without all its type requires
+
+
+def create_ticket(desk, given: dict, auto: bool = True, rule: str | None = None,
+                  incomplete_ok: bool = False) -> Outcome:
     """Record a new ticket from values a person gave, then (unless ``auto`` is False)
-    classify, prioritise and assign it by the rules: one commit, one event per step."""
+    classify, prioritise and assign it by the rules: one commit, one event per step.
+
+    ``rule`` is recorded on its create event.
+    With ``incomplete_ok`` (a request by mail must never be dropped), a request missing what
+    its type requires is taken anyway, tagged ``incomplete``; with no type, as the first
+    type whose requirements it meets, else the desk's first."""
     values = derived(desk, check_values(desk, given))
     rules, actor = desk.rules, desk.actor()
     now = desk.now()
     decision = decide(desk, values) if auto else None
     final = decision.values if decision else values
     missing = missing_fields(desk, final)
-    if missing:
+    if missing and incomplete_ok:
+        if "type" in missing:
+            kind = next((k for k, t in rules.types.items()
+                         if not model.missing_required(t.required, final)),
+                        next(iter(rules.types)))
+            values["type"] = final["type"] = kind
+            missing = missing_fields(desk, final)
+        if missing:
+            values["tags"] = final["tags"] = list(dict.fromkeys(
+                (final.get("tags") or []) + [INCOMPLETE]))
+    elif missing:
         raise MissingFieldsError(final.get("type", "?"), missing)
     kind = rules.types[final["type"]]
     if decision is None:
@@ -113,8 +132,10 @@ def create_ticket(desk, given: dict, auto: bool = True) -> Outcome:
             choice = choose_agent(desk, final)
         number = _next_number(desk, change, now)
         ticket = model.create(rules.schema, values, number, new_ulid(now), new_ulid(now),
-                              now, actor.key, rules.initial_status)
+                              now, actor.key, rules.initial_status, rule=rule)
         body = [f"Type: {kind.name} ({kind.label})"]
+        if missing:
+            body.append("Incomplete: " + ", ".join(missing) + " still to be asked for")
         if decision is not None and decision.changes:
             ticket = history.classified(rules, ticket, now, actor.key, decision,
                                         decision.changes)

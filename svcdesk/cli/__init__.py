@@ -55,6 +55,7 @@ MODULES = {
     "setup": ("rules", "agents"),
     "service": ("sla", "notify", "report"),
     "team": ("clone", "setup", "sync", "merge-file"),
+    "mail": ("mail",),
 }
 _HOME = {name: f"svcdesk.cli.{module}" for module, names in MODULES.items() for name in names}
 

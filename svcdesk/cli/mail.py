@@ -1,0 +1,106 @@
+"""Mail in: ingest one message, import a Maildir or mbox, the quarantine."""
+
+import sys
+from pathlib import Path
+
+import click
+
+from svcdesk.cli.output import as_json, echo, table
+from svcdesk.cli.params import TEXT_OR_JSON
+
+
+@click.group()
+def mail():
+    """Requests and replies by mail: each message becomes a ticket, a comment or a rating;
+    machine mail and what cannot be taken is kept aside (mail quarantine), never dropped."""
+
+
+@mail.command()
+@click.argument("file", required=False, default="-", metavar="[FILE|-]")
+@click.pass_obj
+def ingest(state, file):
+    """Take one RFC 5322 message from FILE or standard input (a mail server's pipe, as
+    procmail or an alias `|svcdesk --desk /srv/desk mail ingest` gives it).
+
+    \b
+    Examples:
+      svcdesk mail ingest message.eml
+      svcdesk --desk /srv/desk mail ingest < message.eml
+    """
+    from svcdesk.app import mailin
+
+    raw = _read(file)
+    taken = mailin.ingest(state.desk(), raw, "stdin" if file == "-" else file)
+    echo(_line(taken))
+
+
+@mail.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.pass_obj
+def import_(state, path):
+    """Take every message of a Maildir, an mbox file or an .eml file, in order; the ones
+    already taken change nothing.
+
+    \b
+    Examples:
+      svcdesk mail import ~/Maildir/.service
+      svcdesk mail import export.mbox
+    """
+    from svcdesk.app import mailin
+
+    desk = state.desk()
+    counts: dict = {}
+    for where, raw in mailin.messages(path):
+        taken = mailin.ingest(desk, raw, where)
+        counts[taken.kind] = counts.get(taken.kind, 0) + 1
+        if taken.kind != "duplicate":
+            echo(_line(taken))
+    echo(", ".join(f"{n} {kind}" for kind, n in counts.items()) or "no messages", err=True)
+
+
+@mail.command()
+@TEXT_OR_JSON
+@click.pass_obj
+def quarantine(state, fmt):
+    """The messages kept aside (unreadable, machine mail, refused), with why."""
+    from svcdesk.app import mailin
+
+    kept = mailin.quarantined(state.desk())
+    if fmt == "json":
+        echo(as_json([{"name": k.name, "reason": k.reason, "source": k.source, "at": k.at,
+                       "file": str(k.path)} for k in kept]))
+        return
+    if not kept:
+        echo("No message is kept aside.")
+        return
+    echo(table([[k.name, k.at, k.reason] for k in kept], ["name", "kept at", "why"]))
+
+
+@mail.command()
+@click.argument("name")
+@click.pass_obj
+def retry(state, name):
+    """Take a kept message again (once the desk or the message was mended)."""
+    from svcdesk.app import mailin
+
+    echo(_line(mailin.retry(state.desk(), name)))
+
+
+def _read(file: str) -> bytes:
+    from svcdesk.base.errors import UsageError
+
+    try:
+        if file == "-":
+            return sys.stdin.buffer.read() if sys.stdin else b""
+        return Path(file).read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{file}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"{file}: {exc.strerror}") from None
+
+
+def _line(taken) -> str:
+    return f"{taken.number or '-'}  {taken.kind}: {taken.said}"
+
+
+COMMANDS = [mail]
