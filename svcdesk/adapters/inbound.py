@@ -1,9 +1,10 @@
 """Mail coming in: one RFC 5322 message read into what the desk needs of it.
 
 Messages reach an after-sales mailbox from every kind of client, so the reading is lenient
-where mail is: a charset label of GB2312 on GBK text (read as GB18030, their superset), no
-label or a wrong one (charset-normalizer guesses from the bytes), raw 8-bit headers, RFC
-2047 encoded words split across a subject, HTML-only bodies (html2text). What cannot be
+where mail is: bytes valid as UTF-8 are UTF-8 whatever the label; a label of GB2312 on GBK
+text is read as GB18030, their superset; no label or a wrong one, as GB18030 when the bytes
+are valid in it, else as charset-normalizer guesses from them; raw 8-bit headers alike;
+RFC 2047 encoded words split across a subject; HTML-only bodies (html2text). What cannot be
 read at all raises MessageError, and the caller keeps the message whole.
 """
 
@@ -12,7 +13,7 @@ import email.utils
 import hashlib
 import re
 from datetime import datetime
-from email.header import decode_header
+from email.header import Header, decode_header
 from email.message import Message
 from typing import NamedTuple
 
@@ -77,12 +78,12 @@ def header_text(value) -> str:
     as UTF-8 or GB18030, line breaks folded to spaces."""
     if value is None:
         return ""
-    if not isinstance(value, str):
+    if not isinstance(value, (str, Header)):
         value = str(value)
-    try:
+    try:  # a Header (raw 8-bit bytes in the header) decodes to its bytes, 'unknown-8bit'
         parts = decode_header(value)
     except Exception:
-        parts = [(value, None)]
+        parts = [(str(value), None)]
     out = []
     for part, charset in parts:
         if isinstance(part, str):
@@ -96,8 +97,10 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
     """Text of ``data`` labelled ``charset`` (perhaps wrongly, perhaps not at all)."""
     label = (charset or "").strip().strip('"').lower()
     # bytes that are valid UTF-8 are UTF-8 whatever the label says (GBK text almost never
-    # is); then the label, the Chinese ones read as their superset
+    # is); then the label, the Chinese ones read as their superset; then, unlabelled or
+    # mislabelled, GB18030, what mail in China that is not UTF-8 almost always is
     tries = ["utf-8", "gb18030" if label in _CHINESE else label] if label else ["utf-8"]
+    tries.append("gb18030")
     for codec in tries:
         try:
             return data.decode(codec)

@@ -26,6 +26,9 @@ from svcdesk.base.fields import MAX_LENGTH
 from svcdesk.domain import history, mailtext
 
 
+FETCH_MOST = 200  # messages one `mail fetch` takes; cron's next run takes the rest
+
+
 class Taken(NamedTuple):
     """What one message became."""
 
@@ -33,6 +36,7 @@ class Taken(NamedTuple):
     number: str | None
     said: str
     kept: str | None = None  # the quarantine entry's name, when kept aside
+    routine: bool = False  # kept as machine mail or our own: nothing for a person to do
 
 
 def ingest(desk: Desk, raw: bytes, source: str = "stdin") -> Taken:
@@ -42,9 +46,11 @@ def ingest(desk: Desk, raw: bytes, source: str = "stdin") -> Taken:
     except inbound.MessageError as exc:
         return keep(desk, raw, f"unreadable: {exc}", source)
     if msg.ours:
-        return keep(desk, raw, "one of the desk's own notices came back", source, msg.key)
+        return keep(desk, raw, "one of the desk's own notices came back", source, msg.key,
+                    routine=True)
     if msg.machine:
-        return keep(desk, raw, f"not a person's mail: {msg.machine}", source, msg.key)
+        return keep(desk, raw, f"not a person's mail: {msg.machine}", source, msg.key,
+                    routine=True)
     taken = desk.index.mail_taken(msg.key)
     if taken is not None:
         return Taken("duplicate", _number(taken), f"already taken into {_number(taken)}")
@@ -130,6 +136,25 @@ def _reply(desk: Desk, msg: inbound.Inbound, relpath: str) -> Taken:
     return Taken(kind, ticket.number, said)
 
 
+def fetch(desk: Desk, limit: int = FETCH_MOST) -> list:
+    """Take the messages waiting in the service mailbox (rules.yaml mail.imap), at most
+    ``limit`` a run; each is marked taken on the server only once the desk holds it (as a
+    ticket, a comment, or kept aside), so a run cut short takes nothing twice."""
+    from svcdesk.adapters.imap import Mailbox
+
+    settings = (desk.rules.mail or {}).get("imap")
+    if not settings:
+        raise UsageError("no mailbox to read: set mail.imap (host, user) in rules.yaml and "
+                         "the password in SVCDESK_IMAP_PASSWORD")
+    out = []
+    with Mailbox(settings) as box:
+        for uid, raw in box.waiting(limit):
+            out.append(ingest(desk, raw, f"imap://{settings['host']}/"
+                                         f"{settings.get('folder', 'INBOX')}#{uid}"))
+            box.taken(uid)
+    return out
+
+
 # ---- the quarantine ----------------------------------------------------------------------------
 
 class Kept(NamedTuple):
@@ -142,7 +167,8 @@ class Kept(NamedTuple):
     path: Path
 
 
-def keep(desk: Desk, raw: bytes, reason: str, source: str, key: str | None = None) -> Taken:
+def keep(desk: Desk, raw: bytes, reason: str, source: str, key: str | None = None,
+         routine: bool = False) -> Taken:
     """Keep ``raw`` whole in the quarantine with ``reason``; the same message kept twice is
     one entry."""
     folder = desk.state.quarantine
@@ -153,7 +179,7 @@ def keep(desk: Desk, raw: bytes, reason: str, source: str, key: str | None = Non
     store.write_atomic(folder / f"{name}.json", json.dumps(
         {"reason": reason, "source": source, "at": now.isoformat(timespec="seconds"),
          "key": key}, ensure_ascii=False, indent=1).encode("utf-8"))
-    return Taken("kept", None, f"kept aside as {name}: {reason}", name)
+    return Taken("kept", None, f"kept aside as {name}: {reason}", name, routine)
 
 
 def quarantined(desk: Desk) -> list:

@@ -22,7 +22,7 @@ class ExitCode(IntEnum):
     DELIVERY = 13        # a notice could not be delivered (SMTP unreachable, login refused)
     READ_ONLY = 14       # the desk cannot be written: a read-only file system, no permission
     NOT_SET_UP = 15      # this clone lacks svcdesk's set-up (the ticket merge driver)
-    REMOTE = 16          # the desk's remote cannot be reached, or keeps refusing the push
+    REMOTE = 16          # a server the desk talks to (its git remote, its mailbox) fails it
 
 
 class SvcdeskError(Exception):

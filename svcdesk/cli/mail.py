@@ -34,6 +34,28 @@ def ingest(state, file):
     echo(_line(taken))
 
 
+@mail.command()
+@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Take at most this many messages (the next run takes the rest).")
+@click.pass_obj
+def fetch(state, limit):
+    """Take the new messages of the service mailbox (rules.yaml mail.imap; the password in
+    SVCDESK_IMAP_PASSWORD), each marked taken on the server once the desk holds it. Run it
+    from cron beside sla check: it says nothing unless a message needs a person.
+
+    \b
+    Examples:
+      */5 * * * * cd /srv/desk && svcdesk mail fetch && svcdesk notify send
+    """
+    from svcdesk.app import mailin
+
+    for taken in mailin.fetch(state.desk(), limit):
+        if sys.stdout.isatty():
+            echo(_line(taken))
+        if taken.kind == "kept" and not taken.routine:
+            echo(f"Warning: {_line(taken)} (svcdesk mail quarantine)", err=True)
+
+
 @mail.command("import")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.pass_obj

@@ -88,6 +88,7 @@ class Rules:
     auto_assign: bool = True
     service: S.Service = field(default_factory=S.Service)
     notices: "NoticeRules" = None
+    mail: dict = field(default_factory=dict)  # the mail: section as written (mail in)
 
     @property
     def initial_status(self) -> str:
@@ -208,7 +209,8 @@ def compile_rules(data) -> Rules:
         strategies=tuple(assign.get("strategies", Rules.strategies)),
         auto_assign=assign.get("auto", True),
         service=_service(checked, tz, vocabularies, statuses, transitions),
-        notices=_notices(checked.get("notices", {}), desk["name"]))
+        notices=_notices(checked.get("notices", {}), desk["name"]),
+        mail=checked.get("mail", {}))
 
 
 def _service(checked: dict, tz, vocabularies: dict, statuses: dict,

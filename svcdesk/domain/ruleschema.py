@@ -333,6 +333,24 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
                          doc="Hand the ticket to the team lead, the manager, or whoever the "
                              "assignment strategies pick next."),
     })),
+    "mail": Record(doc="Mail in: the service mailbox svcdesk reads (`svcdesk mail fetch`).",
+                   keys={
+        "imap": Record(doc="The IMAP mailbox (the password only in SVCDESK_IMAP_PASSWORD).",
+                       required=("host", "user"), keys={
+            "host": Text(doc="The IMAP server."),
+            "port": Whole(minimum=1, maximum=65535,
+                          doc="Its port (default 993 with ssl, else 143)."),
+            "user": Text(doc="The login, often the mailbox's address."),
+            "folder": Text(doc="The folder to read (default INBOX)."),
+            "security": Text(choices=("ssl", "starttls", "plain"),
+                             doc="ssl (IMAPS, default), starttls, or plain (only for a "
+                                 "server on this machine)."),
+            "cafile": Text(doc="A CA certificate file to trust (a private CA)."),
+            "done": Text(pattern=r"seen|move:.+",
+                         doc="What happens to a message once taken: seen (flag it, default) "
+                             "or move:FOLDER."),
+        }),
+    }),
     "notices": Record(doc="Who is told what, by email.", keys={
         "sender": Record(required=("email",), doc="Who notices come from.", keys={
             "name": Text(doc="Display name, e.g. the desk's name."),

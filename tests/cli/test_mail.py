@@ -187,3 +187,14 @@ def test_a_mail_servers_pipe_needs_no_agent_the_message_acts_as_its_sender(desk,
     monkeypatch.delenv("SVCDESK_AGENT")
     ingest(run, message("请问保修期多久？", subject="保修期", Message_ID="<p1@x.cn>"))
     assert git(desk.root, "log", "-1", "--format=%ae").strip() == CUSTOMER
+
+
+def test_raw_8bit_headers_in_gbk_or_utf8_are_read_as_written(desk, run):
+    for n, codec in enumerate(("gbk", "utf-8")):
+        raw = ("From: 李四 <li.si@example.cn>\r\nSubject: 空调不制冷" + str(n) + "\r\n"
+               f"Message-ID: <h8{n}@x.cn>\r\nContent-Type: text/plain\r\n\r\n"
+               "机房温度已经升到30度\r\n").encode(codec)
+        ingest(run, raw)
+        data = ticket(desk.root, f"SD-20261122-000{n + 1}")
+        assert data["title"] == f"空调不制冷{n}" and data["customer"]["name"] == "李四"
+        assert data["description"] == "机房温度已经升到30度"
