@@ -547,6 +547,15 @@ class Index:
         return row[0] if row else None
 
     @_healing
+    def opened_by(self, email: str, since: datetime) -> int:
+        """How many tickets whose customer's address is ``email`` were made since ``since``."""
+        folded = email.casefold()
+        rows = self.refresh().execute(
+            "SELECT customer_text FROM tickets WHERE created >= ? AND instr(customer_text, ?)",
+            (since.timestamp(), folded))
+        return sum(1 for (text,) in rows if folded in text.split("\x1f"))
+
+    @_healing
     def by_uid(self, uid: str) -> str | None:
         """The path of the ticket with ``uid``, or None."""
         row = self.refresh().execute("SELECT path FROM tickets WHERE uid = ?",

@@ -12,6 +12,7 @@ in the quarantine with the reason, never dropped.
 
 import hashlib
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import NamedTuple
 
@@ -27,6 +28,7 @@ from svcdesk.domain import history, mailtext
 
 
 FETCH_MOST = 200  # messages one `mail fetch` takes; cron's next run takes the rest
+MOST_PER_HOUR = 10  # new tickets one sender may open by mail in an hour (mail.most_per_hour)
 
 
 class Taken(NamedTuple):
@@ -59,6 +61,10 @@ def ingest(desk: Desk, raw: bytes, source: str = "stdin") -> Taken:
     try:
         if relpath is not None:
             return _reply(desk, msg, relpath)
+        if _flooding(desk, msg):
+            return keep(desk, raw, f"{msg.sender_email} opened the most tickets an hour may "
+                        "have (mail.most_per_hour); kept for a person to look at", source,
+                        msg.key)
         return _new(desk, msg)
     except SvcdeskError as exc:  # a value the desk refuses, a locked or broken ticket...
         return keep(desk, raw, f"{type(exc).__name__}: {exc}", source, msg.key)
@@ -84,6 +90,13 @@ def _sender(desk: Desk, msg: inbound.Inbound) -> Actor:
                   if (a.email or "").lower() == msg.sender_email), None)
     return Actor(agent or msg.sender_email,
                  Identity(msg.sender_name or msg.sender_email, msg.sender_email))
+
+
+def _flooding(desk: Desk, msg: inbound.Inbound) -> bool:
+    """Whether the sender opened as many tickets in the last hour as one may (a loop with
+    another robot, a flood): the next is kept aside for a person to look at."""
+    most = (desk.rules.mail or {}).get("most_per_hour", MOST_PER_HOUR)
+    return desk.index.opened_by(msg.sender_email, desk.now() - timedelta(hours=1)) >= most
 
 
 def _new(desk: Desk, msg: inbound.Inbound) -> Taken:
@@ -121,10 +134,17 @@ def _reply(desk: Desk, msg: inbound.Inbound, relpath: str) -> Taken:
             ticket = history.record(rules, ticket, now, actor.key, "comment", {}, rule=rule,
                                     note=_cut(text, MAX_LENGTH["text"]), visibility="public")
             kind, said = "reply", "the customer's reply recorded"
+            words = (rules.mail or {}).get("reopen_when") or mailtext.NOT_FIXED
             if status in rules.service.paused and "resume" in rules.transitions:
                 ticket = history.transition(rules, ticket, now, actor.key, "resume", {},
                                             note="the customer replied by mail")
                 said += "; resumed"
+            elif status in rules.service.resolved and "reopen" in rules.transitions and \
+                    mailtext.says_not_fixed(msg.text, words):
+                ticket = history.transition(rules, ticket, now, actor.key, "reopen", {},
+                                            rule="mail.reopen_when",
+                                            note="the customer wrote that it is not fixed")
+                said += "; reopened (not fixed)"
         ticket = history.settle(rules, ticket)
         change.write(relpath, store.encode_ticket(ticket))
         change.commit(f"{ticket.number}: {history.subject(ticket.events[before])}",

@@ -18,6 +18,10 @@ _SIGNATURE = re.compile(r"^(?:-- ?|—— ?|发自我的.{1,20}|Sent from my .{1
 _SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|sv|回复|回覆|答复|转发|轉寄)\s*[:：]\s*)+",
                              re.IGNORECASE)
 _ULID = re.compile(r"(?:^|[.<])([0-9a-hjkmnp-tv-z]{26})@", re.IGNORECASE)
+NOT_FIXED = ("没有解决", "没解决", "未解决", "还是不行", "还不行", "又坏了", "问题依旧",
+             "还是有问题", "依然有问题", "仍然有问题", "还是老样子", "not fixed", "not resolved",
+             "still not", "still broken", "doesn't work", "does not work", "not working",
+             "happened again")  # what a reply to a resolved ticket says when it is not fixed
 _RATINGS = {"非常满意": 5, "很满意": 5, "满意": 4, "一般": 3, "不满意": 2, "很不满意": 1,
             "非常不满意": 1, "very satisfied": 5, "satisfied": 4, "neutral": 3,
             "dissatisfied": 2, "very dissatisfied": 1}
@@ -73,3 +77,9 @@ def rating(text: str) -> int | None:
     if re.fullmatch(r"★{1,5}☆*", said):
         return said.count("★")
     return _RATINGS.get(said)
+
+
+def says_not_fixed(text: str, words=NOT_FIXED) -> bool:
+    """Whether the new words of a reply say the problem is not fixed (``words``)."""
+    said = new_text(text).casefold()
+    return any(w.casefold() in said for w in words)

@@ -5,6 +5,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from svcdesk.base import fields as F
+from svcdesk.base import model
 from svcdesk.domain import sla
 from svcdesk.domain.rules import NOTICE_EVENTS
 
@@ -160,4 +161,19 @@ def context(rules, ticket, event, notice: Notice, level, step) -> dict:
                   "at": event.at, "rule": event.rule or ""},
         "recipient": {"name": notice.recipient.name, "role": notice.recipient.role,
                       "email": notice.recipient.email},
+        "missing": _missing(rules, f),
     }
+
+
+def _missing(rules, fields: dict) -> list:
+    """What the ticket's type requires and it still lacks (a request taken in by mail
+    without them), each {field, label, label_en}, for the acknowledgement to ask for."""
+    kind = rules.types.get(fields.get("type"))
+    if kind is None:
+        return []
+    out = []
+    for name in model.missing_required(kind.required, fields):
+        spec = rules.schema.specs.get(name)
+        out.append({"field": name, "label": spec.label if spec else name,
+                    "label_en": (spec.label_en or name) if spec else name})
+    return out

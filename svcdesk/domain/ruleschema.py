@@ -335,6 +335,11 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
     })),
     "mail": Record(doc="Mail in: the service mailbox svcdesk reads (`svcdesk mail fetch`).",
                    keys={
+        "reopen_when": Seq(Text(), doc="Words in a reply to a resolved ticket that reopen it "
+                                       "(default: 没有解决, 还是不行, not fixed...)."),
+        "most_per_hour": Whole(minimum=1, maximum=10_000,
+                               doc="New tickets one sender may open by mail in an hour; "
+                                   "more are kept aside for review (default 10)."),
         "imap": Record(doc="The IMAP mailbox (the password only in SVCDESK_IMAP_PASSWORD).",
                        required=("host", "user"), keys={
             "host": Text(doc="The IMAP server."),

@@ -198,3 +198,39 @@ def test_raw_8bit_headers_in_gbk_or_utf8_are_read_as_written(desk, run):
         data = ticket(desk.root, f"SD-20261122-000{n + 1}")
         assert data["title"] == f"空调不制冷{n}" and data["customer"]["name"] == "李四"
         assert data["description"] == "机房温度已经升到30度"
+
+
+def test_a_request_missing_details_is_acknowledged_asking_for_them(desk, run):
+    ingest(run, message("打印机卡纸，第二张就卡", Message_ID="<i1@x.cn>"))
+    entry = next(n for n in json.loads(run("notify", "list", "--format", "json").stdout)
+                 if n["to"] == CUSTOMER)
+    text = open(entry["file"], "rb").read()
+    from email import message_from_bytes, policy
+
+    body = message_from_bytes(text, policy=policy.default).get_body().get_content()
+    assert "请直接回复本邮件补充以下信息" in body
+    assert "联系电话" in body and "产品型号" in body and "购买日期" in body
+    assert "客户姓名" not in body  # the sender's name is known
+
+
+def test_a_reply_saying_it_is_not_fixed_reopens_a_resolved_ticket(desk, run):
+    ingest(run, message("打印机卡纸", Message_ID="<n1@x.cn>"))
+    run("--as", "li.qiang", "resolve", "1122-1", "-m", "已更换搓纸轮")
+    reply = message("还是不行，今天又卡了三次", subject="Re: [SD-20261122-0001] 已解决",
+                    Message_ID="<n2@x.cn>")
+    assert "reopened (not fixed)" in ingest(run, reply)
+    data = ticket(desk.root)
+    assert data["status"] == "reopened" and data["events"][-1]["rule"] == "mail.reopen_when"
+    thanks = message("谢谢，好了", subject="Re: [SD-20261122-0001] 已解决",
+                     Message_ID="<n3@x.cn>")
+    run("--as", "li.qiang", "resolve", "1122-1", "-m", "再次处理")
+    assert "reopened" not in ingest(run, thanks)
+
+
+def test_a_sender_opening_too_many_tickets_an_hour_is_kept_for_a_person(desk, run):
+    for n in range(10):
+        assert " new:" in ingest(run, message(f"第{n}封", subject=f"问题{n}",
+                                              Message_ID=f"<f{n}@x.cn>"))
+    eleventh = ingest(run, message("第11封", subject="问题11", Message_ID="<f11@x.cn>"))
+    assert "kept" in eleventh and "most_per_hour" in eleventh
+    assert len(list(desk.root.glob("tickets/*/*/*.yaml"))) == 10
