@@ -60,14 +60,22 @@ def ingest(desk: Desk, raw: bytes, source: str = "stdin") -> Taken:
     desk.act_as(_sender(desk, msg))  # the message acts as its sender, whoever runs svcdesk
     try:
         if relpath is not None:
-            return _reply(desk, msg, relpath)
-        if _flooding(desk, msg):
+            taken = _reply(desk, msg, relpath)
+        elif _flooding(desk, msg):
             return keep(desk, raw, f"{msg.sender_email} opened the most tickets an hour may "
                         "have (mail.most_per_hour); kept for a person to look at", source,
                         msg.key)
-        return _new(desk, msg)
+        else:
+            taken = _new(desk, msg)
     except SvcdeskError as exc:  # a value the desk refuses, a locked or broken ticket...
         return keep(desk, raw, f"{type(exc).__name__}: {exc}", source, msg.key)
+    if msg.attachments:  # the desk does not store files yet: the message is kept whole
+        names = ", ".join(name for name, _ in msg.attachments[:5])
+        kept = keep(desk, raw, f"taken into {taken.number}; its attachments ({names}) are kept "
+                    "here with the message", source, msg.key, routine=True)
+        taken = taken._replace(said=f"{taken.said}; attachments kept as {kept.kept}",
+                               kept=kept.kept)
+    return taken
 
 
 def _ticket_of(desk: Desk, msg: inbound.Inbound) -> str | None:

@@ -234,3 +234,21 @@ def test_a_sender_opening_too_many_tickets_an_hour_is_kept_for_a_person(desk, ru
     eleventh = ingest(run, message("第11封", subject="问题11", Message_ID="<f11@x.cn>"))
     assert "kept" in eleventh and "most_per_hour" in eleventh
     assert len(list(desk.root.glob("tickets/*/*/*.yaml"))) == 10
+
+
+def test_a_messages_attachments_are_kept_with_it_not_dropped(desk, run):
+    from email.mime.application import MIMEApplication
+
+    msg = MIMEMultipart()
+    msg["From"] = f"张三 <{CUSTOMER}>"
+    msg["Subject"] = "打印机卡纸，附照片"
+    msg["Message-ID"] = "<att1@x.cn>"
+    msg.attach(MIMEText("照片见附件", "plain", "utf-8"))
+    photo = MIMEApplication(b"\xff\xd8\xff fake jpeg", "jpeg")
+    photo.add_header("Content-Disposition", "attachment", filename=("utf-8", "", "卡纸.jpg"))
+    msg.attach(photo)
+    said = ingest(run, msg.as_bytes())
+    assert "new:" in said and "attachments kept as" in said
+    kept = json.loads(run("mail", "quarantine", "--format", "json").stdout)
+    assert len(kept) == 1 and "卡纸.jpg" in kept[0]["reason"]
+    assert open(kept[0]["file"], "rb").read() == msg.as_bytes()
