@@ -178,6 +178,12 @@ class AutoSync:
             self.desk.warnings.append(f"offline, so not synced: {exc}")
             self.upstream = None  # offline: the rest of this change stays local
             return
+        except MergeError as exc:
+            if not push:  # before the change: nothing was made, the command stops
+                raise
+            # after it: the change is committed here; only the merge waits for a person
+            self.desk.warnings.append(f"committed here but not synced: {exc}")
+            return
         self.desk.kept.setdefault("renumbered", {}).update(run.renumbered)
         for old, new in run.renumbered:
             self.desk.warnings.append(f"{old} was taken by another clone first: the ticket "

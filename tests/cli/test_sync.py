@@ -584,3 +584,25 @@ def test_undoing_a_killed_merge_keeps_a_persons_uncommitted_edit(team, run):
     assert "A 的备注" not in (b / "tickets/2026/11/SD-20261122-0001.yaml").read_text()
     assert "发票怎么开（急）" in edited.read_text()  # the person's edit, kept
     assert git(b, "status", "--porcelain").split() == ["M", "tickets/2026/11/SD-20261122-0002.yaml"]
+
+
+def test_a_desk_that_syncs_by_itself_keeps_a_change_whose_sync_meets_a_conflict(team, run):
+    a, b, _ = team
+    on(a, run, *INQUIRY, "--title", "保修期多久")
+    _auto(a, b, run)
+    for root, limit in ((a, "20"), (b, "25")):  # rules.yaml changed on both sides, by hand
+        text = (root / "rules.yaml").read_text(encoding="utf-8")
+        (root / "rules.yaml").write_text(text.replace("capacity: 20", f"capacity: {limit}0", 1),
+                                         encoding="utf-8")
+        commit_all(root, f"capacity {limit}0")
+    hook = b / ".git/hooks/pre-push"  # a pushes its rules just before b's change goes out
+    hook.write_text(f"#!/bin/sh\nrm -f \"$0\"\nunset GIT_DIR GIT_WORK_TREE\n"
+                    f"git -C '{a}' push -q origin main\n")
+    hook.chmod(0o755)
+    result = on(b, run, "comment", "1122-1", "-m", "已电话联系")
+    assert result.exit_code == 0, result.stderr
+    assert "committed here but not synced" in result.stderr and "rules.yaml" in result.stderr
+    assert "已电话联系" in (b / "tickets/2026/11/SD-20261122-0001.yaml").read_text()
+    assert git(b, "status", "--porcelain") == "" and not (b / ".git/MERGE_HEAD").exists()
+    refused = on(b, run, "comment", "1122-1", "-m", "再联系")  # its pull meets it: refused
+    assert refused.exit_code == 8 and "rules.yaml" in refused.stderr
