@@ -229,10 +229,22 @@ def replay(events) -> dict:
         if event.fields is not None:
             state = clone(event.fields)
             state["created"] = event.at
-        for path, (_old, new) in event.changes.items():
-            set_path(state, path, clone(new))
+        for path, (old, new) in event.changes.items():
+            apply_change(state, path, old, new)
         state["updated"] = event.at
     return state
+
+
+def apply_change(state: dict, path: str, old, new) -> None:
+    """Set ``path`` in ``state`` to ``new``. A list found other than the change's ``old``
+    (two clones' histories merged: a tag or an attachment added on each side) takes the
+    change's additions and removals instead, so that neither side's items are lost."""
+    found = get_path(state, path) if isinstance(new, list) else None
+    if isinstance(found, list) and found != old:
+        gone = [item for item in old or () if item not in new]
+        kept = [item for item in found if item not in gone]
+        new = kept + [item for item in new if item not in kept and item not in (old or ())]
+    set_path(state, path, clone(new))
 
 
 def ordered_fields(schema: Schema, data: dict) -> dict:

@@ -103,9 +103,9 @@ def conflicts(events) -> list:
             if path.startswith("sla."):
                 continue
             found = model.get_path(state, path)
-            if found != old:
-                out.append(Conflict(event, path, old, found))
-            model.set_path(state, path, model.clone(new))
+            if found != old and not (isinstance(new, list) and isinstance(found, list)):
+                out.append(Conflict(event, path, old, found))  # lists merge (apply_change)
+            model.apply_change(state, path, old, new)
     return out
 
 

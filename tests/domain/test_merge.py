@@ -111,3 +111,14 @@ def test_two_different_tickets_are_never_merged(rules, base):
                          + base.events[1:])
     with pytest.raises(MergeError, match="two different tickets"):
         merge.merge(rules, base, other)
+
+
+def test_items_added_to_a_list_on_both_sides_are_all_kept_and_a_removal_stays_removed(
+        rules, base):
+    tagged = step(rules, base, 5, "wang.fang", "edit", {"tags": ["vip", "复购"]})
+    ours = step(rules, tagged, 10, "liu.yang", "edit", {"tags": ["vip", "复购", "上门"]})
+    theirs = step(rules, tagged, 20, "wang.fang", "edit", {"tags": ["复购", "催单"]})
+    merged = merge.merge(rules, ours, theirs)
+    assert merged.fields["tags"] == ["复购", "上门", "催单"]
+    assert merge.merge(rules, theirs, ours).fields["tags"] == ["复购", "上门", "催单"]
+    assert model.hand_edits(merged) == {} and merge.conflicts(merged.events) == []
