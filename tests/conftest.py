@@ -83,12 +83,13 @@ class Outcome:
     exit_code: int
     stdout: str
     stderr: str
+    stdout_bytes: bytes = b""
 
 
 def run_cli(*args, input=None) -> Outcome:
     """Run svcdesk through click's CliRunner (same error handling as the console script)."""
     result = CliRunner().invoke(cli, [str(a) for a in args], input=input)
-    return Outcome(result.exit_code, result.stdout, result.stderr)
+    return Outcome(result.exit_code, result.stdout, result.stderr, result.stdout_bytes)
 
 
 @pytest.fixture

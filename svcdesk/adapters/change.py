@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from svcdesk.adapters import store
+from svcdesk.adapters.store import ATTACHMENTS
 from svcdesk.adapters.lock import DeskLock
 from svcdesk.adapters.repo import TRAILER_ACTION, TRAILER_TICKET, Git, Identity
 from svcdesk.adapters.shortcuts import Shortcuts
@@ -163,6 +164,7 @@ class Change:
             final.update(files)
         paths = list(final)
         _write_journal(self.state, {"head": self.head, "paths": paths})
+        commits = self._through_filters(commits, final)
         folders = set()
         for relpath, data in final.items():
             target = self.root / relpath
@@ -204,6 +206,19 @@ class Change:
         return sha
 
 
+    def _through_filters(self, commits: list, final: dict) -> list:
+        """``commits`` with each attachment that a filter of .gitattributes applies to (Git
+        LFS) stored as git would store it, so that the clone stays clean; the working tree
+        still gets the file itself."""
+        filtered = self.git.filtered(p for p, data in final.items()
+                                     if data is not None and p.startswith(ATTACHMENTS + "/"))
+        if not filtered:
+            return commits
+        blobs = {path: self.git.store_filtered(path, final[path]) for path in filtered}
+        return [({p: blobs.get(p, data) if data is not None else None
+                  for p, data in files.items()}, *rest) for files, *rest in commits]
+
+
 # Told of every commit any change of this process makes, with its id (the command server's
 # worker tells its client, so that a worker dying later is not taken for a change that
 # never happened); a Change is also given listeners of its own (see app.desk.Desk.change)
@@ -229,6 +244,7 @@ def recover(root: Path, git: Git, state: State, head: str | None) -> list:
     except (ValueError, OSError):
         journal = {"paths": []}  # a torn journal: nothing was written after it
     paths = [p for p in journal.get("paths", []) if isinstance(p, str)]
+    filtered = git.filtered(p for p in paths if p.startswith(ATTACHMENTS + "/"))
     restore = []
     for relpath in paths:
         target = root / relpath
@@ -241,7 +257,7 @@ def recover(root: Path, git: Git, state: State, head: str | None) -> list:
             data = None
         landed = (data is None and committed is None) or (
             data is not None and committed is not None
-            and Git.blob_id(data, len(committed)) == committed)
+            and _blob_id(git, filtered, relpath, data, len(committed)) == committed)
         if not landed:
             restore.append((relpath, committed))
     for relpath, committed in restore:
@@ -249,12 +265,20 @@ def recover(root: Path, git: Git, state: State, head: str | None) -> list:
         if committed is None:
             target.unlink(missing_ok=True)
         else:
-            store.write_atomic(target, git.run("cat-file", "blob", committed))
+            store.write_atomic(target, git.unfiltered(relpath, committed) if relpath in
+                               filtered else git.run("cat-file", "blob", committed))
     if paths:
         git.update_index(paths)
     git.clear_stale_packs()  # a fast-import killed mid-commit leaves its pack half-written
     path.unlink(missing_ok=True)
     return paths
+
+
+def _blob_id(git: Git, filtered: set, relpath: str, data: bytes, hex_len: int) -> str:
+    """The blob git commits for ``data`` at ``relpath`` (through its filter, if it has one)."""
+    if relpath in filtered:
+        return git.filtered_blob_id(relpath, data)
+    return Git.blob_id(data, hex_len)
 
 
 def recover_merge(root: Path, git: Git, state: State) -> bool:

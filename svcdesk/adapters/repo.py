@@ -171,6 +171,34 @@ class Git:
         algo = hashlib.sha256 if hex_len == 64 else hashlib.sha1
         return algo(b"blob %d\0" % len(data) + data).hexdigest()
 
+    def filtered(self, paths) -> set:
+        """Those of ``paths`` that a filter of .gitattributes applies to (Git LFS): git
+        keeps what the filter makes of their content, not the content. Without a `filter=`
+        in the desk's .gitattributes (or .git/info/attributes) no process is started."""
+        paths = list(paths)
+        if not paths or not any("filter=" in (_read_text(f) or "") for f in (
+                self.root / ".gitattributes", self.git_dir / "info" / "attributes")):
+            return set()
+        out = self.run("check-attr", "-z", "--stdin", "filter",
+                       input=b"".join(p.encode("utf-8") + b"\0" for p in paths))
+        parts = out.split(b"\0")
+        return {parts[i].decode("utf-8") for i in range(0, len(parts) - 2, 3)
+                if parts[i + 2] not in (b"unspecified", b"unset")}
+
+    def store_filtered(self, relpath: str, data: bytes) -> str:
+        """Store ``data`` as git stores a file at ``relpath`` (through its filter: an LFS
+        pointer, the content in .git/lfs); return the blob id to commit."""
+        return self.run("hash-object", "-w", f"--path={relpath}", "--stdin",
+                        input=data).decode().strip()
+
+    def filtered_blob_id(self, relpath: str, data: bytes) -> str:
+        """The blob id git would commit for ``data`` at filtered ``relpath``."""
+        return self.run("hash-object", f"--path={relpath}", "--stdin", input=data).decode().strip()
+
+    def unfiltered(self, relpath: str, blob: str) -> bytes:
+        """The content of a filtered file's blob, as a checkout writes it."""
+        return self.run("cat-file", "--filters", f"--path={relpath}", blob)
+
     # ---- writing --------------------------------------------------------------------------
 
     def commit(self, parent: str | None, ref: str, files: dict, message: str,
@@ -183,6 +211,7 @@ class Git:
 
     def import_commits(self, parent: str | None, ref: str, commits) -> str:
         """Append ``commits`` ([(files, message, author, when)...]) to ``ref`` in one process.
+        A file's data is its bytes, None to delete it, or the id of a blob git holds.
 
         ``feature done`` makes fast-import refuse a stream cut short, so a killed caller
         leaves the branch where it was.
@@ -206,6 +235,8 @@ class Git:
                 for path, data in files.items():
                     if data is None:
                         write(f"D {path}\n".encode())
+                    elif isinstance(data, str):  # a blob already stored (store_filtered)
+                        write(f"M 100644 {data} {path}\n".encode())
                     else:
                         write(b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(data),
                                                                          data))

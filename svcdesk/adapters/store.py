@@ -364,6 +364,21 @@ def ticket_relpath(number: str) -> str:
     return f"{TICKETS}/{day[:4]}/{day[4:6]}/{number}.yaml"
 
 
+ATTACHMENTS = "attachments"
+
+
+def attachment_folder(number: str, uid: str) -> str:
+    """attachments/YYYY/MM/<uid>: the folder of a ticket's files, by the month of its number
+    (which a renumbering keeps) and its uid (which nothing changes)."""
+    day = NUMBER_RE.match(number)["date"]
+    return f"{ATTACHMENTS}/{day[:4]}/{day[4:6]}/{uid}"
+
+
+def attachment_relpath(number: str, uid: str, entry: str) -> str:
+    """Where the file of ``entry`` (``<digest>/<name>``, domain.files) lies in the desk."""
+    return f"{attachment_folder(number, uid)}/{entry}"
+
+
 def ticket_files(root: Path):
     """Yield the relative path of every ticket file in the desk, oldest month first."""
     base = root / TICKETS

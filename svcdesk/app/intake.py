@@ -22,6 +22,7 @@ class Outcome(NamedTuple):
     decision: object = None  # classify.Decision
     choice: object = None  # assign.Choice
     changed: bool = True
+    refused: tuple = ()  # files not attached: (name, why)
 
 
 def check_values(desk, given: dict) -> dict:
@@ -88,11 +89,13 @@ INCOMPLETE = "incomplete"  # the tag of a ticket taken in without all its type r
 
 
 def create_ticket(desk, given: dict, auto: bool = True, rule: str | None = None,
-                  incomplete_ok: bool = False) -> Outcome:
+                  incomplete_ok: bool = False, files: tuple = ()) -> Outcome:
     """Record a new ticket from values a person gave, then (unless ``auto`` is False)
     classify, prioritise and assign it by the rules: one commit, one event per step.
 
-    ``rule`` is recorded on its create event.
+    ``rule`` is recorded on its create event; ``files`` (domain.files.File) are attached in
+    the same commit (app.attachments.add: one past the size limit is left out, named in
+    Outcome.refused).
     With ``incomplete_ok`` (a request by mail must never be dropped), a request missing what
     its type requires is taken anyway, tagged ``incomplete``; with no type, as the first
     type whose requirements it meets, else the desk's first."""
@@ -153,6 +156,17 @@ def create_ticket(desk, given: dict, auto: bool = True, rule: str | None = None,
                                                     + ")" if choice else ""))
         elif choice:
             body.append(f"Queued for team {choice.team}: nobody fits")
+        refused = ()
+        if files:
+            from svcdesk.app import attachments
+
+            ticket, writes, attached = attachments.add(rules, ticket, list(files), now,
+                                                       actor.key, rule=rule)
+            for path, data in writes.items():
+                change.write(path, data)
+            refused = attached.refused
+            if attached.stored:
+                body.append(f"Attachments: {len(attached.stored)}")
         ticket = history.settle(rules, ticket)
         fields = ticket.fields
         body.insert(1, f"Priority: {fields.get('priority')}")
@@ -169,7 +183,7 @@ def create_ticket(desk, given: dict, auto: bool = True, rule: str | None = None,
     if final is not None:  # a desk that syncs by itself met the number taken meanwhile
         ticket, _ = store.read_ticket(desk.root, rules.schema, store.ticket_relpath(final))
     delivery.queue_notices(desk, ticket, ticket.events)
-    return Outcome(ticket, decision, choice)
+    return Outcome(ticket, decision, choice, refused=tuple(refused))
 
 
 def _next_number(desk, change: Change, now: datetime) -> str:

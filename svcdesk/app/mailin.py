@@ -20,7 +20,7 @@ from svcdesk.adapters import inbound, store
 from svcdesk.adapters.change import trailers_for
 from svcdesk.adapters.index import MAIL_RULE
 from svcdesk.adapters.repo import Identity
-from svcdesk.app import delivery, intake
+from svcdesk.app import attachments, delivery, intake
 from svcdesk.app.desk import Actor, Desk
 from svcdesk.base.errors import SvcdeskError, UsageError
 from svcdesk.base.fields import MAX_LENGTH
@@ -39,6 +39,7 @@ class Taken(NamedTuple):
     said: str
     kept: str | None = None  # the quarantine entry's name, when kept aside
     routine: bool = False  # kept as machine mail or our own: nothing for a person to do
+    refused: tuple = ()  # attachments too large to store: (name, why)
 
 
 def ingest(desk: Desk, raw: bytes, source: str = "stdin") -> Taken:
@@ -69,12 +70,12 @@ def ingest(desk: Desk, raw: bytes, source: str = "stdin") -> Taken:
             taken = _new(desk, msg)
     except SvcdeskError as exc:  # a value the desk refuses, a locked or broken ticket...
         return keep(desk, raw, f"{type(exc).__name__}: {exc}", source, msg.key)
-    if msg.attachments:  # the desk does not store files yet: the message is kept whole
-        names = ", ".join(name for name, _ in msg.attachments[:5])
-        kept = keep(desk, raw, f"taken into {taken.number}; its attachments ({names}) are kept "
-                    "here with the message", source, msg.key, routine=True)
-        taken = taken._replace(said=f"{taken.said}; attachments kept as {kept.kept}",
-                               kept=kept.kept)
+    if taken.refused:  # a file the desk would not store: the message is kept whole for it
+        names = "; ".join(f"{name}: {why}" for name, why in taken.refused[:5])
+        kept = keep(desk, raw, f"taken into {taken.number}, but not every attachment: {names}",
+                    source, msg.key)
+        taken = taken._replace(said=f"{taken.said}; the message is kept whole as {kept.kept} "
+                               "for the files not attached", kept=kept.kept)
     return taken
 
 
@@ -116,11 +117,28 @@ def _new(desk: Desk, msg: inbound.Inbound) -> Taken:
               "customer.email": msg.sender_email,
               "description": _cut(text or "(empty message)", MAX_LENGTH["text"])}
     outcome = intake.create_ticket(desk, values, rule=MAIL_RULE + msg.key,
-                                   incomplete_ok=True)
+                                   incomplete_ok=True, files=_files(msg))
     ticket = outcome.ticket
     incomplete = intake.INCOMPLETE in (ticket.get("tags") or [])
     return Taken("new", ticket.number, "new ticket" + (
-        " (incomplete: details to be asked for)" if incomplete else ""))
+        " (incomplete: details to be asked for)" if incomplete else "") + _said_files(ticket),
+        refused=_too_large(outcome.refused))
+
+
+def _files(msg: inbound.Inbound) -> tuple:
+    return tuple(attachments.File(name, data) for name, data in msg.attachments)
+
+
+def _too_large(refused) -> tuple:
+    """The files not stored for want of room (a file sent twice is no loss)."""
+    return tuple((name, why) for name, why in refused if "max_bytes" in why)
+
+
+def _said_files(ticket, before: int = 0) -> str:
+    added = [e for e in ticket.events[before:] if e.action == "attach"]
+    count = sum(len(e.changes["attachments"][1] or []) - len(e.changes["attachments"][0] or [])
+                for e in added)
+    return f"; {count} attachment{'s' if count != 1 else ''} stored" if count else ""
 
 
 def _reply(desk: Desk, msg: inbound.Inbound, relpath: str) -> Taken:
@@ -153,15 +171,20 @@ def _reply(desk: Desk, msg: inbound.Inbound, relpath: str) -> Taken:
                                             rule="mail.reopen_when",
                                             note="the customer wrote that it is not fixed")
                 said += "; reopened (not fixed)"
+        ticket, writes, attached = attachments.add(rules, ticket, list(_files(msg)), now,
+                                                   actor.key, rule=rule)
+        for path, data in writes.items():
+            change.write(path, data)
+        said += _said_files(ticket, before)
         ticket = history.settle(rules, ticket)
         change.write(relpath, store.encode_ticket(ticket))
         change.commit(f"{ticket.number}: {history.subject(ticket.events[before])}",
                       f"From {msg.sender_email}, message {msg.key}",
                       trailers_for(ticket.number, "mail"), actor.identity, now)
     # the customer is not told of their own words; the rest (a resume, a rating) is noticed
-    told = [e for e in ticket.events[before:] if e.action != "comment"]
+    told = [e for e in ticket.events[before:] if e.action not in ("comment", "attach")]
     delivery.queue_notices(desk, ticket, told)
-    return Taken(kind, ticket.number, said)
+    return Taken(kind, ticket.number, said, refused=_too_large(attached.refused))
 
 
 def fetch(desk: Desk, limit: int = FETCH_MOST) -> list:

@@ -12,10 +12,13 @@ from svcdesk.base.identity import TicketRef, new_ulid
 from svcdesk.domain import history
 
 
-def update(desk, ref: TicketRef, action: str, build, subject=None, note_body: str = ""):
+def update(desk, ref: TicketRef, action: str, build, subject=None, note_body: str = "",
+           files: dict | None = None):
     """Load, absorb hand edits, apply ``build(ticket, now, actor)``, write, commit.
 
-    The commit subject is ``subject``, or (when None) said from the last event."""
+    The commit subject is ``subject``, or (when None) said from the last event. ``files``:
+    a mapping in which ``build`` may leave more files to commit (``"writes"``: {relpath:
+    bytes}), such as attachments."""
     actor = desk.actor()
     now = desk.now()
     relpath = desk.locate(ref)
@@ -31,6 +34,8 @@ def update(desk, ref: TicketRef, action: str, build, subject=None, note_body: st
             return ticket
         result = history.settle(rules, result)
         change.write(relpath, store.encode_ticket(result))
+        for path, data in (files or {}).get("writes", {}).items():
+            change.write(path, data)
         change.commit(f"{result.number}: {subject or history.subject(result.events[-1])}",
                       note_body, trailers_for(result.number, action), actor.identity, now)
     delivery.queue_notices(desk, result, result.events[before:])

@@ -37,7 +37,7 @@ CORE_FIELDS = (
     ("assignee", "enum", "处理人", "Assignee", "agents", True),
     ("team", "enum", "处理组", "Team", "teams", True),
     ("tags", "list", "标签", "Tags", None, True),
-    ("attachments", "list", "附件", "Attachments", None, True),
+    ("attachments", "list", "附件", "Attachments", None, False),
     ("sla.policy", "string", "服务等级", "SLA policy", None, False),
     ("sla.calendar", "string", "工作日历", "Calendar", None, False),
     ("sla.response_minutes", "integer", "响应时限(工作分钟)", "Response target (minutes)", None,

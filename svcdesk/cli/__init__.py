@@ -56,6 +56,7 @@ MODULES = {
     "service": ("sla", "notify", "report"),
     "team": ("clone", "setup", "sync", "merge-file"),
     "mail": ("mail",),
+    "files": ("attach", "attachment"),
 }
 _HOME = {name: f"svcdesk.cli.{module}" for module, names in MODULES.items() for name in names}
 

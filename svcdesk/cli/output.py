@@ -49,12 +49,14 @@ def clip(text: str, limit: int) -> str:
 
 
 def table(rows: list, headers: list) -> str:
-    """A plain table whose columns line up with Chinese and emoji text."""
+    """A plain table whose columns line up with Chinese and emoji text (no headers: no
+    rules either)."""
     import tabulate
 
     tabulate.PRESERVE_WHITESPACE = False
     tabulate.WIDE_CHARS_MODE = True
-    return tabulate.tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True)
+    return tabulate.tabulate(rows, headers=headers, tablefmt="simple" if headers else "plain",
+                             disable_numparse=True)
 
 
 def as_json(data) -> str:

@@ -176,11 +176,11 @@ def show(state, ticket, fmt):
                               "found": c.found} for c in sync.conflicts(found)]
         echo(as_json(data))
         return
-    from svcdesk.app import sync
+    from svcdesk.app import attachments, sync
     from svcdesk.cli.view import render_ticket
 
     echo(render_ticket(found, desk.rules, level, sync.conflicts(found),
-                       sync.provisional(desk, found)))
+                       sync.provisional(desk, found), attachments.listing(desk, found)))
 
 
 def _split(values) -> tuple:

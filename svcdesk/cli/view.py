@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from svcdesk.base import model
+from svcdesk.app.attachments import size_text
 from svcdesk.cli.output import clip, style, table
 
 WORDS = {
@@ -12,7 +13,8 @@ WORDS = {
            "hand-edit": "文件被手工修改", "assign": "派工", "start": "开始处理",
            "wait": "等待客户反馈", "resume": "恢复处理", "escalate": "升级处理",
            "resolve": "处理完成", "close": "客户确认关闭", "reopen": "重新打开",
-           "classify": "自动分类", "re-priority": "调整优先级", "status": "状态", "priority": "优先级",
+           "classify": "自动分类", "attach": "添加附件", "re-priority": "调整优先级",
+           "status": "状态", "priority": "优先级",
            "type": "类型", "channel": "渠道", "assignee": "处理人", "team": "处理组",
            "title": "标题", "id": "工单号", "resolution": "处理结果", "csat": "满意度",
            "unreadable": "个工单文件无法读取", "count": "共 {n} 个工单",
@@ -26,16 +28,17 @@ WORDS = {
            "sla-event": "时限提醒", "remind": "提醒客户", "no-sla": "没有适用的服务等级",
            "now-under": "改为", "no-policy": "不再适用服务等级", "was-left": "此前",
            "conflict": "⚠ 两个副本同时修改了{field}：这次修改基于 {made}，合并后此前已是 {found}",
-           "provisional": "编号暂定：同步（svcdesk sync）后才确定，可能改号"},
+           "provisional": "编号暂定：同步（svcdesk sync）后才确定，可能改号",
+           "attachments": "附件", "absent": "不在本副本中"},
     "en": {"customer": "Customer", "product": "Product", "problem": "Problem",
            "timeline": "Timeline", "created": "Created", "updated": "Updated", "none": "—",
            "internal": "internal note", "comment": "comment", "create": "created",
            "edit": "edited", "hand-edit": "edited by hand", "assign": "assigned",
            "start": "started", "wait": "waiting on customer", "resume": "resumed",
            "escalate": "escalated", "resolve": "resolved", "close": "closed (confirmed)",
-           "reopen": "reopened", "classify": "classified", "re-priority": "priority changed",
-           "status": "Status",
-           "priority": "Priority", "type": "Type", "channel": "Channel",
+           "reopen": "reopened", "classify": "classified", "attach": "attached",
+           "re-priority": "priority changed", "status": "Status", "priority": "Priority",
+           "type": "Type", "channel": "Channel",
            "assignee": "Assignee", "team": "Team", "title": "Title", "id": "ID",
            "resolution": "Resolution", "csat": "CSAT",
            "unreadable": "ticket file(s) could not be read", "count": "{n} ticket(s)",
@@ -53,7 +56,8 @@ WORDS = {
            "conflict": "⚠ two clones changed {field} at once: this change was made on {made}, "
                        "the merged history had {found} before it",
            "provisional": "provisional number: final once synced (svcdesk sync); it may "
-                          "still change"},
+                          "still change",
+           "attachments": "Attachments", "absent": "not in this clone"},
 }
 
 
@@ -74,9 +78,11 @@ def when(value, tz) -> str:
     return str(value) if value is not None else ""
 
 
-def render_ticket(ticket: model.Ticket, rules, level=None, conflicts=(), provisional=False) -> str:
+def render_ticket(ticket: model.Ticket, rules, level=None, conflicts=(), provisional=False,
+                  attached=()) -> str:
     """The readable view of one ticket, with its timeline; ``conflicts`` (from a merge of
-    two clones' work) are marked on their events, a ``provisional`` number is said so."""
+    two clones' work) are marked on their events, a ``provisional`` number is said so;
+    ``attached``: its files (app.attachments.Listed)."""
     w, f, tz = words(rules), ticket.fields, rules.tz
     schema = rules.schema
     lines = [style(f"{f['id']}  {f.get('title', '')}", bold=True)]
@@ -96,7 +102,7 @@ def render_ticket(ticket: model.Ticket, rules, level=None, conflicts=(), provisi
     lines.append(f"{w['assignee']} {rules.label('agents', f['assignee']) if f.get('assignee') else w['none']}"
                  f" · {w['team']} {rules.label('teams', f['team']) if f.get('team') else w['none']}")
     shown = {"id", "uid", "title", "status", "priority", "type", "channel", "created",
-             "updated", "assignee", "team", "description", "resolution"}
+             "updated", "assignee", "team", "description", "resolution", "attachments"}
     for group in schema.groups:
         if group == "sla":
             shown.add(group)
@@ -114,6 +120,11 @@ def render_ticket(ticket: model.Ticket, rules, level=None, conflicts=(), provisi
     if rest:
         lines.append("")
         lines += [f"{_label(s, rules)}  {_value(s, v, rules)}" for s, v in rest]
+    if attached:
+        lines += ["", style(w["attachments"], bold=True)]
+        rows = [(item.name, w["absent"] if item.size is None else size_text(item.size),
+                 item.entry.split("/", 1)[0]) for item in attached]
+        lines += ["  " + line for line in table(rows, ()).splitlines()]
     if f.get("resolution"):
         lines += ["", style(w["resolution"], bold=True)]
         lines += [f"  {line}" for line in f["resolution"].splitlines()]

@@ -89,6 +89,7 @@ class Rules:
     service: S.Service = field(default_factory=S.Service)
     notices: "NoticeRules" = None
     mail: dict = field(default_factory=dict)  # the mail: section as written (mail in)
+    attachments: dict = field(default_factory=dict)  # the attachments: section as written
 
     @property
     def initial_status(self) -> str:
@@ -210,7 +211,7 @@ def compile_rules(data) -> Rules:
         auto_assign=assign.get("auto", True),
         service=_service(checked, tz, vocabularies, statuses, transitions),
         notices=_notices(checked.get("notices", {}), desk["name"]),
-        mail=checked.get("mail", {}))
+        mail=checked.get("mail", {}), attachments=checked.get("attachments", {}))
 
 
 def _service(checked: dict, tz, vocabularies: dict, statuses: dict,

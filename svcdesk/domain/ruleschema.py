@@ -356,6 +356,12 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
                              "or move:FOLDER."),
         }),
     }),
+    "attachments": Record(doc="Files attached to tickets (`svcdesk attach`, mail).", keys={
+        "max_bytes": Whole(minimum=1, maximum=1 << 30,
+                           doc="The largest file one may attach, in bytes (default 20 MiB); "
+                               "`attach` refuses a larger one and a message bringing one is "
+                               "taken with the file kept in the quarantine."),
+    }),
     "notices": Record(doc="Who is told what, by email.", keys={
         "sender": Record(required=("email",), doc="Who notices come from.", keys={
             "name": Text(doc="Display name, e.g. the desk's name."),

@@ -236,19 +236,66 @@ def test_a_sender_opening_too_many_tickets_an_hour_is_kept_for_a_person(desk, ru
     assert len(list(desk.root.glob("tickets/*/*/*.yaml"))) == 10
 
 
-def test_a_messages_attachments_are_kept_with_it_not_dropped(desk, run):
+def with_files(text: str, files: list, subject: str = "打印机卡纸，附照片",
+               **headers) -> bytes:
+    """A message with attached files [(name, bytes)], named as RFC 2231 says (Outlook)."""
     from email.mime.application import MIMEApplication
 
     msg = MIMEMultipart()
     msg["From"] = f"张三 <{CUSTOMER}>"
-    msg["Subject"] = "打印机卡纸，附照片"
-    msg["Message-ID"] = "<att1@x.cn>"
-    msg.attach(MIMEText("照片见附件", "plain", "utf-8"))
-    photo = MIMEApplication(b"\xff\xd8\xff fake jpeg", "jpeg")
-    photo.add_header("Content-Disposition", "attachment", filename=("utf-8", "", "卡纸.jpg"))
-    msg.attach(photo)
-    said = ingest(run, msg.as_bytes())
-    assert "new:" in said and "attachments kept as" in said
+    msg["Subject"] = subject
+    for name, value in headers.items():
+        msg[name.replace("_", "-")] = value
+    msg.attach(MIMEText(text, "plain", "utf-8"))
+    for name, data in files:
+        part = MIMEApplication(data, "octet-stream")
+        part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", name))
+        msg.attach(part)
+    return msg.as_bytes()
+
+
+def test_a_requests_attachments_are_stored_with_its_ticket_and_come_back_whole(desk, run):
+    photo, log = b"\xff\xd8\xff" + bytes(range(256)) * 40, "错误代码 E-05\n".encode("gbk")
+    said = ingest(run, with_files("照片见附件", [("卡纸.jpg", photo), ("../../日志.txt", log)],
+                                  Message_ID="<att1@x.cn>"))
+    assert "new ticket" in said and "2 attachments stored" in said
+    data = ticket(desk.root)
+    names = [entry.split("/", 1)[1] for entry in data["attachments"]]
+    assert names == ["卡纸.jpg", "日志.txt"]  # the path in the name does not leave the folder
+    assert run("attachment", "1122-1", "卡纸.jpg").stdout_bytes == photo
+    assert run("attachment", "1122-1", "日志.txt").stdout_bytes == log
+    assert "卡纸.jpg" in run("show", "1122-1").stdout
+    assert json.loads(run("mail", "quarantine", "--format", "json").stdout) == []
+    stored = sorted(p.relative_to(desk.root).as_posix()
+                    for p in desk.root.glob("attachments/**/*") if p.is_file())
+    uid = data["uid"]
+    assert stored == [f"attachments/2026/11/{uid}/{entry}" for entry in data["attachments"]]
+    assert git(desk.root, "status", "--porcelain") == ""
+
+
+def test_a_replys_attachments_join_its_ticket_and_a_file_sent_twice_is_stored_once(
+        desk, run):
+    logo = b"\x89PNG signature logo"
+    ingest(run, with_files("打印机卡纸", [("image001.png", logo)], Message_ID="<r0@x.cn>"))
+    said = ingest(run, with_files("补充照片", [("image001.png", logo), ("卡纸2.jpg", b"jpeg 2")],
+                                  subject="Re: [SD-20261122-0001] 打印机卡纸",
+                                  Message_ID="<r1@x.cn>"))
+    assert "reply" in said and "1 attachment stored" in said
+    assert [e.split("/", 1)[1] for e in ticket(desk.root)["attachments"]] == [
+        "image001.png", "卡纸2.jpg"]
+
+
+def test_an_attachment_past_the_limit_is_kept_with_its_message_and_the_rest_is_taken(
+        desk, run):
+    rules = (desk.root / "rules.yaml").read_text(encoding="utf-8")
+    (desk.root / "rules.yaml").write_text(rules + "\nattachments:\n  max_bytes: 1000\n",
+                                          encoding="utf-8")
+    raw = with_files("视频见附件", [("故障视频.mp4", b"v" * 5000), ("说明.txt", b"ok")],
+                     Message_ID="<big@x.cn>")
+    said = ingest(run, raw)
+    assert "new ticket" in said and "kept whole as" in said
+    assert [e.split("/", 1)[1] for e in ticket(desk.root)["attachments"]] == ["说明.txt"]
     kept = json.loads(run("mail", "quarantine", "--format", "json").stdout)
-    assert len(kept) == 1 and "卡纸.jpg" in kept[0]["reason"]
-    assert open(kept[0]["file"], "rb").read() == msg.as_bytes()
+    assert len(kept) == 1 and "故障视频.mp4" in kept[0]["reason"]
+    assert "max_bytes" in kept[0]["reason"]
+    assert open(kept[0]["file"], "rb").read() == raw

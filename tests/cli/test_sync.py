@@ -31,8 +31,8 @@ def team(make_desk, tmp_path, run):
     return a, tmp_path / "b", remote
 
 
-def on(root, run, *args):
-    return run("--desk", root, *args)
+def on(root, run, *args, **given):
+    return run("--desk", root, *args, **given)
 
 
 def tree(root) -> str:
@@ -606,3 +606,32 @@ def test_a_desk_that_syncs_by_itself_keeps_a_change_whose_sync_meets_a_conflict(
     assert git(b, "status", "--porcelain") == "" and not (b / ".git/MERGE_HEAD").exists()
     refused = on(b, run, "comment", "1122-1", "-m", "再联系")  # its pull meets it: refused
     assert refused.exit_code == 8 and "rules.yaml" in refused.stderr
+
+
+def test_files_attached_to_one_ticket_in_two_clones_all_travel_and_a_renumbering_keeps_them(
+        team, run, monkeypatch):
+    a, b, _ = team
+    on(a, run, *INQUIRY, "--title", "保修期多久")
+    on(a, run, "sync")
+    on(b, run, "sync")
+    on(b, run, *INQUIRY, "--title", "发票怎么开")  # provisional: will be renumbered
+    on(b, run, "attach", "1122-2", "-", "--name", "发票.pdf", input=b"%PDF b")
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-22T10:10:00+08:00")
+    on(a, run, *INQUIRY, "--title", "另一个问题")  # takes SD-20261122-0002 first
+    on(a, run, "attach", "1122-1", "-", "--name", "照片.jpg", input=b"photo from a")
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-22T10:20:00+08:00")
+    on(b, run, "attach", "1122-1", "-", "--name", "照片.jpg", input=b"photo from b")
+    on(b, run, "attach", "1122-1", "-", "--name", "日志.txt", input=b"log from b")
+    assert on(a, run, "sync").exit_code == 0
+    result = on(b, run, "sync")
+    assert result.exit_code == 0, result.stderr
+    assert "SD-20261122-0003 renumbered from SD-20261122-0002" in result.stdout
+    assert on(a, run, "sync").exit_code == 0
+    assert tree(a) == tree(b)
+    for root in (a, b):
+        names = [e.split("/", 1)[1] for e in ticket(root, "SD-20261122-0001")["attachments"]]
+        assert sorted(names) == ["日志.txt", "照片.jpg", "照片.jpg"]
+        assert on(root, run, "attachment", "1122-3", "发票.pdf").stdout_bytes == b"%PDF b"
+        assert git(root, "status", "--porcelain") == ""
+    shown = on(a, run, "show", "1122-1", "--format", "json").stdout
+    assert json.loads(shown)["conflicts"] == []
