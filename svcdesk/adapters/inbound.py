@@ -17,10 +17,10 @@ from email.header import Header, decode_header
 from email.message import Message
 from typing import NamedTuple
 
+from svcdesk.adapters.encodings import decode_bytes
+
 MAX_BYTES = 25 * 1024 * 1024  # a message larger than this is kept aside, not read
 MAX_TEXT = 50_000  # characters of body text a ticket takes (the rest is cut, and said so)
-_CHINESE = {"gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "euc-cn", "csgb2312", "gb18030",
-            "x-euc-cn", "chinese"}  # all read as GB18030, which holds every one of them
 _ID = re.compile(r"<([^<>\s]+)>")
 
 
@@ -91,27 +91,6 @@ def header_text(value) -> str:
         else:
             out.append(decode_bytes(part, charset))
     return re.sub(r"\s*[\r\n]+\s*", " ", "".join(out))
-
-
-def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Text of ``data`` labelled ``charset`` (perhaps wrongly, perhaps not at all)."""
-    label = (charset or "").strip().strip('"').lower()
-    # bytes that are valid UTF-8 are UTF-8 whatever the label says (GBK text almost never
-    # is); then the label, the Chinese ones read as their superset; then, unlabelled or
-    # mislabelled, GB18030, what mail in China that is not UTF-8 almost always is
-    tries = ["utf-8", "gb18030" if label in _CHINESE else label] if label else ["utf-8"]
-    tries.append("gb18030")
-    for codec in tries:
-        try:
-            return data.decode(codec)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    from charset_normalizer import from_bytes  # only for the mail that needs a guess
-
-    best = from_bytes(data).best()
-    if best is not None:
-        return str(best)
-    return data.decode("gb18030", "replace")
 
 
 def machine_reason(msg: Message, address: str) -> str | None:

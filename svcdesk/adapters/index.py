@@ -35,8 +35,10 @@ from svcdesk.base.identity import NUMBER_RE, TicketRef
 from svcdesk.base.query import Filter
 from svcdesk.domain import metrics
 
-FORMAT = 8  # bump when the tables or what goes in them change: old indexes are rebuilt
+FORMAT = 9  # bump when the tables or what goes in them change: old indexes are rebuilt
 MAIL_RULE = "mail: "  # the rule of an event a message made: "mail: <its Message-ID>"
+IMPORT_RULE = "import: "  # of a ticket a file's row made: "import: <source>: <its key>"
+TAKEN_RULES = (MAIL_RULE, IMPORT_RULE)  # what came from outside, kept so as to take it once
 PARALLEL_FROM = 400  # files to parse before a second process is worth starting
 PROGRESS_FROM = 2000  # files to parse before a progress bar is worth showing
 KNOWN_PROBLEM_FROM = 64 * 1024  # bytes: a bad file this large is not parsed again
@@ -68,8 +70,8 @@ CREATE INDEX tickets_resolution_due ON tickets(resolution_due);
 CREATE TABLE problems(path TEXT PRIMARY KEY, mtime_ns, size, indexed_ns, line, message)
     WITHOUT ROWID;
 CREATE TABLE folders(path TEXT PRIMARY KEY, mtime_ns) WITHOUT ROWID;
-CREATE TABLE mails(key TEXT PRIMARY KEY, path TEXT) WITHOUT ROWID;
-CREATE INDEX mails_path ON mails(path);
+CREATE TABLE taken(key TEXT PRIMARY KEY, path TEXT) WITHOUT ROWID;
+CREATE INDEX taken_path ON taken(path);
 CREATE VIRTUAL TABLE search USING fts5(title, body, extra, tokenize='trigram');
 CREATE VIRTUAL TABLE search_terms USING fts5vocab(search, 'row');
 PRAGMA user_version = {FORMAT};
@@ -468,12 +470,12 @@ class Index:
                     con.execute("DELETE FROM search WHERE rowid = ?", old)
                     con.execute("DELETE FROM tickets WHERE rowid = ?", old)
                 con.execute("DELETE FROM problems WHERE path = ?", (path,))
-                con.execute("DELETE FROM mails WHERE path = ?", (path,))
+                con.execute("DELETE FROM taken WHERE path = ?", (path,))
             if kind == "ticket":
                 rowid = con.execute(_INSERT, row).lastrowid
                 con.execute("INSERT INTO search(rowid, title, body, extra) VALUES (?, ?, ?, ?)",
                             (rowid, *text[:3]))
-                con.executemany("INSERT OR IGNORE INTO mails VALUES (?, ?)",
+                con.executemany("INSERT OR IGNORE INTO taken VALUES (?, ?)",
                                 [(key, path) for key in text[3]])
             elif kind == "problem":
                 con.execute("INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?)", row)
@@ -540,11 +542,21 @@ class Index:
             "SELECT path, line, message FROM problems ORDER BY path")]
 
     @_healing
-    def mail_taken(self, key: str) -> str | None:
-        """The path of the ticket a message (by its key, see adapters.inbound) was taken
-        into, or None when none was."""
-        row = self.refresh().execute("SELECT path FROM mails WHERE key = ?", (key,)).fetchone()
+    def taken(self, rule: str) -> str | None:
+        """The path of the ticket an event with ``rule`` (a message's, a file row's, see
+        TAKEN_RULES) was recorded on, or None when none was."""
+        row = self.refresh().execute("SELECT path FROM taken WHERE key = ?", (rule,)).fetchone()
         return row[0] if row else None
+
+    @_healing
+    def taken_among(self, rules) -> dict:
+        """{rule: path} for those of ``rules`` some ticket records (see taken)."""
+        con, rules, out = self.refresh(), list(rules), {}
+        for start in range(0, len(rules), 500):
+            part = rules[start:start + 500]
+            out.update(con.execute("SELECT key, path FROM taken WHERE key IN (%s)"
+                                   % ",".join("?" * len(part)), part).fetchall())
+        return out
 
     @_healing
     def opened_by(self, email: str, since: datetime) -> int:
@@ -761,10 +773,9 @@ def _entry(root: Path, schema: model.Schema, relpath: str,
            _folded((f.get("title"), f.get("description"), number, f.get("category"))),
            json.dumps(dump(f), ensure_ascii=False, separators=(",", ":")))
     # the trailing space makes a column's last two characters begin a trigram as well
-    mails = tuple(e.rule[len(MAIL_RULE):] for e in ticket.events
-                  if e.rule and e.rule.startswith(MAIL_RULE))
+    taken = tuple(e.rule for e in ticket.events if e.rule and e.rule.startswith(TAKEN_RULES))
     return relpath, "ticket", row, (f"{f.get('title') or ''} ", f"{body} ", f"{extra} ",
-                                    mails)
+                                    taken)
 
 
 def _roll_back(con) -> None:

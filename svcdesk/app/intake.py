@@ -88,20 +88,24 @@ def preview(desk, given: dict) -> Outcome:
 INCOMPLETE = "incomplete"  # the tag of a ticket taken in without all its type requires
 
 
-def create_ticket(desk, given: dict, auto: bool = True, rule: str | None = None,
-                  incomplete_ok: bool = False, files: tuple = ()) -> Outcome:
-    """Record a new ticket from values a person gave, then (unless ``auto`` is False)
-    classify, prioritise and assign it by the rules: one commit, one event per step.
+class Request(NamedTuple):
+    """A request checked and decided on, ready to be recorded (see prepare)."""
 
-    ``rule`` is recorded on its create event; ``files`` (domain.files.File) are attached in
-    the same commit (app.attachments.add: one past the size limit is left out, named in
-    Outcome.refused).
-    With ``incomplete_ok`` (a request by mail must never be dropped), a request missing what
-    its type requires is taken anyway, tagged ``incomplete``; with no type, as the first
-    type whose requirements it meets, else the desk's first."""
+    values: dict  # as given, with what follows from them
+    decision: object  # classify.Decision, or None when the rules were not asked
+    final: dict  # the values the ticket will have
+    missing: list  # required fields still empty (taken anyway, tagged incomplete)
+    rule: str | None = None  # recorded on the create event
+    files: tuple = ()  # domain.files.File to attach
+
+
+def prepare(desk, given: dict, auto: bool = True, incomplete_ok: bool = False,
+            rule: str | None = None, files: tuple = ()) -> Request:
+    """Check a request's values and decide what the rules make of it (see create_ticket);
+    ValidationError or MissingFieldsError when it cannot become a ticket. No lock, no disk
+    but the index."""
     values = derived(desk, check_values(desk, given))
-    rules, actor = desk.rules, desk.actor()
-    now = desk.now()
+    rules = desk.rules
     decision = decide(desk, values) if auto else None
     final = decision.values if decision else values
     missing = missing_fields(desk, final)
@@ -117,13 +121,30 @@ def create_ticket(desk, given: dict, auto: bool = True, rule: str | None = None,
                 (final.get("tags") or []) + [INCOMPLETE]))
     elif missing:
         raise MissingFieldsError(final.get("type", "?"), missing)
-    kind = rules.types[final["type"]]
     if decision is None:
+        kind = rules.types[final["type"]]
         values.setdefault("priority", kind.priority or rules.default_priority)
+    return Request(values, decision, final, missing, rule, tuple(files))
+
+
+def create_ticket(desk, given: dict, auto: bool = True, rule: str | None = None,
+                  incomplete_ok: bool = False, files: tuple = ()) -> Outcome:
+    """Record a new ticket from values a person gave, then (unless ``auto`` is False)
+    classify, prioritise and assign it by the rules: one commit, one event per step.
+
+    ``rule`` is recorded on its create event; ``files`` (domain.files.File) are attached in
+    the same commit (app.attachments.add: one past the size limit is left out, named in
+    Outcome.refused).
+    With ``incomplete_ok`` (a request by mail must never be dropped), a request missing what
+    its type requires is taken anyway, tagged ``incomplete``; with no type, as the first
+    type whose requirements it meets, else the desk's first."""
+    request = prepare(desk, given, auto, incomplete_ok, rule, files)
+    rules, actor = desk.rules, desk.actor()
+    now = desk.now()
     choice = None
-    if decision is not None and rules.auto_assign and not final.get("assignee"):
+    if _assigns(rules, request):
         landed = desk.shortcuts.landed()
-        choice = choose_agent(desk, final)  # outside the lock: the index may need git
+        choice = choose_agent(desk, request.final)  # outside the lock: the index may need git
         seen = desk.index.head_seen
     with desk.change(quick=True) as change:
         if choice is not None and (desk.shortcuts.landed() != landed or
@@ -132,63 +153,125 @@ def create_ticket(desk, given: dict, auto: bool = True, rule: str | None = None,
             # commit by hand, a pull): the loads it was chosen on are gone, so choose
             # again on the desk as it is now
             desk.index.recheck()
-            choice = choose_agent(desk, final)
+            choice = choose_agent(desk, request.final)
         number = _next_number(desk, change, now)
-        ticket = model.create(rules.schema, values, number, new_ulid(now), new_ulid(now),
-                              now, actor.key, rules.initial_status, rule=rule)
-        body = [f"Type: {kind.name} ({kind.label})"]
-        if missing:
-            body.append("Incomplete: " + ", ".join(missing) + " still to be asked for")
-        if decision is not None and decision.changes:
-            ticket = history.classified(rules, ticket, now, actor.key, decision,
-                                        decision.changes)
-            body.append("Classified: " + (", ".join(decision.fired) or "no rule matched"))
-        assignee = choice.agent if choice else ticket.get("assignee")
-        if assignee and "assign" in rules.transitions:
-            if choice:
-                ticket = history.assigned(rules, ticket, now, actor.key, choice)
-            else:  # given at intake, or set by a rule: the status follows
-                by_rule = decision is not None and "assignee" in decision.changes
-                ticket = history.transition(rules, ticket, now, actor.key, "assign",
-                                            {"assignee": assignee},
-                                            rule=", ".join(decision.fired) if by_rule else None)
-            body.append(f"Assigned: {assignee}" + (" (" + ", ".join(rules.strategies)
-                                                    + ")" if choice else ""))
-        elif choice:
-            body.append(f"Queued for team {choice.team}: nobody fits")
-        refused = ()
-        if files:
-            from svcdesk.app import attachments
-
-            ticket, writes, attached = attachments.add(rules, ticket, list(files), now,
-                                                       actor.key, rule=rule)
-            for path, data in writes.items():
-                change.write(path, data)
-            refused = attached.refused
-            if attached.stored:
-                body.append(f"Attachments: {len(attached.stored)}")
-        ticket = history.settle(rules, ticket)
+        ticket, body, refused = _record(desk, change, request, number, choice, now, actor)
         fields = ticket.fields
-        body.insert(1, f"Priority: {fields.get('priority')}")
-        if model.get_path(fields, "customer.name"):
-            body.append("Customer: " + " / ".join(filter(None, (
-                model.get_path(fields, "customer.name"),
-                model.get_path(fields, "customer.company")))))
-        if fields.get("channel"):
-            body.append(f"Channel: {fields['channel']}")
-        change.write(store.ticket_relpath(number), store.encode_ticket(ticket))
+        kind = rules.types[fields["type"]]
         change.commit(f"{number}: new {kind.name} ticket: {fields.get('title', '')}",
                       "\n".join(body), trailers_for(number, "create"), actor.identity, now)
     final = desk.kept.get("renumbered", {}).get(number)
     if final is not None:  # a desk that syncs by itself met the number taken meanwhile
         ticket, _ = store.read_ticket(desk.root, rules.schema, store.ticket_relpath(final))
     delivery.queue_notices(desk, ticket, ticket.events)
-    return Outcome(ticket, decision, choice, refused=tuple(refused))
+    return Outcome(ticket, request.decision, choice, refused=tuple(refused))
+
+
+def create_tickets(desk, requests: list, subject: str, body: str = "",
+                   notices: bool = True) -> list:
+    """Record many prepared requests (see prepare) as new tickets in one commit, each
+    assigned as it would be alone: the loads and turns of the batch's earlier tickets
+    count for the later ones. Returns an Outcome for each, in order."""
+    rules, actor = desk.rules, desk.actor()
+    now = desk.now()
+    if not requests:
+        return []
+    with desk.change() as change:
+        loads, last = open_load(desk), {}
+        numbers = _next_numbers(desk, change, now, len(requests))
+        out, lines = [], []
+        for request, number in zip(requests, numbers):
+            choice = None
+            if _assigns(rules, request):
+                team = request.final.get("team")
+                if team not in last:
+                    last[team] = desk.index.last_assignee(team)
+                choice = assign.choose(rules.agents, rules.strategies, request.final, loads,
+                                       last[team], now.date())
+                if choice.agent:
+                    loads[choice.agent] = loads.get(choice.agent, 0) + 1
+                    last[team] = last[None] = choice.agent
+            ticket, _, refused = _record(desk, change, request, number, choice, now, actor)
+            out.append(Outcome(ticket, request.decision, choice, refused=tuple(refused)))
+            lines.append(f"{number}: {ticket.fields.get('title', '')}"[:120])
+        change.commit(subject, (body.strip() + "\n\n" if body.strip() else "")
+                      + "\n".join(lines), trailers_for(None, "import"), actor.identity, now)
+    renumbered = desk.kept.get("renumbered", {})
+    for i, outcome in enumerate(out):
+        ticket = outcome.ticket
+        if ticket.number in renumbered:
+            ticket, _ = store.read_ticket(desk.root, rules.schema,
+                                          store.ticket_relpath(renumbered[ticket.number]))
+            out[i] = outcome._replace(ticket=ticket)
+        if notices:
+            delivery.queue_notices(desk, ticket, ticket.events)
+    return out
+
+
+def _assigns(rules, request: Request) -> bool:
+    return request.decision is not None and rules.auto_assign and \
+        not request.final.get("assignee")
+
+
+def _record(desk, change: Change, request: Request, number: str, choice, now: datetime,
+            actor) -> tuple:
+    """(ticket, commit body lines, files refused) of one request made ticket ``number``,
+    its files queued in ``change``."""
+    rules, decision, missing = desk.rules, request.decision, request.missing
+    kind = rules.types[request.final["type"]]
+    ticket = model.create(rules.schema, request.values, number, new_ulid(now), new_ulid(now),
+                          now, actor.key, rules.initial_status, rule=request.rule)
+    body = [f"Type: {kind.name} ({kind.label})"]
+    if missing:
+        body.append("Incomplete: " + ", ".join(missing) + " still to be asked for")
+    if decision is not None and decision.changes:
+        ticket = history.classified(rules, ticket, now, actor.key, decision, decision.changes)
+        body.append("Classified: " + (", ".join(decision.fired) or "no rule matched"))
+    assignee = choice.agent if choice else ticket.get("assignee")
+    if assignee and "assign" in rules.transitions:
+        if choice:
+            ticket = history.assigned(rules, ticket, now, actor.key, choice)
+        else:  # given at intake, or set by a rule: the status follows
+            by_rule = decision is not None and "assignee" in decision.changes
+            ticket = history.transition(rules, ticket, now, actor.key, "assign",
+                                        {"assignee": assignee},
+                                        rule=", ".join(decision.fired) if by_rule else None)
+        body.append(f"Assigned: {assignee}" + (" (" + ", ".join(rules.strategies) + ")"
+                                                if choice else ""))
+    elif choice:
+        body.append(f"Queued for team {choice.team}: nobody fits")
+    refused = ()
+    if request.files:
+        from svcdesk.app import attachments
+
+        ticket, writes, attached = attachments.add(rules, ticket, list(request.files), now,
+                                                   actor.key, rule=request.rule)
+        for path, data in writes.items():
+            change.write(path, data)
+        refused = attached.refused
+        if attached.stored:
+            body.append(f"Attachments: {len(attached.stored)}")
+    ticket = history.settle(rules, ticket)
+    fields = ticket.fields
+    body.insert(1, f"Priority: {fields.get('priority')}")
+    if model.get_path(fields, "customer.name"):
+        body.append("Customer: " + " / ".join(filter(None, (
+            model.get_path(fields, "customer.name"),
+            model.get_path(fields, "customer.company")))))
+    if fields.get("channel"):
+        body.append(f"Channel: {fields['channel']}")
+    change.write(store.ticket_relpath(number), store.encode_ticket(ticket))
+    return ticket, body, refused
 
 
 def _next_number(desk, change: Change, now: datetime) -> str:
     """The day's next number: one past the highest in its folder, on disk or at HEAD (a
     file deleted by hand and not yet committed keeps its number)."""
+    return _next_numbers(desk, change, now, 1)[0]
+
+
+def _next_numbers(desk, change: Change, now: datetime, count: int) -> list:
+    """The day's next ``count`` numbers (see _next_number)."""
     day = now.date()
     prefix = desk.rules.prefix
     stem = f"{prefix}-{day:%Y%m%d}-"
@@ -199,7 +282,8 @@ def _next_number(desk, change: Change, now: datetime) -> str:
     names += [n[:-5] for n in _remote_names(desk, folder)
               if n.startswith(stem) and n.endswith(".yaml")]
     taken = [int(m["seq"]) for n in names if (m := NUMBER_RE.match(n))]
-    return format_number(prefix, day, max(taken, default=0) + 1)
+    first = max(taken, default=0) + 1
+    return [format_number(prefix, day, seq) for seq in range(first, first + count)]
 
 
 def _remote_names(desk, folder: str) -> list:

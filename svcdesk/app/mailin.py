@@ -54,7 +54,7 @@ def ingest(desk: Desk, raw: bytes, source: str = "stdin") -> Taken:
     if msg.machine:
         return keep(desk, raw, f"not a person's mail: {msg.machine}", source, msg.key,
                     routine=True)
-    taken = desk.index.mail_taken(msg.key)
+    taken = desk.index.taken(MAIL_RULE + msg.key)
     if taken is not None:
         return Taken("duplicate", _number(taken), f"already taken into {_number(taken)}")
     relpath = _ticket_of(desk, msg)

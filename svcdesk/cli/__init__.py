@@ -57,6 +57,7 @@ MODULES = {
     "team": ("clone", "setup", "sync", "merge-file"),
     "mail": ("mail",),
     "files": ("attach", "attachment"),
+    "imports": ("import",),
 }
 _HOME = {name: f"svcdesk.cli.{module}" for module, names in MODULES.items() for name in names}
 

@@ -90,6 +90,7 @@ class Rules:
     notices: "NoticeRules" = None
     mail: dict = field(default_factory=dict)  # the mail: section as written (mail in)
     attachments: dict = field(default_factory=dict)  # the attachments: section as written
+    imports: dict = field(default_factory=dict)  # {name: domain.imports.Layout}
 
     @property
     def initial_status(self) -> str:
@@ -211,7 +212,31 @@ def compile_rules(data) -> Rules:
         auto_assign=assign.get("auto", True),
         service=_service(checked, tz, vocabularies, statuses, transitions),
         notices=_notices(checked.get("notices", {}), desk["name"]),
-        mail=checked.get("mail", {}), attachments=checked.get("attachments", {}))
+        mail=checked.get("mail", {}), attachments=checked.get("attachments", {}),
+        imports=_imports(checked.get("imports", {}), schema))
+
+
+def _imports(section: dict, schema) -> dict:
+    """The export layouts, every field they name known to the schema."""
+    from svcdesk.domain.imports import layouts
+
+    for name, entry in section.items():
+        for part in ("columns", "values", "set"):
+            for path in entry.get(part, {}):
+                spec = schema.specs.get(path)
+                if spec is None or not spec.editable:
+                    raise RulesError(f"{path!r} is not a field a row can set; "
+                                     "`svcdesk fields` lists them", ("imports", name, part,
+                                                                      path))
+        given = [("set", path, value) for path, value in entry.get("set", {}).items()]
+        given += [("values", path, value) for path, table in entry.get("values", {}).items()
+                  for value in table.values()]
+        for part, path, value in given:
+            try:
+                model.parse_values(schema, {path: value})
+            except model.FieldError as exc:
+                raise RulesError(exc.message, ("imports", name, part, path)) from None
+    return layouts(section)
 
 
 def _service(checked: dict, tz, vocabularies: dict, statuses: dict,

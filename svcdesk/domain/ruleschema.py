@@ -356,6 +356,20 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
                              "or move:FOLDER."),
         }),
     }),
+    "imports": Table(doc="Export layouts `svcdesk import` reads (淘宝, 京东...): name -> layout.",
+                     value=Record(required=("key", "columns"), keys={
+        "label": Text(doc="What the layout is, for people (淘宝/天猫 退款售后导出)."),
+        "key": Text(doc="The column of the platform's own number (退款编号, 服务单号): a row "
+                        "whose number was imported before is skipped."),
+        "columns": Table(doc="Field -> the column (or list of columns) it comes from.",
+                         value=Either(options=(Text(), Seq(Text())),
+                                      what="a column or a list of columns")),
+        "values": Table(doc="Field -> {what the export says: the desk's value} (退货退款: "
+                            "refund); a value not listed refuses the row.",
+                        value=Table(key=r"(?s).+", value=Text())),
+        "set": Table(doc="Field -> the value every row gets (channel: ecommerce).",
+                     value=Values()),
+    })),
     "attachments": Record(doc="Files attached to tickets (`svcdesk attach`, mail).", keys={
         "max_bytes": Whole(minimum=1, maximum=1 << 30,
                            doc="The largest file one may attach, in bytes (default 20 MiB); "
