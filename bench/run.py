@@ -248,6 +248,104 @@ def sync_bench(desks, runs: int) -> None:
     print(f"\n{runs} runs each (medians); {os.cpu_count()} cores; {sys.executable}")
 
 
+INTAKE_BASE = "refs/bench/intake-base"
+JD_HEADERS = ["服务单号", "订单号", "商品编号", "商品名称", "服务类型", "申请原因", "问题描述",
+              "申请时间", "服务单状态", "客户姓名", "联系电话", "收货地址", "下单时间"]
+PROBLEMS = ["打印机卡纸，打印第二张就卡住", "空调不制冷，机房温度很高", "扫描仪扫描有竖线",
+            "请问保修期多久？", "发票怎么开？", "开机后指示灯一直闪烁，无法联网"]
+
+
+def intake_bench(desks, runs: int, messages: int, rows: int) -> None:
+    """Requests arriving in bulk against one `svcdesk new` per request: `mail import` of
+    ``messages`` messages (an mbox: new requests, one in ten a customer's reply, GBK and
+    UTF-8) and `import` of a ``rows``-row 京东 CSV export in GBK, each desk put back before
+    every run. The ratio is `new`'s time per request over the bulk command's."""
+    from tabulate import tabulate
+
+    env = {**os.environ, "SVCDESK_SERVER": "0"}
+    work = Path(tempfile.mkdtemp(prefix="sd-intake-"))
+    mbox, export = work / "requests.mbox", work / "jd.csv"
+    _write_mbox(mbox, messages)
+    _write_export(export, rows)
+    out = []
+    try:
+        for d in desks:
+            subprocess.run(["git", "update-ref", INTAKE_BASE, "HEAD"], cwd=d, check=True)
+            times = {"new": [], "mail": [], "import": []}
+            for run in range(runs + 1):  # the first run warms caches and is not counted
+                took = {"new": statistics.median(timed([SVCDESK, *NEW], d, env)
+                                                 for _ in range(5))}
+                reset(d, env, INTAKE_BASE)
+                took["mail"] = timed([SVCDESK, "mail", "import", str(mbox)], d, env)
+                reset(d, env, INTAKE_BASE)
+                took["import"] = timed([SVCDESK, "import", str(export)], d, env)
+                reset(d, env, INTAKE_BASE)
+                if run:
+                    for key, ms in took.items():
+                        times[key].append(ms)
+            m = {k: statistics.median(v) for k, v in times.items()}
+            count = sum(1 for _ in (d / "tickets").glob("*/*/*.yaml"))
+            for what, n, key in ((f"mail import, {messages:,} messages", messages, "mail"),
+                                 (f"import, {rows:,}-row CSV", rows, "import")):
+                per = m[key] / n
+                out.append([f"{d.name} ({count:,} tickets)", what, f"{m[key] / 1000:.1f}",
+                            f"{1000 / per:.0f}", f"{per:.1f}", f"{m['new']:.0f}",
+                            f"{m['new'] / per:.0f}"])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(tabulate(out, headers=["desk", "bulk command", "s", "tickets/s", "ms each",
+                                 "svcdesk new, ms each", "ratio"], disable_numparse=True))
+    print(f"\n{runs} runs each (medians; `new` the median of 5 per run); "
+          f"{os.cpu_count()} cores; {sys.executable}")
+
+
+def _write_mbox(path: Path, count: int) -> None:
+    import mailbox
+    from email.header import Header
+    from email.mime.text import MIMEText
+
+    box = mailbox.mbox(path)
+    for i in range(count):
+        text = PROBLEMS[i % len(PROBLEMS)]
+        charset = "gbk" if i % 2 else "utf-8"
+        msg = MIMEText(f"{text}\n型号 LP-404，订单 {i}\n\n谢谢\n-- \n客户{i % 300}", "plain",
+                       charset)
+        msg["From"] = f"{Header(f'客户{i % 300}', charset).encode()} <c{i % 300}@example.cn>"
+        msg["To"] = "service@example.com"
+        if i % 10 == 9:  # a customer's reply to a request made earlier in the same mailbox
+            msg["Subject"] = Header(f"回复：[SD-{_today()}-{i // 10 + 1:04d}] {text}",
+                                    charset).encode()
+        else:
+            msg["Subject"] = Header(text[:12], charset).encode()
+        msg["Message-ID"] = f"<bench-{i}@example.cn>"
+        box.add(msg)
+    box.flush()
+
+
+def _today() -> str:
+    from svcdesk.base import clock
+    from zoneinfo import ZoneInfo
+
+    return f"{clock.now(ZoneInfo('Asia/Shanghai')):%Y%m%d}"
+
+
+def _write_export(path: Path, count: int) -> None:
+    import csv
+    import io
+
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(JD_HEADERS)
+    kinds = ("维修", "换货", "退货")
+    for i in range(count):
+        writer.writerow([str(1_700_000 + i), str(290_000_000_000 + i), "100012345678",
+                         "惠普 LP-404 激光打印机", kinds[i % 3], "质量问题",
+                         PROBLEMS[i % len(PROBLEMS)], "2026-12-01 10:00:00", "待审核",
+                         f"客户{i % 300}", f"1370675{i % 10000:04d}", "浙江省绍兴市柯桥区",
+                         "2026-06-18 21:05:33"])
+    path.write_bytes(text.getvalue().encode("gbk"))
+
+
 def _sync_clones(d: Path, home: Path, env: dict) -> dict:
     """Five clones of desk ``d`` under ``home`` (made once, as copies with their index):
     x, y and z share one bare remote; w and v another, whose rules say `sync: auto`."""
@@ -314,6 +412,13 @@ def main(argv=None) -> int:
     parser.add_argument("--sync", action="store_true",
                         help="Time svcdesk sync and a desk that syncs by itself instead, "
                              "against git's own round trip (clones made once, DESK-sync/).")
+    parser.add_argument("--intake", action="store_true",
+                        help="Time mail import and import (bulk requests) instead, against "
+                             "one `svcdesk new` per request.")
+    parser.add_argument("--messages", type=int, default=1000,
+                        help="Messages for --intake (default 1,000).")
+    parser.add_argument("--rows", type=int, default=10_000,
+                        help="CSV rows for --intake (default 10,000).")
     parser.add_argument("--server", action="store_true",
                         help="Also time every command through `svcdesk server`, side by side.")
     parser.add_argument("--compare", type=Path, metavar="BIN",
@@ -332,6 +437,9 @@ def main(argv=None) -> int:
         return 0
     if args.sync:
         sync_bench(desks, args.runs)
+        return 0
+    if args.intake:
+        intake_bench(desks, args.runs, args.messages, args.rows)
         return 0
     # every `new` and `comment` timed is undone after the table, so that each run starts
     # from the same desk: open tickets and the day's numbers would otherwise pile up from

@@ -114,3 +114,24 @@ def test_the_main_table_compares_two_installations_on_copies_of_a_desk(tmp_path)
     assert float(shown.split()[-1]) > 0
     assert (tmp_path / "b-compare" / "rules.yaml").exists()
     assert git(tmp_path / "b-compare", "status", "--porcelain") == ""
+
+
+def test_the_intake_benchmark_times_bulk_requests_against_new_and_puts_the_desk_back(
+        tmp_path):
+    desk = tmp_path / "b"
+    made = subprocess.run([sys.executable, str(ROOT / "bench" / "make_desk.py"), str(desk),
+                           "--tickets", "200", "--years", "1"], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    before = git(desk, "rev-parse", "HEAD").strip()
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), str(desk),
+                          "--intake", "--runs", "1", "--messages", "30", "--rows", "40"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    rows = [line.split("  ") for line in out.stdout.splitlines() if line.startswith("b (")]
+    assert len(rows) == 2 and "mail import, 30 messages" in out.stdout
+    assert "import, 40-row CSV" in out.stdout
+    for row in rows:
+        cells = [c.strip() for c in row if c.strip()]
+        assert float(cells[-1]) > 1  # bulk is faster per request than one `new` each
+    assert git(desk, "rev-parse", "HEAD").strip() == before
+    assert git(desk, "status", "--porcelain") == ""

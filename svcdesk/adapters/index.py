@@ -542,15 +542,9 @@ class Index:
             "SELECT path, line, message FROM problems ORDER BY path")]
 
     @_healing
-    def taken(self, rule: str) -> str | None:
-        """The path of the ticket an event with ``rule`` (a message's, a file row's, see
-        TAKEN_RULES) was recorded on, or None when none was."""
-        row = self.refresh().execute("SELECT path FROM taken WHERE key = ?", (rule,)).fetchone()
-        return row[0] if row else None
-
-    @_healing
     def taken_among(self, rules) -> dict:
-        """{rule: path} for those of ``rules`` some ticket records (see taken)."""
+        """{rule: path} for those of ``rules`` (a message's, a file row's: see TAKEN_RULES)
+        that some ticket's event records: what was taken before, and into which ticket."""
         con, rules, out = self.refresh(), list(rules), {}
         for start in range(0, len(rules), 500):
             part = rules[start:start + 500]

@@ -160,52 +160,71 @@ def create_ticket(desk, given: dict, auto: bool = True, rule: str | None = None,
         kind = rules.types[fields["type"]]
         change.commit(f"{number}: new {kind.name} ticket: {fields.get('title', '')}",
                       "\n".join(body), trailers_for(number, "create"), actor.identity, now)
-    final = desk.kept.get("renumbered", {}).get(number)
-    if final is not None:  # a desk that syncs by itself met the number taken meanwhile
-        ticket, _ = store.read_ticket(desk.root, rules.schema, store.ticket_relpath(final))
+    ticket = final_ticket(desk, ticket)
     delivery.queue_notices(desk, ticket, ticket.events)
     return Outcome(ticket, request.decision, choice, refused=tuple(refused))
 
 
 def create_tickets(desk, requests: list, subject: str, body: str = "",
                    notices: bool = True) -> list:
-    """Record many prepared requests (see prepare) as new tickets in one commit, each
-    assigned as it would be alone: the loads and turns of the batch's earlier tickets
-    count for the later ones. Returns an Outcome for each, in order."""
-    rules, actor = desk.rules, desk.actor()
-    now = desk.now()
+    """Record many prepared requests (see prepare) as new tickets in one commit (see Batch).
+    Returns an Outcome for each, in order."""
     if not requests:
         return []
+    actor, now = desk.actor(), desk.now()
     with desk.change() as change:
-        loads, last = open_load(desk), {}
-        numbers = _next_numbers(desk, change, now, len(requests))
-        out, lines = [], []
-        for request, number in zip(requests, numbers):
-            choice = None
-            if _assigns(rules, request):
-                team = request.final.get("team")
-                if team not in last:
-                    last[team] = desk.index.last_assignee(team)
-                choice = assign.choose(rules.agents, rules.strategies, request.final, loads,
-                                       last[team], now.date())
-                if choice.agent:
-                    loads[choice.agent] = loads.get(choice.agent, 0) + 1
-                    last[team] = last[None] = choice.agent
-            ticket, _, refused = _record(desk, change, request, number, choice, now, actor)
-            out.append(Outcome(ticket, request.decision, choice, refused=tuple(refused)))
-            lines.append(f"{number}: {ticket.fields.get('title', '')}"[:120])
+        batch = Batch(desk, change, now, len(requests))
+        out = [batch.add(request, actor) for request in requests]
+        lines = [f"{o.ticket.number}: {o.ticket.fields.get('title', '')}"[:120] for o in out]
         change.commit(subject, (body.strip() + "\n\n" if body.strip() else "")
                       + "\n".join(lines), trailers_for(None, "import"), actor.identity, now)
-    renumbered = desk.kept.get("renumbered", {})
-    for i, outcome in enumerate(out):
-        ticket = outcome.ticket
-        if ticket.number in renumbered:
-            ticket, _ = store.read_ticket(desk.root, rules.schema,
-                                          store.ticket_relpath(renumbered[ticket.number]))
-            out[i] = outcome._replace(ticket=ticket)
-        if notices:
-            delivery.queue_notices(desk, ticket, ticket.events)
+    out = [o._replace(ticket=final_ticket(desk, o.ticket)) for o in out]
+    if notices:
+        for outcome in out:
+            delivery.queue_notices(desk, outcome.ticket, outcome.ticket.events, sync=False)
+        delivery.outbox(desk).sync()  # once for the batch
     return out
+
+
+class Batch:
+    """New tickets recorded in one change: their numbers taken as one block, each assigned
+    as it would be alone, the loads and turns of the batch's earlier tickets counting for
+    the later ones."""
+
+    def __init__(self, desk, change: Change, now: datetime, most: int):
+        self.desk, self.change, self.now = desk, change, now
+        self._numbers = iter(_next_numbers(desk, change, now, most))
+        self._loads, self._last = None, {}
+
+    def add(self, request: Request, actor) -> Outcome:
+        """Record ``request`` as the batch's next ticket, made by ``actor``; its file is
+        queued in the change."""
+        desk, rules = self.desk, self.desk.rules
+        choice = None
+        if _assigns(rules, request):
+            if self._loads is None:
+                self._loads = open_load(desk)
+            team = request.final.get("team")
+            if team not in self._last:
+                self._last[team] = desk.index.last_assignee(team)
+            choice = assign.choose(rules.agents, rules.strategies, request.final, self._loads,
+                                   self._last[team], self.now.date())
+            if choice.agent:
+                self._loads[choice.agent] = self._loads.get(choice.agent, 0) + 1
+                self._last[team] = self._last[None] = choice.agent
+        number = next(self._numbers)
+        ticket, _, refused = _record(desk, self.change, request, number, choice, self.now,
+                                     actor)
+        return Outcome(ticket, request.decision, choice, refused=tuple(refused))
+
+
+def final_ticket(desk, ticket):
+    """``ticket`` as committed: renumbered when a desk that syncs by itself met its number
+    taken by another clone meanwhile."""
+    final = desk.kept.get("renumbered", {}).get(ticket.number)
+    if final is None:
+        return ticket
+    return store.read_ticket(desk.root, desk.rules.schema, store.ticket_relpath(final))[0]
 
 
 def _assigns(rules, request: Request) -> bool:

@@ -28,6 +28,7 @@ from svcdesk.domain import history, mailtext
 
 
 FETCH_MOST = 200  # messages one `mail fetch` takes; cron's next run takes the rest
+BATCH = 200  # messages one commit takes (mail import, mail fetch)
 MOST_PER_HOUR = 10  # new tickets one sender may open by mail in an hour (mail.most_per_hour)
 
 
@@ -44,6 +45,103 @@ class Taken(NamedTuple):
 
 def ingest(desk: Desk, raw: bytes, source: str = "stdin") -> Taken:
     """Take one RFC 5322 message into the desk (see the module)."""
+    return take_batch(desk, [(source, raw)])[0]
+
+
+def take(desk: Desk, messages, batch: int = BATCH):
+    """Take ``messages`` ([(source, raw bytes)...], read as they are needed), ``batch`` at a
+    time in one commit each; yields each batch's list of Taken, in order, once it is
+    committed."""
+    pending = []
+    for item in messages:
+        pending.append(item)
+        if len(pending) == batch:
+            yield take_batch(desk, pending)
+            pending = []
+    if pending:
+        yield take_batch(desk, pending)
+
+
+class _Work:
+    """The tickets one batch has made or answered so far, by path, and what it took."""
+
+    def __init__(self):
+        self.tickets: dict = {}  # relpath -> the ticket as the batch left it
+        self.before: dict = {}  # relpath -> its event count before the batch (None: new)
+        self.made: dict = {}  # uid and number -> relpath, of the tickets the batch made
+        self.keys: set = set()  # the messages' keys taken
+        self.opened: dict = {}  # sender -> new tickets the batch opened for them
+        self.lines: list = []  # what each message became, for the commit message
+        self.answered: set = set()  # the tickets replies changed (their files to write)
+        self.senders: list = []  # who sent each message taken
+
+
+def take_batch(desk: Desk, items: list) -> list:
+    """Take ``items`` ([(source, raw)...]) in one change: what none can take (unreadable,
+    machine mail, our own notices, taken before) is answered first; the rest become new
+    tickets, comments and ratings, committed together; a message the desk refuses is kept
+    whole in the quarantine and the others are taken all the same."""
+    out: list = [None] * len(items)
+    people = []
+    for i, (source, raw) in enumerate(items):
+        screened = _screen(desk, raw, source)
+        if isinstance(screened, Taken):
+            out[i] = screened
+        else:
+            people.append((i, source, raw, screened))
+    before = desk.index.taken_among(MAIL_RULE + msg.key for _, _, _, msg in people)
+    for i, _, _, msg in people:
+        relpath = before.get(MAIL_RULE + msg.key)
+        if relpath is not None:
+            out[i] = Taken("duplicate", _number(relpath), f"already taken into "
+                                                         f"{_number(relpath)}")
+    people = [p for p in people if out[p[0]] is None]
+    if not people:
+        return out
+    now = desk.now()
+    lone = len(people) == 1
+    work = _Work()
+    with desk.change(_sender(desk, people[0][3]).key if lone else "mail",
+                     quick=lone) as change:
+        batch = intake.Batch(desk, change, now, len(people))
+        for i, source, raw, msg in people:
+            if msg.key in work.keys:
+                out[i] = Taken("duplicate", None, "the same message again in this batch")
+                continue
+            try:
+                out[i] = _take_one(desk, change, batch, work, msg, now)
+            except SvcdeskError as exc:  # a value the desk refuses, a broken ticket...
+                out[i] = keep(desk, raw, f"{type(exc).__name__}: {exc}", source, msg.key)
+                continue
+            if out[i].kind == "kept":
+                out[i] = keep(desk, raw, out[i].said, source, msg.key)
+                continue
+            work.keys.add(msg.key)
+            work.senders.append(_sender(desk, msg))
+        for relpath in work.answered:  # a new ticket's file is written as it is made
+            work.tickets[relpath] = ticket = history.settle(desk.rules, work.tickets[relpath])
+            change.write(relpath, store.encode_ticket(ticket))
+        if work.tickets:
+            _commit(desk, change, work, now)
+    _notify(desk, work)
+    for i, source, raw, msg in people:
+        taken = out[i]
+        if taken.number is not None and taken.kind != "duplicate":
+            renumbered = desk.kept.get("renumbered", {}).get(taken.number)
+            if renumbered:
+                taken = out[i] = taken._replace(number=renumbered)
+        if taken.refused:  # a file the desk would not store: the message is kept for it
+            names = "; ".join(f"{name}: {why}" for name, why in taken.refused[:5])
+            kept = keep(desk, raw, f"taken into {taken.number}, but not every attachment: "
+                        f"{names}", source, msg.key)
+            out[i] = taken._replace(said=f"{taken.said}; the message is kept whole as "
+                                    f"{kept.kept} for the files not attached", kept=kept.kept)
+    return out
+
+
+def _screen(desk: Desk, raw: bytes, source: str):
+    """The message read (inbound.Inbound), or the Taken of one no person's work needs:
+    unreadable, machine mail, our own notices."""
     try:
         msg = inbound.parse(raw)
     except inbound.MessageError as exc:
@@ -54,41 +152,98 @@ def ingest(desk: Desk, raw: bytes, source: str = "stdin") -> Taken:
     if msg.machine:
         return keep(desk, raw, f"not a person's mail: {msg.machine}", source, msg.key,
                     routine=True)
-    taken = desk.index.taken(MAIL_RULE + msg.key)
-    if taken is not None:
-        return Taken("duplicate", _number(taken), f"already taken into {_number(taken)}")
-    relpath = _ticket_of(desk, msg)
-    desk.act_as(_sender(desk, msg))  # the message acts as its sender, whoever runs svcdesk
-    try:
-        if relpath is not None:
-            taken = _reply(desk, msg, relpath)
-        elif _flooding(desk, msg):
-            return keep(desk, raw, f"{msg.sender_email} opened the most tickets an hour may "
-                        "have (mail.most_per_hour); kept for a person to look at", source,
-                        msg.key)
+    return msg
+
+
+def _mailbox(desk: Desk) -> Actor:
+    """Who commits a batch of messages: the service mailbox (each event is its sender's)."""
+    notices = desk.rules.notices
+    return Actor("mail", Identity(notices.sender_name, notices.sender_email))
+
+
+def _take_one(desk: Desk, change, batch, work: _Work, msg: inbound.Inbound, now) -> Taken:
+    """One person's message taken into the batch's change."""
+    sender = _sender(desk, msg)
+    relpath = _ticket_of(desk, msg, work.made)
+    if relpath is None:
+        opened = work.opened.get(msg.sender_email, 0)
+        if _flooding(desk, msg, opened):
+            return Taken("kept", None, f"{msg.sender_email} opened the most tickets an hour "
+                         "may have (mail.most_per_hour); kept for a person to look at")
+        outcome = batch.add(_request(desk, msg), sender)
+        ticket = outcome.ticket
+        relpath = store.ticket_relpath(ticket.number)
+        work.tickets[relpath], work.before[relpath] = ticket, None
+        work.made[ticket.fields["uid"]] = work.made[ticket.number] = relpath
+        work.opened[msg.sender_email] = opened + 1
+        incomplete = intake.INCOMPLETE in (ticket.get("tags") or [])
+        work.lines.append(f"{ticket.number}: new ticket from {msg.sender_email} ({msg.key})")
+        return Taken("new", ticket.number, "new ticket" + (
+            " (incomplete: details to be asked for)" if incomplete else "")
+            + _said_files(ticket), refused=_too_large(outcome.refused))
+    ticket = work.tickets.get(relpath)
+    if ticket is None:
+        ticket = store.ticket_from_bytes(desk.rules.schema, change.read_committed(relpath),
+                                         relpath)
+        ticket = history.absorb_hand_edits(desk.rules, ticket, now)
+        work.before[relpath] = len(ticket.events)
+    before = len(ticket.events)
+    ticket, kind, said = _answer(desk.rules, ticket, msg, sender, now)
+    ticket, writes, attached = attachments.add(desk.rules, ticket, list(_files(msg)), now,
+                                               sender.key, rule=MAIL_RULE + msg.key)
+    for path, data in writes.items():
+        change.write(path, data)
+    work.tickets[relpath] = ticket
+    work.answered.add(relpath)
+    work.lines.append(f"{ticket.number}: {history.subject(ticket.events[before])} "
+                      f"from {msg.sender_email} ({msg.key})")
+    return Taken(kind, ticket.number, said + _said_files(ticket, before),
+                 refused=_too_large(attached.refused))
+
+
+def _commit(desk: Desk, change, work: _Work, now) -> None:
+    """One message taken is committed as its sender's change, said as what it did; a batch
+    as the service mailbox's, each message a line."""
+    if len(work.lines) == 1:
+        runner = work.senders[0]
+        number, text = work.lines[0].split(": ", 1)
+        relpath = next(iter(work.tickets))
+        ticket = work.tickets[relpath]
+        first = ticket.events[work.before[relpath] or 0]
+        if work.before[relpath] is None:
+            kind = ticket.fields["type"]
+            subject = f"{number}: new {kind} ticket by mail: {ticket.fields.get('title', '')}"
         else:
-            taken = _new(desk, msg)
-    except SvcdeskError as exc:  # a value the desk refuses, a locked or broken ticket...
-        return keep(desk, raw, f"{type(exc).__name__}: {exc}", source, msg.key)
-    if taken.refused:  # a file the desk would not store: the message is kept whole for it
-        names = "; ".join(f"{name}: {why}" for name, why in taken.refused[:5])
-        kept = keep(desk, raw, f"taken into {taken.number}, but not every attachment: {names}",
-                    source, msg.key)
-        taken = taken._replace(said=f"{taken.said}; the message is kept whole as {kept.kept} "
-                               "for the files not attached", kept=kept.kept)
-    return taken
+            subject = f"{number}: {history.subject(first)}"
+        change.commit(subject, text, trailers_for(number, "mail"), runner.identity, now)
+        return
+    change.commit(f"mail: {len(work.lines)} messages taken", "\n".join(work.lines),
+                  trailers_for(None, "mail"), _mailbox(desk).identity, now)
 
 
-def _ticket_of(desk: Desk, msg: inbound.Inbound) -> str | None:
+def _notify(desk: Desk, work: _Work) -> None:
+    """The notices of what the batch did; the customer is not told of their own words (a
+    comment, a file), only of what followed (a resume, a rating, a new ticket)."""
+    for relpath, ticket in work.tickets.items():
+        before = work.before[relpath]
+        ticket = intake.final_ticket(desk, ticket)
+        events = ticket.events if before is None else [
+            e for e in ticket.events[before:] if e.action not in ("comment", "attach")]
+        delivery.queue_notices(desk, ticket, events, sync=False)
+    delivery.outbox(desk).sync()  # once for the batch
+
+
+def _ticket_of(desk: Desk, msg: inbound.Inbound, made: dict) -> str | None:
     """The ticket a reply answers: by the uid in a Message-ID it answers, else by the
-    number tagged in its subject."""
+    number tagged in its subject (a ticket made earlier in the same batch as well)."""
     for uid in mailtext.named_uids(msg.replies_to):
-        found = desk.index.by_uid(uid)
+        found = made.get(uid) or desk.index.by_uid(uid)
         if found is not None:
             return found
     for number in mailtext.named_numbers(msg.subject, desk.rules.prefix):
-        path = store.ticket_relpath(number.upper())
-        if (desk.root / path).exists():
+        number = number.upper()
+        path = made.get(number) or store.ticket_relpath(number)
+        if path in made.values() or (desk.root / path).exists():
             return path
     return None
 
@@ -101,14 +256,17 @@ def _sender(desk: Desk, msg: inbound.Inbound) -> Actor:
                  Identity(msg.sender_name or msg.sender_email, msg.sender_email))
 
 
-def _flooding(desk: Desk, msg: inbound.Inbound) -> bool:
+def _flooding(desk: Desk, msg: inbound.Inbound, opened: int = 0) -> bool:
     """Whether the sender opened as many tickets in the last hour as one may (a loop with
-    another robot, a flood): the next is kept aside for a person to look at."""
+    another robot, a flood), ``opened`` of them in this batch: the next is kept aside for a
+    person to look at."""
     most = (desk.rules.mail or {}).get("most_per_hour", MOST_PER_HOUR)
-    return desk.index.opened_by(msg.sender_email, desk.now() - timedelta(hours=1)) >= most
+    return opened >= most or desk.index.opened_by(
+        msg.sender_email, desk.now() - timedelta(hours=1)) + opened >= most
 
 
-def _new(desk: Desk, msg: inbound.Inbound) -> Taken:
+def _request(desk: Desk, msg: inbound.Inbound) -> intake.Request:
+    """A new request from a message: the sender its customer, the subject its title."""
     text = mailtext.new_text(msg.text) or msg.text
     title = mailtext.plain_subject(msg.subject) or (text.splitlines() or ["(no subject)"])[0]
     values = {"title": _cut(title, MAX_LENGTH["string"]), "channel": "email",
@@ -116,13 +274,8 @@ def _new(desk: Desk, msg: inbound.Inbound) -> Taken:
                                     MAX_LENGTH["string"]),
               "customer.email": msg.sender_email,
               "description": _cut(text or "(empty message)", MAX_LENGTH["text"])}
-    outcome = intake.create_ticket(desk, values, rule=MAIL_RULE + msg.key,
-                                   incomplete_ok=True, files=_files(msg))
-    ticket = outcome.ticket
-    incomplete = intake.INCOMPLETE in (ticket.get("tags") or [])
-    return Taken("new", ticket.number, "new ticket" + (
-        " (incomplete: details to be asked for)" if incomplete else "") + _said_files(ticket),
-        refused=_too_large(outcome.refused))
+    return intake.prepare(desk, values, incomplete_ok=True, rule=MAIL_RULE + msg.key,
+                          files=_files(msg))
 
 
 def _files(msg: inbound.Inbound) -> tuple:
@@ -141,50 +294,34 @@ def _said_files(ticket, before: int = 0) -> str:
     return f"; {count} attachment{'s' if count != 1 else ''} stored" if count else ""
 
 
-def _reply(desk: Desk, msg: inbound.Inbound, relpath: str) -> Taken:
-    rules, now, actor = desk.rules, desk.now(), desk.actor()
+def _answer(rules, ticket, msg: inbound.Inbound, sender: Actor, now) -> tuple:
+    """(ticket, kind, said): a customer's reply recorded on their ticket, as a rating when
+    it answers the survey of a closed one, else a comment that resumes a ticket waiting on
+    them or reopens a resolved one it says is not fixed."""
     rule = MAIL_RULE + msg.key
-    with desk.change(actor.key) as change:
-        ticket = store.ticket_from_bytes(rules.schema, change.read_committed(relpath), relpath)
-        ticket = history.absorb_hand_edits(rules, ticket, now)
-        before = len(ticket.events)
-        status = ticket.fields["status"]
-        score = mailtext.rating(msg.text) if status not in rules.open_statuses() else None
-        if score is not None:
-            ticket = history.record(rules, ticket, now, actor.key, "rate", {"csat": score},
-                                    rule=rule, note=_cut(mailtext.new_text(msg.text), 200),
-                                    visibility="public")
-            kind, said = "rating", f"rated {score}"
-        else:
-            text = mailtext.new_text(msg.text) or msg.text or "(empty reply)"
-            ticket = history.record(rules, ticket, now, actor.key, "comment", {}, rule=rule,
-                                    note=_cut(text, MAX_LENGTH["text"]), visibility="public")
-            kind, said = "reply", "the customer's reply recorded"
-            words = (rules.mail or {}).get("reopen_when") or mailtext.NOT_FIXED
-            if status in rules.service.paused and "resume" in rules.transitions:
-                ticket = history.transition(rules, ticket, now, actor.key, "resume", {},
-                                            note="the customer replied by mail")
-                said += "; resumed"
-            elif status in rules.service.resolved and "reopen" in rules.transitions and \
-                    mailtext.says_not_fixed(msg.text, words):
-                ticket = history.transition(rules, ticket, now, actor.key, "reopen", {},
-                                            rule="mail.reopen_when",
-                                            note="the customer wrote that it is not fixed")
-                said += "; reopened (not fixed)"
-        ticket, writes, attached = attachments.add(rules, ticket, list(_files(msg)), now,
-                                                   actor.key, rule=rule)
-        for path, data in writes.items():
-            change.write(path, data)
-        said += _said_files(ticket, before)
-        ticket = history.settle(rules, ticket)
-        change.write(relpath, store.encode_ticket(ticket))
-        change.commit(f"{ticket.number}: {history.subject(ticket.events[before])}",
-                      f"From {msg.sender_email}, message {msg.key}",
-                      trailers_for(ticket.number, "mail"), actor.identity, now)
-    # the customer is not told of their own words; the rest (a resume, a rating) is noticed
-    told = [e for e in ticket.events[before:] if e.action not in ("comment", "attach")]
-    delivery.queue_notices(desk, ticket, told)
-    return Taken(kind, ticket.number, said, refused=_too_large(attached.refused))
+    status = ticket.fields["status"]
+    score = mailtext.rating(msg.text) if status not in rules.open_statuses() else None
+    if score is not None:
+        ticket = history.record(rules, ticket, now, sender.key, "rate", {"csat": score},
+                                rule=rule, note=_cut(mailtext.new_text(msg.text), 200),
+                                visibility="public")
+        return ticket, "rating", f"rated {score}"
+    text = mailtext.new_text(msg.text) or msg.text or "(empty reply)"
+    ticket = history.record(rules, ticket, now, sender.key, "comment", {}, rule=rule,
+                            note=_cut(text, MAX_LENGTH["text"]), visibility="public")
+    said = "the customer's reply recorded"
+    words = (rules.mail or {}).get("reopen_when") or mailtext.NOT_FIXED
+    if status in rules.service.paused and "resume" in rules.transitions:
+        ticket = history.transition(rules, ticket, now, sender.key, "resume", {},
+                                    note="the customer replied by mail")
+        said += "; resumed"
+    elif status in rules.service.resolved and "reopen" in rules.transitions and \
+            mailtext.says_not_fixed(msg.text, words):
+        ticket = history.transition(rules, ticket, now, sender.key, "reopen", {},
+                                    rule="mail.reopen_when",
+                                    note="the customer wrote that it is not fixed")
+        said += "; reopened (not fixed)"
+    return ticket, "reply" if score is None else "rating", said
 
 
 def fetch(desk: Desk, limit: int = FETCH_MOST) -> list:
@@ -197,12 +334,20 @@ def fetch(desk: Desk, limit: int = FETCH_MOST) -> list:
     if not settings:
         raise UsageError("no mailbox to read: set mail.imap (host, user) in rules.yaml and "
                          "the password in SVCDESK_IMAP_PASSWORD")
+    where = f"imap://{settings['host']}/{settings.get('folder', 'INBOX')}#"
     out = []
     with Mailbox(settings) as box:
-        for uid, raw in box.waiting(limit):
-            out.append(ingest(desk, raw, f"imap://{settings['host']}/"
-                                         f"{settings.get('folder', 'INBOX')}#{uid}"))
-            box.taken(uid)
+        uids = []
+
+        def waiting():
+            for uid, raw in box.waiting(limit):
+                uids.append(uid)
+                yield where + str(uid), raw
+
+        for taken in take(desk, waiting()):
+            for uid in uids[len(out):len(out) + len(taken)]:
+                box.taken(uid)  # only now that the commit holds them
+            out += taken
     return out
 
 
@@ -263,24 +408,24 @@ def retry(desk: Desk, name: str) -> Taken:
     return taken
 
 
-def messages(path: Path) -> list:
+def messages(path: Path):
     """The messages of a Maildir (its cur/ and new/), an mbox file, or one .eml file, as
-    [(where, bytes)] in their order."""
+    (where, bytes), in their order, each read when it is wanted."""
     import mailbox
 
     if path.is_dir():
         if not (path / "cur").is_dir() and not (path / "new").is_dir():
             raise UsageError(f"{path} is a folder but not a Maildir (no cur/ or new/)")
         box = mailbox.Maildir(path, factory=None, create=False)
-        return [(f"{path}/{key}", box.get_bytes(key)) for key in sorted(box.keys())]
+        return ((f"{path}/{key}", box.get_bytes(key)) for key in sorted(box.keys()))
     if not path.is_file():
         raise UsageError(f"{path}: no such file or folder")
     with open(path, "rb") as f:
         head = f.read(5)
     if head != b"From ":
-        return [(str(path), path.read_bytes())]
+        return iter([(str(path), path.read_bytes())])
     box = mailbox.mbox(path, factory=None, create=False)
-    return [(f"{path}#{i + 1}", box.get_bytes(key)) for i, key in enumerate(box.keys())]
+    return ((f"{path}#{i + 1}", box.get_bytes(key)) for i, key in enumerate(box.keys()))
 
 
 def _number(relpath: str) -> str:

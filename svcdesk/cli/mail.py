@@ -60,8 +60,8 @@ def fetch(state, limit):
 @click.argument("path", type=click.Path(path_type=Path))
 @click.pass_obj
 def import_(state, path):
-    """Take every message of a Maildir, an mbox file or an .eml file, in order; the ones
-    already taken change nothing.
+    """Take every message of a Maildir, an mbox file or an .eml file, in order, 200 to a
+    commit; the ones already taken change nothing.
 
     \b
     Examples:
@@ -72,11 +72,11 @@ def import_(state, path):
 
     desk = state.desk()
     counts: dict = {}
-    for where, raw in mailin.messages(path):
-        taken = mailin.ingest(desk, raw, where)
-        counts[taken.kind] = counts.get(taken.kind, 0) + 1
-        if taken.kind != "duplicate":
-            echo(_line(taken))
+    for batch in mailin.take(desk, mailin.messages(path)):
+        for taken in batch:
+            counts[taken.kind] = counts.get(taken.kind, 0) + 1
+            if taken.kind != "duplicate":
+                echo(_line(taken))
     echo(", ".join(f"{n} {kind}" for kind, n in counts.items()) or "no messages", err=True)
 
 

@@ -169,6 +169,51 @@ def test_a_maildir_or_an_mbox_is_imported_once(desk, run, tmp_path):
     assert run("mail", "import", tmp_path / "nothing").exit_code == 2
 
 
+def test_an_archive_is_taken_in_one_commit_its_replies_reaching_tickets_it_made(
+        desk, run, tmp_path):
+    folder = mailbox.mbox(tmp_path / "archive.mbox")
+    folder.add(message("打印机卡纸", subject="打印机卡纸", Message_ID="<a1@x.cn>"))
+    folder.add(message("请问保修期多久？", subject="保修期", Message_ID="<a2@x.cn>").replace(
+        CUSTOMER.encode(), b"li.si@example.cn"))
+    folder.add(message("照片见附件", subject="回复：[SD-20261122-0001] 打印机卡纸",
+                       Message_ID="<a3@x.cn>"))
+    folder.add(message("打印机卡纸", subject="打印机卡纸", Message_ID="<a1@x.cn>"))  # again
+    folder.add(message("我不在办公室", subject="自动回复", Message_ID="<a4@x.cn>",
+                       Auto_Submitted="auto-replied"))
+    folder.flush()
+    before = commit_count(desk.root)
+    result = run("mail", "import", tmp_path / "archive.mbox")
+    assert result.exit_code == 0, result.stderr
+    assert commit_count(desk.root) == before + 1
+    assert git(desk.root, "log", "-1", "--format=%s").strip() == "mail: 3 messages taken"
+    first = ticket(desk.root)
+    assert [e["action"] for e in first["events"]][-1] == "comment"
+    assert first["events"][-1]["note"] == "照片见附件"
+    assert ticket(desk.root, "SD-20261122-0002")["customer"]["email"] == "li.si@example.cn"
+    assert not (desk.root / "tickets/2026/11/SD-20261122-0003.yaml").exists()
+    assert "2 new, 1 reply, 1 duplicate, 1 kept" in result.stderr
+    assert git(desk.root, "status", "--porcelain") == ""
+
+
+def test_a_message_the_desk_refuses_is_kept_aside_and_the_rest_of_its_batch_is_taken(
+        desk, run, tmp_path):
+    ingest(run, message("打印机卡纸", Message_ID="<k0@x.cn>"))
+    path = desk.root / "tickets/2026/11/SD-20261122-0001.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "# 手工修改，未提交\n", encoding="utf-8")
+    folder = mailbox.mbox(tmp_path / "batch.mbox")
+    folder.add(message("补充说明", subject="回复：[SD-20261122-0001] 打印机卡纸",
+                       Message_ID="<k1@x.cn>"))
+    folder.add(message("请问保修期多久？", subject="保修期", Message_ID="<k2@x.cn>"))
+    folder.flush()
+    result = run("mail", "import", tmp_path / "batch.mbox")
+    assert result.exit_code == 0, result.stderr
+    assert "kept aside" in result.stdout and "UncommittedChangesError" in result.stdout
+    assert ticket(desk.root, "SD-20261122-0002")["title"] == "保修期"
+    kept = json.loads(run("mail", "quarantine", "--format", "json").stdout)
+    assert len(kept) == 1 and "SD-20261122-0001.yaml" in kept[0]["reason"]
+    assert git(desk.root, "log", "-1", "--format=%ae").strip() == CUSTOMER  # one taken
+
+
 def test_a_multipart_message_from_outlook_takes_its_plain_text(desk, run):
     msg = MIMEMultipart("alternative")
     msg["From"] = f"Li Lei <{CUSTOMER}>"
