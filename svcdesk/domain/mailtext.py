@@ -4,9 +4,10 @@ the signature, which ticket a reply names, and whether a reply is a rating."""
 import re
 
 # where a reply's quote of earlier mail begins, in the clients Chinese customers use
-# (Outlook, Foxmail, QQ Mail, NetEase, Gmail, Apple Mail), English and Chinese
+# (Outlook, Foxmail, QQ Mail, NetEase, Gmail, Apple Mail), English and Chinese; a dash
+# line may carry the backslash html2text puts before dashes that would read as a list
 _QUOTE_STARTS = re.compile(
-    r"^\s*(?:-{2,}\s*(?:Original Message|原始邮件|Forwarded message|转发邮件)\s*-{2,}"
+    r"^\s*(?:\\?-{2,}\s*(?:Original Message|原始邮件|Forwarded message|转发邮件)\s*\\?-{2,}"
     r"|_{10,}"
     r"|(?:From|发件人|寄件者)\s*[:：].*"
     r"|On .{4,200}wrote:"
