@@ -29,6 +29,9 @@ from svcdesk.domain import history, mailtext
 
 FETCH_MOST = 200  # messages one `mail fetch` takes; cron's next run takes the rest
 BATCH = 200  # messages one commit takes (mail import, mail fetch)
+# the most `mail ingest` reads: one past inbound.MAX_BYTES (25 MiB) is not read but kept whole
+# in the quarantine; one past this is refused, so that the mail server keeps (or bounces) it
+MOST_BYTES = 4 * inbound.MAX_BYTES
 MOST_PER_HOUR = 10  # new tickets one sender may open by mail in an hour (mail.most_per_hour)
 
 

@@ -109,12 +109,20 @@ def retry(state, name):
 
 
 def _read(file: str) -> bytes:
+    from svcdesk.app.mailin import MOST_BYTES
     from svcdesk.base.errors import UsageError
 
+    most = MOST_BYTES
     try:
         if file == "-":
-            return sys.stdin.buffer.read() if sys.stdin else b""
-        return Path(file).read_bytes()
+            raw = sys.stdin.buffer.read(most + 1) if sys.stdin else b""
+        else:
+            with open(file, "rb") as handle:
+                raw = handle.read(most + 1)
+        if len(raw) > most:
+            raise UsageError(f"{file}: a message of more than {most >> 20} MB; not taken "
+                             "(it stays where it came from)")
+        return raw
     except FileNotFoundError:
         raise UsageError(f"{file}: no such file") from None
     except OSError as exc:

@@ -344,3 +344,13 @@ def test_an_attachment_past_the_limit_is_kept_with_its_message_and_the_rest_is_t
     assert len(kept) == 1 and "故障视频.mp4" in kept[0]["reason"]
     assert "max_bytes" in kept[0]["reason"]
     assert open(kept[0]["file"], "rb").read() == raw
+
+
+def test_a_message_too_large_to_read_is_refused_and_left_with_the_mail_server(desk, run,
+                                                                            monkeypatch):
+    from svcdesk.app import mailin
+
+    monkeypatch.setattr(mailin, "MOST_BYTES", 1000)
+    result = run("mail", "ingest", input=message("大" * 2000, Message_ID="<huge@x.cn>"))
+    assert result.exit_code == 2 and "more than" in result.stderr
+    assert not list(desk.root.glob("tickets/*/*/*.yaml"))
