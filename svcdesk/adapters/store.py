@@ -364,6 +364,11 @@ def ticket_relpath(number: str) -> str:
     return f"{TICKETS}/{day[:4]}/{day[4:6]}/{number}.yaml"
 
 
+def number_of(relpath: str) -> str:
+    """The ticket number a ticket file's path names (tickets/YYYY/MM/<number>.yaml)."""
+    return relpath.rsplit("/", 1)[-1][:-len(".yaml")]
+
+
 ATTACHMENTS = "attachments"
 
 

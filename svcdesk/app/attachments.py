@@ -8,13 +8,13 @@ that attach files to one ticket at once never write the same path, and their syn
 from typing import NamedTuple
 
 from svcdesk.adapters import store
-from svcdesk.app import work
 from svcdesk.base import model
 from svcdesk.base.errors import TicketFileError, TicketNotFoundError, ValidationError
 from svcdesk.base.identity import TicketRef
 from svcdesk.domain import files, history
 
 File = files.File  # a file given to attach: (name, data)
+name_of = files.name_of  # the file name in an entry <digest>/<name>
 size_text = files.size_text  # 1.5 MB, 320 KB: for the command line
 LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 
@@ -26,6 +26,10 @@ class Listed(NamedTuple):
     name: str
     size: int | None
 
+    @property
+    def digest(self) -> str:
+        return files.digest_of(self.entry)
+
 
 def max_bytes(rules) -> int:
     return (rules.attachments or {}).get("max_bytes", files.MAX_BYTES)
@@ -35,7 +39,7 @@ def add(rules, ticket: model.Ticket, given: list, now, by: str, note: str | None
         rule: str | None = None) -> tuple:
     """(ticket, {relpath: bytes} to write, files.Outcome): ``given`` (files.File) attached by
     one event; a file past the limit or already attached is left out and named in the
-    outcome's ``refused``."""
+    outcome (``too_large``, ``again``)."""
     if len(given) > files.MOST_FILES:
         raise ValidationError(f"{len(given)} files at once; at most {files.MOST_FILES}")
     outcome = files.attach(ticket.fields.get("attachments") or [], given, max_bytes(rules))
@@ -62,6 +66,8 @@ def attach(desk, ref: TicketRef, given: list, note: str | None = None) -> tuple:
                                   f"limit of {files.size_text(limit)} (rules.yaml "
                                   "attachments.max_bytes); see docs/attachments.md for large "
                                   "files")
+    from svcdesk.app import work  # only a change needs it, not `show`'s listing
+
     found: dict = {}
 
     def build(ticket, now, actor):
@@ -99,7 +105,7 @@ def read(desk, ref: TicketRef, wanted: str) -> tuple:
     except OSError:
         raise TicketFileError(relpath, f"missing from this clone; `git checkout -- {relpath}` "
                                        "or `svcdesk sync` brings it back") from None
-    if files.digest(data)[:files.DIGEST_LENGTH] != entry.split("/", 1)[0]:
+    if files.digest(data)[:files.DIGEST_LENGTH] != files.digest_of(entry):
         if data.startswith(LFS_POINTER):
             raise TicketFileError(relpath, "a Git LFS pointer in this clone: install git-lfs "
                                            "and run `git lfs pull`")

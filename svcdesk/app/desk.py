@@ -163,7 +163,7 @@ class Desk:
         if not found:
             raise TicketNotFoundError(f"no ticket {ref}")
         if len(found) > 1:
-            names = ", ".join(p.rsplit("/", 1)[1][:-5] for p in found[:5])
+            names = ", ".join(store.number_of(p) for p in found[:5])
             raise AmbiguousTicketError(f"{ref} matches {len(found)} tickets ({names}"
                                        f"{', …' if len(found) > 5 else ''}); give more of it")
         return found[0]

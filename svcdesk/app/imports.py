@@ -7,7 +7,7 @@ are taken all the same.
 from pathlib import Path
 from typing import NamedTuple
 
-from svcdesk.adapters import sheets
+from svcdesk.adapters import sheets, store
 from svcdesk.adapters.index import IMPORT_RULE
 from svcdesk.app import intake
 from svcdesk.base.errors import SvcdeskError, UsageError
@@ -15,14 +15,16 @@ from svcdesk.domain import imports
 
 
 class Row(NamedTuple):
-    """What became of one row: made (its number), skipped (already imported: the number;
-    or listed twice: the line taken), refused (why), or would be made (dry run)."""
+    """What became of one row: made (its number), skipped (already imported: the number it
+    made; or listed twice: ``same_as`` the line taken), refused (why), or would be made
+    (dry run)."""
 
     line: int
     key: str | None
     outcome: str  # new, would, skipped, refused
     said: str  # the number made, the ticket it was imported into, or why not
     ticket: object = None  # model.Ticket made (new), or the Request (would)
+    same_as: int | None = None  # skipped: the line of the file that holds the same key
 
 
 class Report(NamedTuple):
@@ -47,30 +49,31 @@ def run(desk, path: Path, layout: str | None = None, dry_run: bool = False,
     table = sheets.read(path, encoding, sheet)
     chosen = _layout(rules.imports, layout, table.headers, path)
     kinds = {name: spec.type for name, spec in rules.schema.specs.items()}
-    rows, requests, first_line = [], [], {}
-    taken = desk.index.taken_among(_rule(chosen, _key(chosen, table.headers, cells))
-                                   for _, cells in table.rows)
+    read = []  # (line, key, values), or (line, None, why) for a row that says no request
     for line, cells in table.rows:
         try:
-            key, values = imports.row_values(chosen, kinds, table.headers, cells)
+            read.append((line, *imports.row_values(chosen, kinds, table.headers, cells)))
         except imports.RowError as exc:
-            rows.append(Row(line, None, "refused", str(exc)))
-            continue
-        rule = _rule(chosen, key)
-        if rule in taken:
-            rows.append(Row(line, key, "skipped", _number(taken[rule])))
-            continue
-        if key in first_line:  # the same request listed twice: taken once, from its first line
-            rows.append(Row(line, key, "skipped", f"line {first_line[key]}"))
-            continue
-        try:
-            request = intake.prepare(desk, values, incomplete_ok=True, rule=rule)
-        except SvcdeskError as exc:
-            rows.append(Row(line, key, "refused", str(exc)))
-            continue
-        first_line[key] = line
-        rows.append(Row(line, key, "would", "", request))
-        requests.append(request)
+            read.append((line, None, str(exc)))
+    taken = desk.index.taken_among(_rule(chosen, key) for _, key, _ in read if key)
+    rows, requests, first_line = [], [], {}
+    for line, key, values in read:
+        rule = key and _rule(chosen, key)
+        if key is None:
+            rows.append(Row(line, None, "refused", values))
+        elif rule in taken:
+            rows.append(Row(line, key, "skipped", store.number_of(taken[rule])))
+        elif key in first_line:  # the same request listed twice: taken from its first line
+            rows.append(Row(line, key, "skipped", "", same_as=first_line[key]))
+        else:
+            try:
+                request = intake.prepare(desk, values, incomplete_ok=True, rule=rule)
+            except SvcdeskError as exc:
+                rows.append(Row(line, key, "refused", str(exc)))
+                continue
+            first_line[key] = line
+            rows.append(Row(line, key, "would", "", request))
+            requests.append(request)
     if not dry_run and requests:
         made = iter(intake.create_tickets(
             desk, requests, f"import {len(requests)} ticket{'s' if len(requests) != 1 else ''}"
@@ -100,15 +103,6 @@ def _layout(found: dict, name: str | None, headers: list, path: Path) -> imports
     return chosen
 
 
-def _key(layout: imports.Layout, headers: list, cells: list) -> str:
-    i = headers.index(layout.key)
-    return cells[i].strip() if i < len(cells) else ""
-
-
 def _rule(layout: imports.Layout, key: str) -> str:
     """The rule on the create event of the ticket a row made: how it is taken once."""
     return f"{IMPORT_RULE}{layout.name}: {key}"
-
-
-def _number(relpath: str) -> str:
-    return relpath.rsplit("/", 1)[-1][:-len(".yaml")]

@@ -22,7 +22,7 @@ class Outcome(NamedTuple):
     decision: object = None  # classify.Decision
     choice: object = None  # assign.Choice
     changed: bool = True
-    refused: tuple = ()  # files not attached: (name, why)
+    refused: tuple = ()  # files too large to attach, left out: (name, why)
 
 
 def check_values(desk, given: dict) -> dict:
@@ -134,7 +134,7 @@ def create_ticket(desk, given: dict, auto: bool = True, rule: str | None = None,
 
     ``rule`` is recorded on its create event; ``files`` (domain.files.File) are attached in
     the same commit (app.attachments.add: one past the size limit is left out, named in
-    Outcome.refused).
+    Outcome.refused; one the ticket has already is simply not added again).
     With ``incomplete_ok`` (a request by mail must never be dropped), a request missing what
     its type requires is taken anyway, tagged ``incomplete``; with no type, as the first
     type whose requirements it meets, else the desk's first."""
@@ -267,7 +267,7 @@ def _record(desk, change: Change, request: Request, number: str, choice, now: da
                                                    actor.key, rule=request.rule)
         for path, data in writes.items():
             change.write(path, data)
-        refused = attached.refused
+        refused = attached.too_large
         if attached.stored:
             body.append(f"Attachments: {len(attached.stored)}")
     ticket = history.settle(rules, ticket)

@@ -96,8 +96,8 @@ def take_batch(desk: Desk, items: list) -> list:
     for i, _, _, msg in people:
         relpath = before.get(MAIL_RULE + msg.key)
         if relpath is not None:
-            out[i] = Taken("duplicate", _number(relpath), f"already taken into "
-                                                         f"{_number(relpath)}")
+            out[i] = Taken("duplicate", store.number_of(relpath), f"already taken into "
+                                                         f"{store.number_of(relpath)}")
     people = [p for p in people if out[p[0]] is None]
     if not people:
         return out
@@ -120,7 +120,6 @@ def take_batch(desk: Desk, items: list) -> list:
                 out[i] = keep(desk, raw, out[i].said, source, msg.key)
                 continue
             work.keys.add(msg.key)
-            work.senders.append(_sender(desk, msg))
         for relpath in work.answered:  # a new ticket's file is written as it is made
             work.tickets[relpath] = ticket = history.settle(desk.rules, work.tickets[relpath])
             change.write(relpath, store.encode_ticket(ticket))
@@ -165,7 +164,8 @@ def _mailbox(desk: Desk) -> Actor:
 
 
 def _take_one(desk: Desk, change, batch, work: _Work, msg: inbound.Inbound, now) -> Taken:
-    """One person's message taken into the batch's change."""
+    """One person's message taken into the batch's change (Taken "kept" when it may not
+    be: the caller keeps it aside)."""
     sender = _sender(desk, msg)
     relpath = _ticket_of(desk, msg, work.made)
     if relpath is None:
@@ -179,11 +179,12 @@ def _take_one(desk: Desk, change, batch, work: _Work, msg: inbound.Inbound, now)
         work.tickets[relpath], work.before[relpath] = ticket, None
         work.made[ticket.fields["uid"]] = work.made[ticket.number] = relpath
         work.opened[msg.sender_email] = opened + 1
+        work.senders.append(sender)
         incomplete = intake.INCOMPLETE in (ticket.get("tags") or [])
         work.lines.append(f"{ticket.number}: new ticket from {msg.sender_email} ({msg.key})")
         return Taken("new", ticket.number, "new ticket" + (
             " (incomplete: details to be asked for)" if incomplete else "")
-            + _said_files(ticket), refused=_too_large(outcome.refused))
+            + _said_files(ticket), refused=outcome.refused)
     ticket = work.tickets.get(relpath)
     if ticket is None:
         ticket = store.ticket_from_bytes(desk.rules.schema, change.read_committed(relpath),
@@ -198,10 +199,11 @@ def _take_one(desk: Desk, change, batch, work: _Work, msg: inbound.Inbound, now)
         change.write(path, data)
     work.tickets[relpath] = ticket
     work.answered.add(relpath)
+    work.senders.append(sender)
     work.lines.append(f"{ticket.number}: {history.subject(ticket.events[before])} "
                       f"from {msg.sender_email} ({msg.key})")
     return Taken(kind, ticket.number, said + _said_files(ticket, before),
-                 refused=_too_large(attached.refused))
+                 refused=tuple(attached.too_large))
 
 
 def _commit(desk: Desk, change, work: _Work, now) -> None:
@@ -246,7 +248,7 @@ def _ticket_of(desk: Desk, msg: inbound.Inbound, made: dict) -> str | None:
     for number in mailtext.named_numbers(msg.subject, desk.rules.prefix):
         number = number.upper()
         path = made.get(number) or store.ticket_relpath(number)
-        if path in made.values() or (desk.root / path).exists():
+        if number in made or (desk.root / path).exists():
             return path
     return None
 
@@ -285,11 +287,6 @@ def _files(msg: inbound.Inbound) -> tuple:
     return tuple(attachments.File(name, data) for name, data in msg.attachments)
 
 
-def _too_large(refused) -> tuple:
-    """The files not stored for want of room (a file sent twice is no loss)."""
-    return tuple((name, why) for name, why in refused if "max_bytes" in why)
-
-
 def _said_files(ticket, before: int = 0) -> str:
     added = [e for e in ticket.events[before:] if e.action == "attach"]
     count = sum(len(e.changes["attachments"][1] or []) - len(e.changes["attachments"][0] or [])
@@ -324,7 +321,7 @@ def _answer(rules, ticket, msg: inbound.Inbound, sender: Actor, now) -> tuple:
                                     rule="mail.reopen_when",
                                     note="the customer wrote that it is not fixed")
         said += "; reopened (not fixed)"
-    return ticket, "reply" if score is None else "rating", said
+    return ticket, "reply", said
 
 
 def fetch(desk: Desk, limit: int = FETCH_MOST) -> list:
@@ -429,10 +426,6 @@ def messages(path: Path):
         return iter([(str(path), path.read_bytes())])
     box = mailbox.mbox(path, factory=None, create=False)
     return ((f"{path}#{i + 1}", box.get_bytes(key)) for i, key in enumerate(box.keys()))
-
-
-def _number(relpath: str) -> str:
-    return relpath.rsplit("/", 1)[-1][:-len(".yaml")]
 
 
 def _cut(text: str, most: int) -> str:

@@ -264,7 +264,7 @@ def _numbering(desk: Desk, git: Git, change, clashes: list, theirs: str | None) 
     """[(old, new)]: the numbers the clashing tickets get, the next free of their day."""
     out, given = [], set()
     for relpath in clashes:
-        old = relpath.rsplit("/", 1)[1][:-len(".yaml")]
+        old = store.number_of(relpath)
         m = NUMBER_RE.match(old)
         day = datetime.strptime(m["date"], "%Y%m%d").date()
         folder = relpath.rsplit("/", 1)[0]

@@ -34,9 +34,9 @@ def attach(state, ticket, paths, message, name):
     given = [_given(path, name, most) for path in paths]
     result, outcome = attachments.attach(desk, ticket, given, message)
     for stored in outcome.stored:
-        echo(f"{style(result.number, bold=True)}: attached {stored.entry.split('/', 1)[1]} "
+        echo(f"{style(result.number, bold=True)}: attached {attachments.name_of(stored.entry)} "
              f"({attachments.size_text(len(stored.data))})")
-    for file_name, why in outcome.refused:
+    for file_name, why in outcome.again:
         echo(f"{result.number}: {file_name} not attached again: {why}")
 
 
@@ -77,7 +77,7 @@ def attachment(state, ticket, name, output, force):
     if name is None:
         found = desk.load(ticket)
         rows = [(item.name, "—" if item.size is None else attachments.size_text(item.size),
-                 item.entry.split("/", 1)[0]) for item in attachments.listing(desk, found)]
+                 item.digest) for item in attachments.listing(desk, found)]
         echo(table(rows, ("name", "size", "digest")) if rows else
              f"{found.number} has no attachments")
         return

@@ -58,7 +58,7 @@ def _plain(row) -> dict:
     if row.outcome == "new":
         out["id"] = row.said
     elif row.outcome == "skipped":
-        out["id" if not row.said.startswith("line") else "same_as"] = row.said
+        out.update({"same_as": row.same_as} if row.same_as else {"id": row.said})
     elif row.outcome == "refused":
         out["reason"] = row.said
     else:
@@ -79,10 +79,10 @@ def _show(report, file: Path, dry_run: bool) -> None:
             shown.append(("(new)", row.line, row.key, final.get("type"),
                           final.get("priority"), final.get("team") or "—",
                           clip(final.get("title") or "", 40)))
+        elif row.same_as:
+            shown.append(("—", row.line, row.key, "", "", "", f"listed on line {row.same_as}"))
         elif row.outcome == "skipped":
-            shown.append(("—" if row.said.startswith("line") else row.said, row.line, row.key,
-                          "", "", "", f"listed on {row.said}" if row.said.startswith("line")
-                          else "already imported"))
+            shown.append((row.said, row.line, row.key, "", "", "", "already imported"))
     if shown:
         who = "team" if dry_run else "assignee"
         echo(table(shown, ("ticket", "line", report.layout.key, "type", "priority", who,

@@ -3,7 +3,6 @@
 from datetime import datetime
 
 from svcdesk.base import model
-from svcdesk.app.attachments import size_text
 from svcdesk.cli.output import clip, style, table
 
 WORDS = {
@@ -121,9 +120,11 @@ def render_ticket(ticket: model.Ticket, rules, level=None, conflicts=(), provisi
         lines.append("")
         lines += [f"{_label(s, rules)}  {_value(s, v, rules)}" for s, v in rest]
     if attached:
+        from svcdesk.app.attachments import size_text
+
         lines += ["", style(w["attachments"], bold=True)]
         rows = [(item.name, w["absent"] if item.size is None else size_text(item.size),
-                 item.entry.split("/", 1)[0]) for item in attached]
+                 item.digest) for item in attached]
         lines += ["  " + line for line in table(rows, ()).splitlines()]
     if f.get("resolution"):
         lines += ["", style(w["resolution"], bold=True)]

@@ -36,12 +36,18 @@ class Stored(NamedTuple):
 
 
 class Outcome(NamedTuple):
-    """What attaching some files does: the ticket's new list, the files to write, and why
-    any file was not stored ([(name, reason)])."""
+    """What attaching some files does: the ticket's new list, the files to write, and the
+    files not stored, [(name, why)] in their order: ``too_large`` of them left out (a loss
+    to deal with), the rest ``again`` (attached already: no loss)."""
 
     entries: list
     stored: list
     refused: list
+    too_large: list
+
+    @property
+    def again(self) -> list:
+        return [item for item in self.refused if item not in self.too_large]
 
 
 def digest(data: bytes) -> str:
@@ -76,18 +82,23 @@ def name_of(entry: str) -> str:
     return entry.split("/", 1)[-1]
 
 
+def digest_of(entry: str) -> str:
+    return entry.split("/", 1)[0]
+
+
 def attach(entries: list, files: list, max_bytes: int = MAX_BYTES) -> Outcome:
     """Add ``files`` to a ticket's ``entries``: each stored once (a file whose content the
     ticket already has is not added again), none larger than ``max_bytes``."""
-    entries, stored, refused = list(entries), [], []
-    have = {entry.split("/", 1)[0]: entry for entry in entries}
+    entries, stored, refused, too_large = list(entries), [], [], []
+    have = {digest_of(entry): entry for entry in entries}
     for file in files:
         if len(file.data) > max_bytes:
-            refused.append((file.name, f"{size_text(len(file.data))}, over the limit of "
-                                       f"{size_text(max_bytes)} (attachments.max_bytes)"))
+            too_large.append((file.name, f"{size_text(len(file.data))}, over the limit of "
+                                         f"{size_text(max_bytes)} (attachments.max_bytes)"))
+            refused.append(too_large[-1])
             continue
         entry = entry_of(file.data, file.name)
-        key = entry.split("/", 1)[0]
+        key = digest_of(entry)
         if key in have:
             refused.append((file.name, f"the same file is attached already, as "
                                        f"{name_of(have[key])}"))
@@ -95,7 +106,7 @@ def attach(entries: list, files: list, max_bytes: int = MAX_BYTES) -> Outcome:
         have[key] = entry
         entries.append(entry)
         stored.append(Stored(entry, file.data))
-    return Outcome(entries, stored, refused)
+    return Outcome(entries, stored, refused, too_large)
 
 
 def find(entries: list, wanted: str) -> str:
@@ -109,7 +120,7 @@ def find(entries: list, wanted: str) -> str:
         return exact[0]
     if exact:
         raise LookupError(f"{len(exact)} attachments are called {wanted}: name one by its "
-                          "digest (" + ", ".join(e.split("/", 1)[0] for e in exact) + ")")
+                          "digest (" + ", ".join(digest_of(e) for e in exact) + ")")
     have = ", ".join(name_of(e) for e in entries) or "none"
     raise LookupError(f"no attachment called {wanted}; the ticket has: {have}")
 

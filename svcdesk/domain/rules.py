@@ -218,6 +218,8 @@ def compile_rules(data) -> Rules:
 
 def _imports(section: dict, schema) -> dict:
     """The export layouts, every field they name known to the schema."""
+    if not section:
+        return {}
     from svcdesk.domain.imports import layouts
 
     for name, entry in section.items():
