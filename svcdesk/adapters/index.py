@@ -35,7 +35,7 @@ from svcdesk.base.identity import NUMBER_RE, TicketRef
 from svcdesk.base.query import Filter
 from svcdesk.domain import metrics
 
-FORMAT = 9  # bump when the tables or what goes in them change: old indexes are rebuilt
+FORMAT = 10  # bump when the tables or what goes in them change: old indexes are rebuilt
 MAIL_RULE = "mail: "  # the rule of an event a message made: "mail: <its Message-ID>"
 IMPORT_RULE = "import: "  # of a ticket a file's row made: "import: <source>: <its key>"
 TAKEN_RULES = (MAIL_RULE, IMPORT_RULE)  # what came from outside, kept so as to take it once
@@ -52,7 +52,8 @@ COLUMNS = ("path", "mtime_ns", "size", "indexed_ns", "uid", "id", "seq", "title"
            "customer", "company", "tier", "region", "product", "created", "updated",
            "first_response", "resolved", "closed", "reopens", "escalations", "reassignments",
            "paused", "paused_since", "csat", "response_due", "resolution_due", "update_due",
-           "sla_done", "timeline", "customer_text", "product_text", "filter_text", "doc")
+           "sla_done", "timeline", "customer_text", "product_text", "filter_text",
+           "customer_id", "serial", "doc")
 
 SCHEMA = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -67,6 +68,8 @@ CREATE INDEX tickets_seq ON tickets(seq);
 CREATE INDEX tickets_uid ON tickets(uid);
 CREATE INDEX tickets_response_due ON tickets(response_due);
 CREATE INDEX tickets_resolution_due ON tickets(resolution_due);
+CREATE INDEX tickets_customer_id ON tickets(customer_id);
+CREATE INDEX tickets_serial ON tickets(serial);
 CREATE TABLE problems(path TEXT PRIMARY KEY, mtime_ns, size, indexed_ns, line, message)
     WITHOUT ROWID;
 CREATE TABLE folders(path TEXT PRIMARY KEY, mtime_ns) WITHOUT ROWID;
@@ -562,6 +565,21 @@ class Index:
         return sum(1 for (text,) in rows if folded in text.split("\x1f"))
 
     @_healing
+    def related(self, column: str, value: str) -> list:
+        """Paths of the tickets whose ``column`` (customer_id or serial) is ``value``."""
+        return [p for (p,) in self.refresh().execute(
+            f"SELECT path FROM tickets WHERE {_RELATED[column]} = ? ORDER BY created, seq",
+            (value,))]
+
+    @_healing
+    def related_docs(self, column: str, value: str) -> list:
+        """The plain fields of the tickets whose ``column`` (customer_id or serial) is
+        ``value``, oldest first."""
+        return [json.loads(d) for (d,) in self.refresh().execute(
+            f"SELECT doc FROM tickets WHERE {_RELATED[column]} = ? ORDER BY created, seq",
+            (value,))]
+
+    @_healing
     def by_uid(self, uid: str) -> str | None:
         """The path of the ticket with ``uid``, or None."""
         row = self.refresh().execute("SELECT path FROM tickets WHERE uid = ?",
@@ -765,11 +783,17 @@ def _entry(root: Path, schema: model.Schema, relpath: str,
            _ts(service.get("resolution_due")), _ts(service.get("update_due")),
            "\x1f".join(figures["done"]), _timeline(ticket.events), _folded(customer.values()), _folded(product.values()),
            _folded((f.get("title"), f.get("description"), number, f.get("category"))),
+           customer.get("id"), _serial(product.get("serial")),
            json.dumps(dump(f), ensure_ascii=False, separators=(",", ":")))
     # the trailing space makes a column's last two characters begin a trigram as well
     taken = tuple(e.rule for e in ticket.events if e.rule and e.rule.startswith(TAKEN_RULES))
     return relpath, "ticket", row, (f"{f.get('title') or ''} ", f"{body} ", f"{extra} ",
                                     taken)
+
+
+def _serial(text: str | None) -> str | None:
+    """A serial as units are filed by (capitals, see domain.records.check_key)."""
+    return text.strip().upper() if text else None
 
 
 def _roll_back(con) -> None:
@@ -832,6 +856,7 @@ def _parallel(root: Path, schema, paths: list, response_actions):
 
 # ---- helpers ----------------------------------------------------------------------------------
 
+_RELATED = {"customer_id": "customer_id", "serial": "serial"}  # the columns related() reads
 _BRIEF = ("id", "status", "priority", "type", "title", "assignee", "created", "customer",
           "company")
 

@@ -58,9 +58,25 @@ class LogEntry(NamedTuple):
 
 REMOTE_TIMEOUT = 300  # seconds a fetch, push or clone may take
 MERGE_DRIVER = "svcdesk"  # the merge driver's name in .gitattributes and git's config
-ATTRIBUTES = ("# svcdesk: two versions of a ticket merge by their histories; each clone needs\n"
-              "# the driver in its git config (svcdesk clone, or svcdesk setup after git clone)\n"
-              f"tickets/**/*.yaml merge={MERGE_DRIVER}\n")
+MERGED = ("tickets/**/*.yaml", "customers/**/*.yaml", "units/**/*.yaml", "parts/*.yaml")
+ATTRIBUTES = ("# svcdesk: two versions of a ticket or record merge by their histories; each clone\n"
+              "# needs the driver in its git config (svcdesk clone, or svcdesk setup after git "
+              "clone)\n" + "".join(f"{p} merge={MERGE_DRIVER}\n" for p in MERGED))
+
+
+def attributes_added(text: str) -> str | None:
+    """``text`` (a .gitattributes) with the lines naming svcdesk's merge driver that it
+    lacks (a desk made before records were kept lacks those of customers, units, parts);
+    None when it has them all."""
+    lines = set(text.splitlines())
+    missing = [p for p in MERGED if f"{p} merge={MERGE_DRIVER}" not in lines]
+    if not missing:
+        return None
+    if len(missing) < len(MERGED):
+        added = "".join(f"{p} merge={MERGE_DRIVER}\n" for p in missing)
+    else:
+        added = ATTRIBUTES
+    return text + ("\n" if text and not text.endswith("\n") else "") + added
 _UNFINISHED = (
     ("MERGE_HEAD", "a git merge", "finish it (resolve the files, git add, git commit) or "
                                   "abort it (git merge --abort)"),
@@ -536,6 +552,22 @@ class Git:
                             None if set(before) == {"0"} else before,
                             None if set(after) == {"0"} else after))
         return changes
+
+    def blobs(self, ids: list) -> list:
+        """The contents of the blobs ``ids``, in their order (one git cat-file for all)."""
+        if not ids:
+            return []
+        out = self.run("cat-file", "--batch", input="\n".join(ids).encode() + b"\n")
+        contents, at = [], 0
+        for _ in ids:
+            end = out.index(b"\n", at)
+            header = out[at:end].split()
+            if len(header) != 3:
+                raise GitError(f"git cat-file: {out[at:end].decode(errors='replace')}")
+            size = int(header[2])
+            contents.append(out[end + 1:end + 1 + size])
+            at = end + 1 + size + 1
+        return contents
 
     def read_blob(self, commit: str, relpath: str) -> bytes | None:
         """The content of ``relpath`` at ``commit`` (None: it is not there)."""

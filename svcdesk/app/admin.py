@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from svcdesk.adapters import store
 from svcdesk.adapters.change import trailers_for
-from svcdesk.adapters.repo import ATTRIBUTES, MERGE_DRIVER, Git, Identity
+from svcdesk.adapters.repo import Git, Identity, attributes_added
 from svcdesk.adapters.state import State
 from svcdesk.app import intake
 from svcdesk.app.desk import Actor, Desk
@@ -52,9 +52,9 @@ def init(folder: Path, sample: bool = False, agent: str | None = None) -> Desk:
             files["templates/" + path.relative_to(templates).as_posix()] = path.read_bytes()
     attributes = folder / ".gitattributes"
     existing = attributes.read_text(encoding="utf-8") if attributes.exists() else ""
-    if f"merge={MERGE_DRIVER}" not in existing:
-        files[".gitattributes"] = (existing + ("\n" if existing and not existing.endswith("\n")
-                                               else "") + ATTRIBUTES).encode()
+    added = attributes_added(existing)
+    if added is not None:
+        files[".gitattributes"] = added.encode()
     gitignore = folder / ".gitignore"
     existing = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
     if ".svcdesk-tmp" not in existing:

@@ -67,6 +67,7 @@ class Desk:
         self._actor: Actor | None = None
         self.progress = progress  # progress(total) -> bar, for long work
         self._index: Index | None = None
+        self._records = None
         self._probe = probe
         self.warnings: list = []  # said after the command (see leftovers)
         self.whole_command = False  # opened for one command line (see open_desk)
@@ -80,6 +81,15 @@ class Desk:
                                 self.shortcuts, self.progress, self._probe,
                                 self.rules.service.response_actions)
         return self._index
+
+    @property
+    def records(self):
+        """The lookup index of customers, units and parts (adapters.records.RecordIndex)."""
+        if self._records is None:
+            from svcdesk.adapters.records import RecordIndex
+
+            self._records = RecordIndex(self.git, self.state, self.rules.records)
+        return self._records
 
     def now(self) -> datetime:
         """Now, in the desk's time zone (SVCDESK_NOW when set)."""
@@ -147,6 +157,8 @@ class Desk:
         server's watch knew when this process began is older than the commit)."""
         if self._index is not None:
             self._index.recheck()
+        if self._records is not None:
+            self._records.recheck()
 
     def locate(self, ref: TicketRef) -> str:
         """The relative path of the one ticket ``ref`` names (a full number needs no index)."""

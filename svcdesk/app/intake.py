@@ -11,6 +11,7 @@ from svcdesk.base import model
 from svcdesk.base.errors import MissingFieldsError, ValidationError
 from svcdesk.base.identity import NUMBER_RE, format_number, new_ulid
 from svcdesk.domain import assign, classify, history
+from svcdesk.domain.records import warranty
 
 read_values = store.read_values  # field values from YAML or JSON text (--from, forms)
 
@@ -65,13 +66,21 @@ def choose_agent(desk, values: dict, agents=None):
 
 def derived(desk, values: dict) -> dict:
     """``values`` with what follows from them filled in, before the rules see them: the
-    warranty from the purchase date (so a rule on product.warranty matches at intake)."""
+    customer and unit the desk's records recognise (app.records.recognise), the category of
+    a model in the catalogue, and the warranty on today's date (so that a rule, a service
+    level or an assignment on product.warranty works at intake)."""
+    from svcdesk.app import records as known
+
     rules = desk.rules
+    values = known.recognise(desk, values)
+    product = rules.products.get(model.get_path(values, "product.model"))
+    if product is not None and product.category and values.get("category") is None:
+        values["category"] = product.category
     purchased = model.get_path(values, "product.purchased")
     if purchased is not None and model.get_path(values, "product.warranty") is None:
-        model.set_path(values, "product.warranty",
-                       model.warranty_state(purchased, rules.warranty_months,
-                                            desk.now().date()))
+        model.set_path(values, "product.warranty", warranty(
+            {"purchased": purchased}, desk.now().date(),
+            rules.warranty_months_of(model.get_path(values, "product.model"))))
     return values
 
 

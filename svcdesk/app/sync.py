@@ -15,13 +15,14 @@ from typing import NamedTuple
 from svcdesk.adapters import store
 from svcdesk.adapters.change import trailers_for
 from svcdesk.adapters.discovery import find_root
-from svcdesk.adapters.repo import ATTRIBUTES, MERGE_DRIVER, Git
+from svcdesk.adapters.records import kind_of as records_kind
+from svcdesk.adapters.repo import Git, attributes_added
 from svcdesk.app import delivery
 from svcdesk.app.desk import SYSTEM, Actor, Desk
 from svcdesk.base.errors import (DeskExistsError, MergeError, RemoteError, UncommittedChangesError,
                                  UsageError)
 from svcdesk.base.identity import NUMBER_RE, format_number
-from svcdesk.domain import history, merge
+from svcdesk.domain import history, merge, records
 
 PUSH_ATTEMPTS = 5  # fetch, merge and push again this often while other clones push first
 
@@ -49,17 +50,17 @@ def setup(root: Path, agent: str | None = None, progress=None) -> list:
         did.append("installed the ticket merge driver in this clone's git config")
     attributes = root / ".gitattributes"
     text = attributes.read_text(encoding="utf-8") if attributes.exists() else ""
-    if f"merge={MERGE_DRIVER}" not in text:
+    added = attributes_added(text)
+    if added is not None:
         desk = Desk(root, agent, "setup")
         actor = _acting(desk)
         with desk.change(actor.key) as change:
             if attributes.exists():  # refuses one with changes not committed
                 change.read_committed(".gitattributes")
-            change.write(".gitattributes", (text + ("\n" if text and not text.endswith("\n")
-                                                    else "") + ATTRIBUTES).encode("utf-8"))
-            change.commit("Merge ticket files by their histories",
-                          "svcdesk setup: .gitattributes names the ticket merge driver, so "
-                          "every clone merges tickets event by event.",
+            change.write(".gitattributes", added.encode("utf-8"))
+            change.commit("Merge ticket and record files by their histories",
+                          "svcdesk setup: .gitattributes names the merge driver, so every "
+                          "clone merges tickets, customers, units and parts event by event.",
                           trailers_for(None, "setup"), actor.identity, desk.now())
         did.append("declared the merge driver in .gitattributes (committed)")
     desk = Desk(root, agent, "setup", progress=progress)
@@ -90,6 +91,13 @@ def merge_file(named: str | None, ours: Path, theirs: Path, relpath: str) -> Non
     if text is None:
         text = (root / store.RULES).read_bytes()
     rules = store.rules_from_text(text.decode("utf-8"), store.RULES)
+    kind = records_kind(relpath)
+    if kind is not None:  # a customer, unit or part
+        schema = rules.records[kind]
+        a = store.ticket_from_bytes(schema, ours.read_bytes(), relpath)
+        b = store.ticket_from_bytes(schema, theirs.read_bytes(), relpath)
+        ours.write_bytes(store.encode_ticket(records.merge(schema, a, b)))
+        return
     a = store.ticket_from_bytes(rules.schema, ours.read_bytes(), relpath)
     b = store.ticket_from_bytes(rules.schema, theirs.read_bytes(), relpath)
     ours.write_bytes(store.encode_ticket(merge.merge(rules, a, b)))

@@ -3,13 +3,16 @@
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
+from decimal import Decimal, InvalidOperation
 
-TYPES = ("string", "text", "enum", "date", "datetime", "phone", "email", "integer", "list")
+TYPES = ("string", "text", "enum", "date", "datetime", "phone", "email", "integer", "list",
+         "money")
 # The most characters a value may have when a person gives it (a list: each item). A title
 # of 100,000 characters is no title, and everything that shows it (tables, subjects, notices)
 # would pay for it. Files written before keep what they hold.
 MAX_LENGTH = {"string": 200, "enum": 200, "phone": 40, "email": 254, "list": 100,
-              "text": 50_000}
+              "text": 50_000, "money": 20}
+MOST_MONEY = Decimal("100000000")  # 1亿元: more than any after-sales fee, less than a typo's
 
 _EMAIL_LOCAL_RE = re.compile(r"[^@\s<>(),;:\"\[\]]+")
 _ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
@@ -20,6 +23,8 @@ _DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _UNPRINTABLE_RE = re.compile(r"[\x00-\x1f\x7f]")  # control characters and line breaks
 _LIST_SPLIT_RE = re.compile(r"[,，、]")
+_MONEY_RE = re.compile(r"^(?:¥|￥|RMB|CNY)?\s*(\d{1,9}(?:\.\d+)?)\s*(?:元)?$", re.IGNORECASE)
+FEN = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class FieldSpec:
             "list": f"a list (comma-separated on the command line; items up to "
                     f"{MAX_LENGTH['list']} characters)",
             "text": f"text (several lines allowed, up to {MAX_LENGTH['text']:,} characters)",
+            "money": "an amount in yuan with at most two decimals (120, 86.50, ¥86.5)",
         }.get(self.type, f"a single line of text (up to {MAX_LENGTH['string']} characters)")
 
 
@@ -126,6 +132,8 @@ def parse(spec: FieldSpec, raw, tz: tzinfo, strict: bool = True):
         return text
     if kind == "date":
         return _date(text)
+    if kind == "money":
+        return money(text)
     if kind == "datetime":
         try:
             moment = datetime.fromisoformat(text)
@@ -152,6 +160,8 @@ def dump(value):
         return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
     if isinstance(value, int):
         return str(value)
     if isinstance(value, list):
@@ -218,6 +228,25 @@ def _phone(text: str) -> str:
     if compact.startswith("+86") and digits[2:].startswith("1") and not _CN_MOBILE_RE.match(digits[2:]):
         raise ValueError(f"{text!r} is not a valid Chinese mobile number")
     return text
+
+
+def money(text) -> Decimal:
+    """An amount in yuan as a Decimal of whole fen: "86.5", "¥86.50", "86.50元"; never a
+    float, and never more than two decimals (a third is a mistake, not a rounding)."""
+    if isinstance(text, Decimal):
+        text = str(text)
+    m = _MONEY_RE.match(str(text).strip().replace(",", ""))
+    if not m:
+        raise ValueError(f"{text!r} is not an amount in yuan (120, 86.50)")
+    try:
+        amount = Decimal(m[1])
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not an amount in yuan (120, 86.50)") from None
+    if amount != amount.quantize(FEN):
+        raise ValueError(f"{text!r} has more than two decimals (amounts are kept in fen)")
+    if amount > MOST_MONEY:
+        raise ValueError(f"{text!r} is more than {MOST_MONEY:,} yuan")
+    return amount.quantize(FEN)
 
 
 def _date(text: str) -> date:

@@ -18,6 +18,7 @@ CORE_FIELDS = (
     ("priority", "enum", "优先级", "Priority", "priorities", True),
     ("status", "enum", "状态", "Status", "statuses", False),
     ("channel", "enum", "受理渠道", "Channel", "channels", True),
+    ("customer.id", "string", "客户编号", "Customer number", None, False),
     ("customer.name", "string", "客户姓名", "Customer", None, True),
     ("customer.company", "string", "客户单位", "Company", None, True),
     ("customer.phone", "phone", "联系电话", "Phone", None, True),
@@ -30,10 +31,17 @@ CORE_FIELDS = (
     ("product.purchased", "date", "购买日期", "Purchased", None, True),
     ("product.warranty", "enum", "保修状态", "Warranty", "warranty", True),
     ("product.order_no", "string", "订单号", "Order number", None, True),
+    ("product.contract", "string", "合同编号", "Contract number", None, True),
     ("description", "text", "问题描述", "Description", None, True),
     ("impact", "enum", "影响范围", "Impact", "impacts", True),
     ("urgency", "enum", "紧急程度", "Urgency", "urgencies", True),
     ("expected", "enum", "期望处理方式", "Expected outcome", "outcomes", True),
+    ("fee.labour", "money", "人工费", "Labour", None, True),
+    ("fee.travel", "money", "上门费", "Travel", None, True),
+    ("fee.parts", "money", "备件费", "Parts", None, True),
+    ("fee.quote", "money", "报价合计", "Quote", None, False),
+    ("fee.approval", "enum", "客户确认报价", "Quote approval", "approvals", False),
+    ("fee.charged", "money", "实收金额", "Charged", None, False),
     ("assignee", "enum", "处理人", "Assignee", "agents", True),
     ("team", "enum", "处理组", "Team", "teams", True),
     ("tags", "list", "标签", "Tags", None, True),
@@ -62,10 +70,14 @@ CORE_FIELDS = (
     ("feedback", "text", "客户评价", "Feedback", None, False),
 )
 GROUPS = ("customer", "product", "sla")
-WARRANTY = {"in": "保内", "out": "保外", "extended": "延保"}
+WARRANTY = {"in": "保内", "out": "保外", "extended": "延保", "unknown": "保修未知"}
+APPROVALS = {"approved": "已同意", "declined": "已拒绝"}
 DERIVED = ("created", "updated")  # recomputed from events, never set by an event
 EVENT_KEYS = ("id", "at", "by", "action", "rule", "changes", "fields", "note", "visibility")
 VISIBILITIES = ("public", "internal")
+# Paths whose changes are movements, not values: a change adds what it moved (new - old) to
+# what it finds, so two clones' movements add up when their histories merge (a part's stock).
+COUNTERS = ("stock.",)
 
 
 class FieldError(ValueError):
@@ -137,7 +149,8 @@ def build_schema(vocabularies: dict, custom: dict, tz: tzinfo) -> Schema:
     """Combine the core fields with a desk's own; ``vocabularies`` give enum choices."""
     specs = {}
     for name, kind, label, label_en, vocab, editable in CORE_FIELDS:
-        choices = WARRANTY if vocab == "warranty" else dict(vocabularies.get(vocab, {}))
+        choices = {"warranty": WARRANTY, "approvals": APPROVALS}.get(vocab) or \
+            dict(vocabularies.get(vocab, {}))
         extra = {"minimum": 1, "maximum": 5} if name == "csat" else {}
         specs[name] = FieldSpec(name, kind, label, label_en, choices, editable, **extra)
     ordered = list(specs.items())
@@ -239,6 +252,10 @@ def apply_change(state: dict, path: str, old, new) -> None:
     """Set ``path`` in ``state`` to ``new``. A list found other than the change's ``old``
     (two clones' histories merged: a tag or an attachment added on each side) takes the
     change's additions and removals instead, so that neither side's items are lost."""
+    if path.startswith(COUNTERS):
+        moved = int(new or 0) - int(old or 0)
+        set_path(state, path, int(get_path(state, path) or 0) + moved)
+        return
     found = get_path(state, path) if isinstance(new, list) else None
     if isinstance(found, list) and found != old:
         gone = [item for item in old or () if item not in new]
@@ -543,13 +560,3 @@ def _unknown_hint(schema: Schema, path: str) -> str:
 def missing_required(required, values: dict) -> list:
     """The names in ``required`` that ``values`` (nested) leaves empty."""
     return [name for name in required if get_path(values, name) in (None, "", [])]
-
-
-def warranty_state(purchased, months: int, today) -> str:
-    """in or out of warranty on ``today`` for a product bought on ``purchased``."""
-    year, month = divmod(purchased.month - 1 + months, 12)
-    try:
-        ends = purchased.replace(year=purchased.year + year, month=month + 1)
-    except ValueError:  # the 31st in a shorter month: the warranty ends at that month's end
-        ends = purchased.replace(year=purchased.year + year, month=month + 2, day=1)
-    return "in" if today < ends else "out"

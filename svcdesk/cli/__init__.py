@@ -58,6 +58,7 @@ MODULES = {
     "mail": ("mail",),
     "files": ("attach", "attachment"),
     "imports": ("import",),
+    "records": ("customer", "unit"),
 }
 _HOME = {name: f"svcdesk.cli.{module}" for module, names in MODULES.items() for name in names}
 

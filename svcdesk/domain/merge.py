@@ -41,8 +41,8 @@ def merge(rules, ours: model.Ticket, theirs: model.Ticket) -> model.Ticket:
     if ours.fields.get("uid") != theirs.fields.get("uid"):
         raise MergeError(f"{ours.number} and {theirs.number} are two different tickets "
                          f"(uid {ours.fields.get('uid')} and {theirs.fields.get('uid')})")
-    events = _once(interleave(_recorded(rules, ours).events,
-                              _recorded(rules, theirs).events))
+    events = _once(interleave(recorded(rules.schema, ours).events,
+                              recorded(rules.schema, theirs).events))
     return derive(rules, events)
 
 
@@ -123,9 +123,10 @@ def _once(events: list) -> list:
     return out
 
 
-def _recorded(rules, ticket: model.Ticket) -> model.Ticket:
-    """``ticket`` with a committed hand edit of its snapshot recorded as an event whose id
-    comes from what was edited, so that a merge keeps it and every clone makes the same."""
+def recorded(schema: model.Schema, ticket: model.Ticket) -> model.Ticket:
+    """``ticket`` (or a record beside tickets) with a committed hand edit of its snapshot
+    recorded as an event whose id comes from what was edited, so that a merge keeps it and
+    every clone makes the same."""
     edits = model.hand_edits(ticket)
     if not edits:
         return ticket
@@ -134,4 +135,4 @@ def _recorded(rules, ticket: model.Ticket) -> model.Ticket:
     event = model.Event(fixed_ulid(last.at, seed.encode("utf-8")), last.at, "hand-edit",
                         "hand-edit", edits,
                         note="the file was edited by hand; svcdesk recorded the difference")
-    return model.append(rules.schema, ticket, event)
+    return model.append(schema, ticket, event)

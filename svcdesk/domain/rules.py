@@ -91,6 +91,15 @@ class Rules:
     mail: dict = field(default_factory=dict)  # the mail: section as written (mail in)
     attachments: dict = field(default_factory=dict)  # the attachments: section as written
     imports: dict = field(default_factory=dict)  # {name: domain.imports.Layout}
+    products: dict = field(default_factory=dict)  # {model: domain.records.Product}
+    fees: dict = field(default_factory=dict)  # {labour, travel: Decimal}: the desk's schedule
+    stock: object = None  # domain.records.Stock
+    records: dict = field(default_factory=dict)  # {customer, unit, part: model.Schema}
+
+    def warranty_months_of(self, model_name: str | None) -> int:
+        """The warranty of a model: the catalogue's, else the desk's."""
+        product = self.products.get(model_name) if model_name else None
+        return product.warranty_months if product else self.warranty_months
 
     @property
     def initial_status(self) -> str:
@@ -213,7 +222,31 @@ def compile_rules(data) -> Rules:
         service=_service(checked, tz, vocabularies, statuses, transitions),
         notices=_notices(checked.get("notices", {}), desk["name"]),
         mail=checked.get("mail", {}), attachments=checked.get("attachments", {}),
-        imports=_imports(checked.get("imports", {}), schema))
+        imports=_imports(checked.get("imports", {}), schema),
+        **_records(checked, tz, vocabularies, desk.get("warranty_months", 12)))
+
+
+def _records(checked: dict, tz, vocabularies: dict, months: int) -> dict:
+    """What the records beside tickets need: the catalogue, fees, warehouses, schemas."""
+    from svcdesk.domain import records
+
+    fees = checked.get("fees", {})
+    warehouses = checked.get("warehouses") or {"main": {"label": "总仓", "label_en": "Main"}}
+    warehouses = {k: v.get("label") for k, v in warehouses.items()}
+    parts = checked.get("parts", {})
+    warehouse = parts.get("warehouse", next(iter(warehouses)))
+    if warehouse not in warehouses:
+        raise RulesError(f"{warehouse!r} is not a warehouse under warehouses: ("
+                         + ", ".join(warehouses) + ")", ("parts", "warehouse"))
+    tiers = vocabularies.get("tiers") or records.TIERS_DEFAULT
+    return {
+        "products": records.catalogue(checked.get("products", {}), fees, months),
+        "fees": records.fee_schedule({}, None, fees),
+        "stock": records.Stock(warehouses, warehouse, parts.get("backorders", False),
+                               fees.get("approval", False)),
+        "records": {kind: records.schema(kind, tz, tiers, warehouses)
+                    for kind in records.KINDS},
+    }
 
 
 def _imports(section: dict, schema) -> dict:
@@ -288,13 +321,15 @@ def _service(checked: dict, tz, vocabularies: dict, statuses: dict,
                              where + ("calendar",))
         calendar = calendars[name]
         conditions = {}
-        for key, table in (("priority", "priorities"), ("tier", "tiers"), ("type", "types")):
+        for key, table in (("priority", "priorities"), ("tier", "tiers"), ("type", "types"),
+                           ("region", None), ("warranty", "warranties")):
             values = entry.get(key, [])
             values = [str(v) for v in (values if isinstance(values, list) else [values])]
-            for value in values:
-                if value not in vocabularies[table]:
+            known = model.WARRANTY if key == "warranty" else vocabularies.get(table)
+            for value in values if known is not None else ():
+                if value not in known:
                     raise RulesError(f"{value!r} is not one of the {table}: "
-                                     + ", ".join(vocabularies[table]), where + (key,))
+                                     + ", ".join(known), where + (key,))
             conditions[key] = tuple(values)
         targets = {}
         for key in ("response", "resolution", "update"):
@@ -306,7 +341,8 @@ def _service(checked: dict, tz, vocabularies: dict, statuses: dict,
         policies.append(S.Policy(entry["name"], calendar, targets.get("response"),
                                  targets.get("resolution"), targets.get("update"),
                                  conditions["priority"], conditions["tier"],
-                                 conditions["type"]))
+                                 conditions["type"], conditions["region"],
+                                 conditions["warranty"]))
     ladder = tuple(S.Step(e["name"], e["target"], e["at"], tuple(e.get("notify", ())),
                           e.get("raise_priority", 0), e.get("reassign"))
                    for e in checked.get("escalation", ()))

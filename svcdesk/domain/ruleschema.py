@@ -170,6 +170,22 @@ def _kind(value) -> str:
             type(None): "nothing"}.get(type(value), type(value).__name__)
 
 
+@dataclass(frozen=True)
+class Money(Node):
+    """An amount in yuan with at most two decimals, kept as text (never a float)."""
+
+    def check(self, value, path):
+        from svcdesk.base.fields import money
+
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise RulesError(f"expected an amount in yuan, got {_kind(value)}", path)
+        text = repr(value) if isinstance(value, float) else str(value)
+        try:
+            return money(text)
+        except ValueError as exc:
+            raise RulesError(str(exc), path) from None
+
+
 _LABEL_RECORD = Record({"label": Text(doc="显示名 (Chinese)"),
                         "label_en": Text(doc="English display name")}, required=("label",))
 _NAME = r"[a-z][a-z0-9_]*"
@@ -313,6 +329,9 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
                 "priority": Values(doc="Priorities it applies to (left out: all)."),
                 "tier": Values(doc="Customer tiers it applies to (left out: all)."),
                 "type": Values(doc="Ticket types it applies to (left out: all)."),
+                "region": Values(doc="Customer regions it applies to (left out: all)."),
+                "warranty": Values(doc="Warranty states it applies to: in, extended, out, "
+                                       "unknown (left out: all)."),
                 "response": Text(doc="First response target in working time: 30m, 2h, 1d."),
                 "resolution": Text(doc="Resolution target in working time."),
                 "update": Text(doc="How often the customer is told of progress while open."),
@@ -370,6 +389,32 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
         "set": Table(doc="Field -> the value every row gets (channel: ecommerce).",
                      value=Values()),
     })),
+    "products": Table(doc="The product catalogue: model -> what the desk knows of it (a ticket "
+                          "or unit of this model gets its category and warranty).",
+                      key=r"(?s)[^\n]{1,100}", value=Record(keys={
+        "label": Text(doc="显示名, when other than the model."),
+        "category": Text(doc="The problem category its tickets get unless one is given."),
+        "warranty_months": Whole(minimum=0, maximum=240,
+                                 doc="Its warranty (default: desk.warranty_months)."),
+        "fees": Table(value=Money(), nonempty=False,
+                      doc="Its fee schedule out of warranty, where it differs from fees: "
+                          "(labour, travel)."),
+    })),
+    "fees": Record(doc="Fees out of warranty (保外收费): the schedule a quote starts from.",
+                   keys={
+        "labour": Money(doc="人工费: labour per repair, in yuan (default 0)."),
+        "travel": Money(doc="上门费: travel per on-site visit, in yuan (default 0)."),
+        "approval": Flag(doc="true: work on an out-of-warranty ticket with a quote starts "
+                             "only after the customer approved it (`svcdesk approve`)."),
+    }),
+    "warehouses": Table(doc="Where spare parts are kept: key -> label (default: main, 总仓).",
+                        value=Label()),
+    "parts": Record(doc="Spare parts (备件) taken from stock.", keys={
+        "warehouse": Text(doc="The warehouse `parts use` takes from unless told (default: "
+                              "the first under warehouses:)."),
+        "backorders": Flag(doc="true: a use past the stock is recorded as a backorder "
+                               "(stock below zero); false (default): it is refused."),
+    }),
     "attachments": Record(doc="Files attached to tickets (`svcdesk attach`, mail).", keys={
         "max_bytes": Whole(minimum=1, maximum=1 << 30,
                            doc="The largest file one may attach, in bytes (default 20 MiB); "

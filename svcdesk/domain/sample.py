@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from svcdesk.base import model
 from svcdesk.base.identity import format_number, new_ulid
+from svcdesk.domain import records
 
 # (name, company, phone, email, address, region, tier)
 CUSTOMERS = (
@@ -197,7 +198,8 @@ def _story(rules, rng, number, created, request, customer, now):
         purchased = (created - timedelta(days=rng.randrange(20, 700))).date()
         model.set_path(values, "product.purchased", purchased)
         model.set_path(values, "product.warranty",
-                       model.warranty_state(purchased, rules.warranty_months, created.date()))
+                       records.warranty({"purchased": purchased}, created.date(),
+                                        rules.warranty_months))
         model.set_path(values, "product.order_no", f"JD{rng.randrange(10**11):011d}")
     if impact == "business" or urgency == "critical":
         values["priority"] = "P1"

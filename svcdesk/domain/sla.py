@@ -36,13 +36,18 @@ class Policy(NamedTuple):
     priorities: tuple = ()
     tiers: tuple = ()
     types: tuple = ()
+    regions: tuple = ()
+    warranties: tuple = ()  # in, out, extended, unknown (a ticket without one: unknown)
 
     def matches(self, fields: dict) -> bool:
         """Whether a ticket with ``fields`` falls under this policy."""
-        tier = (fields.get("customer") or {}).get("tier")
+        customer = fields.get("customer") or {}
+        warranty = (fields.get("product") or {}).get("warranty") or "unknown"
         return ((not self.priorities or fields.get("priority") in self.priorities)
-                and (not self.tiers or tier in self.tiers)
-                and (not self.types or fields.get("type") in self.types))
+                and (not self.tiers or customer.get("tier") in self.tiers)
+                and (not self.types or fields.get("type") in self.types)
+                and (not self.regions or customer.get("region") in self.regions)
+                and (not self.warranties or warranty in self.warranties))
 
     def minutes(self, target: str) -> int | None:
         """The target in working minutes (None: no promise)."""
@@ -170,7 +175,8 @@ def life(events, at: datetime) -> list:
     return out
 
 
-_POLICY_FIELDS = ("priority", "type", "customer", "customer.tier")  # what Policy.matches reads
+_POLICY_FIELDS = ("priority", "type", "customer.tier", "customer.region",
+                  "product.warranty")  # what Policy.matches reads
 
 
 def policies(events, service: Service) -> list:
@@ -179,12 +185,14 @@ def policies(events, service: Service) -> list:
     out, state = [], {}
     for event in events:
         if event.fields is not None:
-            state = {"priority": event.fields.get("priority"),
-                     "type": event.fields.get("type"),
-                     "customer": {"tier": (event.fields.get("customer") or {}).get("tier")}}
+            state = {}
+            for path in _POLICY_FIELDS:
+                model.set_path(state, path, model.get_path(event.fields, path))
         for path, (_old, new) in event.changes.items():
-            if path == "customer":
-                state["customer"] = {"tier": (new or {}).get("tier")}
+            if path in ("customer", "product"):
+                for field in _POLICY_FIELDS:
+                    if field.startswith(path + "."):
+                        model.set_path(state, field, (new or {}).get(field.split(".")[1]))
             elif path in _POLICY_FIELDS:
                 model.set_path(state, path, new)
         policy = service.policy_for(state)

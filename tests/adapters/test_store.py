@@ -81,7 +81,7 @@ def test_a_repeated_key_is_an_error_not_a_silent_overwrite(desk, run):
 
 def test_an_unknown_field_names_file_line_and_key(desk, run):
     rel = edited_ticket(desk, run, "customer:\n", "colour: red\ncustomer:\n")
-    with pytest.raises(TicketFileError, match=r"SD-20261122-0001.yaml:7: colour: unknown field"):
+    with pytest.raises(TicketFileError, match=r"SD-20261122-0001.yaml:8: colour: unknown field"):
         store.read_ticket(desk.root, desk.rules.schema, rel)
 
 

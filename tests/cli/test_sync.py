@@ -637,3 +637,26 @@ def test_files_attached_to_one_ticket_in_two_clones_all_travel_and_a_renumbering
         assert git(root, "status", "--porcelain") == ""
     shown = on(a, run, "show", "1122-1", "--format", "json").stdout
     assert json.loads(shown)["conflicts"] == []
+
+
+def test_customers_and_units_travel_with_sync_and_two_clones_edits_merge(team, run):
+    a, b, _ = team
+    added = on(a, run, "customer", "add", "--name", "张伟", "--phone", "13912345678")
+    customer = added.stdout.split()[0]
+    converge(a, b, run)
+    assert on(a, run, "customer", "edit", customer, "--region", "苏州").exit_code == 0
+    assert on(b, run, "customer", "edit", customer, "--tier", "key",
+              "--email", "zw@example.com").exit_code == 0
+    assert on(a, run, "unit", "add", "SN1", "--model", "X1", "--customer", customer).exit_code == 0
+    assert on(b, run, "unit", "add", "sn1", "--model", "X1-Pro", "--purchased",
+              "2026-01-01").exit_code == 0
+    converge(a, b, run)
+    shown = json.loads(on(b, run, "customer", "show", customer, "--format", "json").stdout)
+    assert (shown["region"], shown["tier"], shown["emails"]) == ("苏州", "key",
+                                                                 ["zw@example.com"])
+    unit = json.loads(on(a, run, "unit", "show", "SN1", "--format", "json").stdout)
+    assert unit["model"] == "X1-Pro" and unit["customer"] == customer  # both additions kept
+    assert [e["action"] for e in unit["events"]] == ["create", "add-again"]
+    made = on(b, run, "new", "--type", "inquiry", "--description", "d", "--title", "t",
+              "--phone", "139 1234 5678", "-q").stdout.strip()
+    assert ticket(b, made)["customer"]["tier"] == "key"

@@ -8,6 +8,7 @@ import pytest
 from svcdesk.base import model
 from svcdesk.base.errors import RulesError
 from svcdesk.base.identity import new_ulid
+from svcdesk.domain import records
 from svcdesk.domain.rules import compile_rules
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -85,9 +86,12 @@ def test_required_fields_depend_on_the_type(rules):
 
 
 def test_warranty_is_in_until_the_months_run_out():
-    assert model.warranty_state(date(2025, 11, 23), 12, date(2026, 11, 22)) == "in"
-    assert model.warranty_state(date(2025, 11, 22), 12, date(2026, 11, 22)) == "out"
-    assert model.warranty_state(date(2026, 1, 31), 1, date(2026, 2, 28)) == "in"
+    def state(bought, months, on):
+        return records.warranty({"purchased": bought}, on, months)
+
+    assert state(date(2025, 11, 23), 12, date(2026, 11, 22)) == "in"
+    assert state(date(2025, 11, 22), 12, date(2026, 11, 22)) == "out"
+    assert state(date(2026, 1, 31), 1, date(2026, 2, 28)) == "in"
 
 
 # ---- rules ---------------------------------------------------------------------------------------
@@ -116,7 +120,7 @@ def base_rules():
     (lambda r: r.update(teams={"hw": {"label": "硬件"}}), ("teams", "hw"), "no agents"),
     (lambda r: r.update(fields={"title": {"type": "string", "label": "x"}}),
      ("fields", "title"), "core field"),
-    (lambda r: r.update(fields={"x": {"type": "money", "label": "x"}}),
+    (lambda r: r.update(fields={"x": {"type": "float", "label": "x"}}),
      ("fields", "x", "type"), "not allowed"),
 ])
 def test_bad_rules_name_the_key_and_say_what_is_allowed(patch, path, message):
