@@ -24,10 +24,11 @@ from svcdesk.base.errors import TicketFileError
 from svcdesk.base.fields import dump
 from svcdesk.domain import records
 
-FORMAT = 1  # bump when the tables or what goes in them change: the index is rebuilt
+FORMAT = 2  # bump when the tables or what goes in them change: the index is rebuilt
 FOLDERS = tuple(k.folder for k in records.KINDS.values())
 _KIND_OF = {k.folder: k.name for k in records.KINDS.values()}
 BATCH = 2000  # blobs read per git cat-file
+TABLES = ("records", "contacts", "moves", "problems")  # what each file puts rows in
 
 SCHEMA = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -38,6 +39,10 @@ CREATE INDEX records_owner ON records(kind, owner);
 CREATE TABLE contacts(key TEXT, id TEXT, path TEXT);
 CREATE INDEX contacts_key ON contacts(key);
 CREATE INDEX contacts_path ON contacts(path);
+CREATE TABLE moves(path TEXT, part TEXT, action TEXT, at REAL, by TEXT, warehouse TEXT,
+                   qty INTEGER, ref TEXT);
+CREATE INDEX moves_at ON moves(at);
+CREATE INDEX moves_path ON moves(path);
 CREATE TABLE problems(path TEXT PRIMARY KEY, message TEXT) WITHOUT ROWID;
 PRAGMA user_version = {FORMAT};
 """
@@ -130,6 +135,15 @@ class RecordIndex:
         sql += " ORDER BY id" + (f" LIMIT {int(limit)}" if limit else "")
         return [json.loads(d) for (d,) in self.refresh().execute(sql, params)]
 
+    def moves(self, start: float, end: float) -> list:
+        """Every stock movement of [start, end) (epoch seconds), oldest first: dicts of
+        part, action, at, by, warehouse, qty (+ in, - out), ref."""
+        cur = self.refresh().execute("SELECT part, action, at, by, warehouse, qty, ref FROM "
+                                     "moves WHERE at >= ? AND at < ? ORDER BY at, part",
+                                     (start, end))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur]
+
     def problems(self) -> list:
         """Record files that could not be read: [(path, message)]."""
         return self.refresh().execute("SELECT path, message FROM problems ORDER BY path"
@@ -214,7 +228,7 @@ class RecordIndex:
                     meta, name = record.split(b"\t", 1)
                     listed[name.decode("utf-8", "surrogateescape")] = meta.split()[2].decode()
         for folder in whole:
-            for table in ("records", "contacts", "problems"):
+            for table in TABLES:
                 con.execute(f"DELETE FROM {table} WHERE path >= ? AND path < ?",
                             (folder + "/", folder + "0"))
         for path in paths:
@@ -233,7 +247,7 @@ class RecordIndex:
 
     @staticmethod
     def _forget(con, path: str) -> None:
-        for table in ("records", "contacts", "problems"):
+        for table in TABLES:
             con.execute(f"DELETE FROM {table} WHERE path = ?", (path,))
 
     def _put(self, con, path: str, raw: bytes) -> None:
@@ -252,6 +266,12 @@ class RecordIndex:
         if kind == "customer":
             con.executemany("INSERT INTO contacts VALUES (?, ?, ?)",
                             [(key, f["id"], path) for key in records.contact_keys(f)])
+        if kind == "part":
+            con.executemany("INSERT INTO moves VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+                (path, f["id"], e.action, e.at.timestamp(), e.by, name.split(".", 1)[1],
+                 int(new or 0) - int(old or 0), e.ref)
+                for e in record.events for name, (old, new) in e.changes.items()
+                if name.startswith("stock.")])
 
     def _open(self) -> sqlite3.Connection:
         if self._con is not None:

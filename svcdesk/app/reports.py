@@ -9,6 +9,7 @@ from svcdesk.adapters.change import trailers_for
 from svcdesk.app import delivery
 from svcdesk.app.desk import SYSTEM, Actor
 from svcdesk.base.errors import DeliveryError, TemplateError, TicketFileError, UsageError
+from svcdesk.base.fields import money
 from svcdesk.domain import metrics, report, sla
 
 KINDS = {"week": "weekly", "month": "monthly", "range": "range"}
@@ -46,8 +47,23 @@ def review(desk, period, team: str | None = None, kind: str | None = None,
     filters = {k: v for k, v in (("team", team), ("type", kind), ("customer", customer),
                                  ("product", product)) if v}
     data = report.review(stories, period, rules, labels, filters)
+    data["money"] = _money(desk, stories, period, labels, bool(filters))
     data["warnings"] = warnings
     return data
+
+
+def _money(desk, stories: list, period, labels, filtered: bool) -> dict:
+    """Fees charged and parts used in the period, and the parts below their minimum now."""
+    from svcdesk.app import parts
+
+    levels = parts.levels(desk) if (desk.root / "parts").is_dir() else []
+    costs = {lv.part["id"]: (lv.part.get("name"), money(lv.part.get("unit_cost") or "0"))
+             for lv in levels}
+    low = [{"part": lv.part["id"], "name": lv.part.get("name"), "stock": lv.total,
+            "minimum": lv.minimum} for lv in levels if lv.below]
+    moves = desk.records.moves(period.start.timestamp(), period.end.timestamp()) \
+        if levels else []
+    return report.money(stories, period, moves, costs, low, labels, filtered)
 
 
 def _salvaged(desk, tz) -> tuple:

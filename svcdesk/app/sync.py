@@ -19,8 +19,8 @@ from svcdesk.adapters.records import kind_of as records_kind
 from svcdesk.adapters.repo import Git, attributes_added
 from svcdesk.app import delivery
 from svcdesk.app.desk import SYSTEM, Actor, Desk
-from svcdesk.base.errors import (DeskExistsError, MergeError, RemoteError, UncommittedChangesError,
-                                 UsageError)
+from svcdesk.base.errors import (DeskExistsError, MergeError, RemoteError, TicketFileError,
+                                 UncommittedChangesError, UsageError)
 from svcdesk.base.identity import NUMBER_RE, format_number
 from svcdesk.domain import history, merge, records
 
@@ -135,16 +135,42 @@ def exchange(desk: Desk, change, remote: str, branch: str, actor, dry_run: bool 
             renumbered += _renumber(desk, change, clashes, theirs, actor, now)
             outgoing += 1
         if theirs and git.merge_base(change.head, theirs) != theirs:
+            before = change.head
             left = change.merge(theirs, f"sync: merge {remote}/{branch}\n\n"
                                 f"{trailers_text('sync')}", actor.identity, now)
             if left:
                 git.reset_to(start)  # the renumbering undone too
                 raise MergeError(_conflict_text(left, remote, branch))
+            desk.warnings.extend(_shortages(desk, before, change.head))
         if not push or theirs == change.head or git.push(remote, branch):
             return Synced(remote, branch, incoming, outgoing, renumbered, False, attempt)
     raise RemoteError(f"{remote} refused the push {PUSH_ATTEMPTS} times because other clones "
                       "kept pushing first; your changes are committed here, run `svcdesk "
                       "sync` again")
+
+
+def _shortages(desk: Desk, before: str | None, after: str) -> list:
+    """What a merge left short: each part it changed whose stock fell below zero there (two
+    clones that each used the last unit), said so that a person acts on it."""
+    if before is None:
+        return []
+    out = []
+    schema = desk.rules.records["part"]
+    for path, _, blob in desk.git.changed_blobs(before, after):
+        if records_kind(path) != "part" or blob is None:
+            continue
+        raw, = desk.git.blobs([blob])
+        try:
+            part = store.ticket_from_bytes(schema, raw, path)
+        except TicketFileError:
+            continue
+        for warehouse, count in records.stock_of(part.fields).items():
+            if count < 0:
+                label = desk.rules.stock.warehouses.get(warehouse, warehouse)
+                out.append(f"part {part.fields['id']} is short by {-count} at {label} after "
+                           "the merge (another clone used the same units); `svcdesk parts "
+                           "receive` or `parts adjust` when the stock is counted")
+    return out
 
 
 class AutoSync:

@@ -3,6 +3,7 @@ escalation, comments and edits. Each is one change: load, absorb hand edits, app
 commit, queue the notices it triggers."""
 
 from svcdesk.adapters import store
+from svcdesk.adapters.records import kind_of
 from svcdesk.adapters.change import trailers_for
 from svcdesk.app import delivery, intake
 from svcdesk.base import model
@@ -18,7 +19,8 @@ def update(desk, ref: TicketRef, action: str, build, subject=None, note_body: st
 
     The commit subject is ``subject``, or (when None) said from the last event. ``files``:
     a mapping in which ``build`` may leave more files to commit (``"writes"``: {relpath:
-    bytes}), such as attachments."""
+    bytes}), such as attachments or the record of a part it used; those of them that exist
+    must be as HEAD has them (a hand edit not committed is refused, nothing written)."""
     actor = desk.actor()
     now = desk.now()
     relpath = desk.locate(ref)
@@ -35,6 +37,8 @@ def update(desk, ref: TicketRef, action: str, build, subject=None, note_body: st
         result = history.settle(rules, result)
         change.write(relpath, store.encode_ticket(result))
         for path, data in (files or {}).get("writes", {}).items():
+            if kind_of(path) and (desk.root / path).exists():
+                change.read_committed(path)
             change.write(path, data)
         change.commit(f"{result.number}: {subject or history.subject(result.events[-1])}",
                       note_body, trailers_for(result.number, action), actor.identity, now)
@@ -127,6 +131,12 @@ def move(desk, ref: TicketRef, action: str, note: str | None = None,
     rules = desk.rules
 
     def build(ticket, now, actor):
+        if action in ("start", "resolve"):  # work on it starts (or is done) now
+            from svcdesk.domain.fees import waiting_for_approval
+
+            why = waiting_for_approval(ticket.fields, rules.stock.approval)
+            if why:
+                raise WorkflowError(why)
         changes = dict(updates or {})
         if action == "start" and not ticket.get("assignee"):
             agent = rules.agents.get(actor.key)

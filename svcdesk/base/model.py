@@ -73,7 +73,8 @@ GROUPS = ("customer", "product", "sla")
 WARRANTY = {"in": "保内", "out": "保外", "extended": "延保", "unknown": "保修未知"}
 APPROVALS = {"approved": "已同意", "declined": "已拒绝"}
 DERIVED = ("created", "updated")  # recomputed from events, never set by an event
-EVENT_KEYS = ("id", "at", "by", "action", "rule", "changes", "fields", "note", "visibility")
+EVENT_KEYS = ("id", "at", "by", "action", "rule", "ref", "changes", "fields", "note",
+              "visibility")
 VISIBILITIES = ("public", "internal")
 # Paths whose changes are movements, not values: a change adds what it moved (new - old) to
 # what it finds, so two clones' movements add up when their histories merge (a part's stock).
@@ -127,6 +128,7 @@ class Event:
     note: str | None = None
     visibility: str | None = None
     rule: str | None = None
+    ref: str | None = None  # what it concerns in another file: part:P-100*2@main, ticket:<uid>
 
 
 class Ticket(NamedTuple):
@@ -302,10 +304,10 @@ def create(schema: Schema, values: dict, number: str, uid: str, event_id: str,
 
 def change(schema: Schema, ticket: Ticket, new_fields: dict, event_id: str, at: datetime,
            by: str, action: str, note: str | None = None, rule: str | None = None,
-           visibility: str | None = None) -> tuple[Ticket, Event]:
+           visibility: str | None = None, ref: str | None = None) -> tuple[Ticket, Event]:
     """Return the ticket with ``new_fields`` as its snapshot, and the one event recording it."""
     event = Event(event_id, at, by, action, diff(ticket.fields, new_fields), note=note,
-                  rule=rule, visibility=visibility)
+                  rule=rule, visibility=visibility, ref=ref)
     return append(schema, ticket, event), event
 
 
@@ -351,6 +353,8 @@ def event_to_plain(event: Event) -> dict:
     out = {"id": event.id, "at": F.dump(event.at), "by": event.by, "action": event.action}
     if event.rule:
         out["rule"] = event.rule
+    if event.ref:
+        out["ref"] = event.ref
     if event.changes:
         out["changes"] = {}
         for path, (old, new) in event.changes.items():
@@ -511,7 +515,7 @@ def _event_from_plain(schema: Schema, data, path) -> Event:
     if visibility is not None and visibility not in VISIBILITIES:
         raise FieldError(path + ("visibility",), "must be public or internal")
     return Event(data["id"], at, data["by"], data["action"], changes, initial,
-                 data.get("note"), visibility, data.get("rule"))
+                 data.get("note"), visibility, data.get("rule"), data.get("ref"))
 
 
 def with_fields(ticket: Ticket, **updates) -> dict:

@@ -59,6 +59,7 @@ MODULES = {
     "files": ("attach", "attachment"),
     "imports": ("import",),
     "records": ("customer", "unit"),
+    "parts": ("parts", "quote", "approve", "decline", "charge"),
 }
 _HOME = {name: f"svcdesk.cli.{module}" for module, names in MODULES.items() for name in names}
 

@@ -28,7 +28,9 @@ WORDS = {
            "now-under": "改为", "no-policy": "不再适用服务等级", "was-left": "此前",
            "conflict": "⚠ 两个副本同时修改了{field}：这次修改基于 {made}，合并后此前已是 {found}",
            "provisional": "编号暂定：同步（svcdesk sync）后才确定，可能改号",
-           "attachments": "附件", "absent": "不在本副本中"},
+           "attachments": "附件", "absent": "不在本副本中", "fee": "费用（保外）",
+           "part-use": "使用备件", "part-return": "退回备件", "quote": "报价",
+           "approve": "客户同意报价", "decline": "客户拒绝报价", "charge": "收费"},
     "en": {"customer": "Customer", "product": "Product", "problem": "Problem",
            "timeline": "Timeline", "created": "Created", "updated": "Updated", "none": "—",
            "internal": "internal note", "comment": "comment", "create": "created",
@@ -56,7 +58,10 @@ WORDS = {
                        "the merged history had {found} before it",
            "provisional": "provisional number: final once synced (svcdesk sync); it may "
                           "still change",
-           "attachments": "Attachments", "absent": "not in this clone"},
+           "attachments": "Attachments", "absent": "not in this clone",
+           "fee": "Fees (out of warranty)", "part-use": "part used",
+           "part-return": "part given back", "quote": "quoted",
+           "approve": "quote approved", "decline": "quote declined", "charge": "charged"},
 }
 
 

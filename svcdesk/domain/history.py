@@ -11,7 +11,7 @@ from svcdesk.domain import sla, workflow
 
 def record(rules, ticket: model.Ticket, now: datetime, by: str, action: str, updates: dict,
            rule: str | None = None, note: str | None = None, visibility: str | None = None,
-           moves: bool = False) -> model.Ticket:
+           moves: bool = False, ref: str | None = None) -> model.Ticket:
     """The ticket with one event applying ``updates``; with ``moves``, the workflow's
     transition table decides (and may refuse) the status it leads to."""
     after = model.with_fields(ticket, **updates)
@@ -19,7 +19,7 @@ def record(rules, ticket: model.Ticket, now: datetime, by: str, action: str, upd
         after["status"] = workflow.check(rules.transitions, rules.statuses, ticket.number,
                                          ticket.fields["status"], action, after, note)
     new, _ = model.change(rules.schema, ticket, after, new_ulid(now), now, by, action,
-                          note=note, rule=rule, visibility=visibility)
+                          note=note, rule=rule, visibility=visibility, ref=ref)
     return new
 
 

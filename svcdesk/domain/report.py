@@ -11,6 +11,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from svcdesk.base.fields import dump
 from svcdesk.domain.metrics import brief
@@ -308,6 +309,63 @@ def figures(stories: list, period: Period, rules, labels) -> dict:
     }
 
 
+def money(stories: list, period: Period, moves: list, costs: dict, low: list, labels,
+          filtered: bool = False) -> dict:
+    """Fees charged and parts used in ``period`` (保外收入 and 备件成本): in total, per
+    product and per agent (who had the ticket); each part used with its cost; the parts now below their minimum
+    (``low``). ``moves`` are the period's stock movements (adapters.records), ``costs``
+    {part: (name, unit cost)}. Amounts are Decimal yuan, written as text with two decimals.
+    With ``filtered``, only the parts used on the ``stories`` count."""
+    zero = Decimal("0.00")
+    by_uid = {s.fields.get("uid"): s for s in stories}
+    revenue, parts_cost, charged = zero, zero, 0
+    products, agents, used = {}, {}, {}
+
+    def add(table, key, field, amount):
+        row = table.setdefault(key, {"revenue": zero, "parts_cost": zero})
+        row[field] += amount
+
+    for s in stories:
+        charges = s.within(period, "charge")
+        amount = (s.fields.get("fee") or {}).get("charged")
+        if not charges or amount is None:
+            continue
+        amount, charged = Decimal(amount), charged + 1
+        revenue += amount
+        add(products, (s.fields.get("product") or {}).get("model"), "revenue", amount)
+        add(agents, s.assignee_at(charges[-1][0] + timedelta(seconds=1)), "revenue", amount)
+    for move in moves:
+        if move["action"] not in ("use", "return"):
+            continue
+        story = by_uid.get((move["ref"] or "").removeprefix("ticket:"))
+        if story is None and filtered:
+            continue
+        name, unit_cost = costs.get(move["part"], (None, zero))
+        units = -move["qty"]  # a use takes units out
+        cost = unit_cost * units
+        parts_cost += cost
+        entry = used.setdefault(move["part"], {"part": move["part"], "name": name,
+                                               "units": 0, "cost": zero})
+        entry["units"] += units
+        entry["cost"] += cost
+        add(products, (story.fields.get("product") or {}).get("model") if story else None,
+            "parts_cost", cost)
+        at = datetime.fromtimestamp(move["at"], period.start.tzinfo) + timedelta(seconds=1)
+        add(agents, story.assignee_at(at) if story else move["by"], "parts_cost", cost)
+
+    def rows(table, key):
+        return [{key: k, "name": labels(key, k) if key == "agent" else (k or "—"),
+                 "revenue": f"{v['revenue']:.2f}", "parts_cost": f"{v['parts_cost']:.2f}"}
+                for k, v in sorted(table.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))]
+
+    return {"revenue": f"{revenue:.2f}", "charged_tickets": charged,
+            "parts_cost": f"{parts_cost:.2f}",
+            "by_product": rows(products, "product"), "by_agent": rows(agents, "agent"),
+            "parts_used": [{**e, "cost": f"{e['cost']:.2f}"}
+                           for _, e in sorted(used.items())],
+            "below_minimum": low}
+
+
 def review(stories: list, period: Period, rules, labels, filters: dict) -> dict:
     """The whole report: this period's figures, the previous period's headline, the change."""
     this = figures(stories, period, rules, labels)
@@ -450,6 +508,19 @@ def flat(data: dict) -> list:
     for kind, entries in data["recurring"].items():
         for entry in entries:
             add(f"recurring_{kind}", entry["name"], "count", entry["count"])
+    money_ = data.get("money")
+    if money_:
+        for key in ("revenue", "charged_tickets", "parts_cost"):
+            add("money", "", key, money_[key])
+        for section, key in (("by_product", "product"), ("by_agent", "agent")):
+            for entry in money_[section]:
+                for figure in ("revenue", "parts_cost"):
+                    add(f"money_{section}", entry[key] or "", figure, entry[figure])
+        for entry in money_["parts_used"]:
+            add("parts_used", entry["part"], "units", entry["units"])
+            add("parts_used", entry["part"], "cost", entry["cost"])
+        for entry in money_["below_minimum"]:
+            add("parts_below_minimum", entry["part"], "stock", entry["stock"])
     for key, value in data["change"].items():
         add("change", data["previous"]["label"], key, value)
     return rows

@@ -660,3 +660,27 @@ def test_customers_and_units_travel_with_sync_and_two_clones_edits_merge(team, r
     made = on(b, run, "new", "--type", "inquiry", "--description", "d", "--title", "t",
               "--phone", "139 1234 5678", "-q").stdout.strip()
     assert ticket(b, made)["customer"]["tier"] == "key"
+
+
+def test_two_clones_using_the_last_unit_of_a_part_meet_at_sync_with_the_shortage_shown(team,
+                                                                                      run):
+    a, b, _ = team
+    assert on(a, run, "parts", "add", "P-1", "--name", "定影组件", "--minimum", "1").exit_code == 0
+    assert on(a, run, "parts", "receive", "P-1", "1").exit_code == 0
+    one = on(a, run, *INQUIRY, "--title", "卡纸").stdout.strip()
+    converge(a, b, run)
+    assert on(a, run, "parts", "use", one, "P-1").exit_code == 0
+    assert on(b, run, "parts", "use", one, "P-1").exit_code == 0  # each saw one in stock
+    assert on(a, run, "sync").exit_code == 0
+    met = on(b, run, "sync")
+    assert met.exit_code == 0, met.stderr
+    assert "part P-1 is short by 1 at 杭州总仓 after the merge" in met.stderr
+    converge(a, b, run)
+    level = json.loads(on(b, run, "parts", "stock", "--format", "json").stdout)[0]
+    assert level["main"] == -1 and level["short"] == ["main"] and level["below_minimum"]
+    assert "缺货 short" in on(a, run, "parts", "stock").stdout
+    part = json.loads(on(a, run, "parts", "show", "P-1", "--format", "json").stdout)
+    assert [e["action"] for e in part["events"]] == ["create", "receive", "use", "use"]
+    used = [e for e in json.loads(on(a, run, "show", one, "--format", "json").stdout)["events"]
+            if e["action"] == "part-use"]
+    assert len(used) == 2  # both uses stay on the ticket
