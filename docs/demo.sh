@@ -1,6 +1,7 @@
 #!/usr/bin/env sh
-# The README's demo: a sample desk, a list, a ticket, a new request classified and
-# assigned by the rules with its promised times, worked to the customer's rating, the
+# The README's demo: a sample desk, a list, a ticket, a new request from a returning
+# customer classified and assigned by the rules with its promised times, a spare part used
+# from stock, worked to the customer's rating, the
 # cron job that keeps the promises, the notices it queued, and its trail in git.
 set -eu
 desk=$(mktemp -d "${TMPDIR:-/tmp}/svcdesk-demo.XXXXXX")
@@ -15,10 +16,12 @@ run svcdesk search 卡纸
 run svcdesk rules test "空调不制冷，机房温度已经升到 30 度，全公司的服务器都要停了"
 run svcdesk new --channel phone --title "打印机卡纸，提示纸盒 2 卡纸" \
     --customer 刘建国 --company 绍兴柯桥纺织印染厂 --phone 13706751234 \
-    --product "LP-404 激光打印机" --purchased 2026-05-20 --set customer.region=绍兴 \
+    --product "LP-404 激光打印机" --purchased "$(date +%Y)-01-01" --set customer.region=绍兴 \
     --email liu.jianguo@example.cn --description "打印到第二三张就卡纸，取出纸后重启仍然卡。" --explain
 new=$(svcdesk list --sort created --limit 1 --format csv | sed -n 2p | cut -d, -f1)
 owner=$(svcdesk show "$new" --format json | sed -n 's/^  "assignee": "\(.*\)",*$/\1/p')
+customer=$(svcdesk show "$new" --format json | sed -n 's/^    "id": "\(C.*\)",*$/\1/p')
+run svcdesk customer show "$customer"   # recognised by the phone: tier, region, history
 run svcdesk agents
 run svcdesk sla explain "$new"
 run svcdesk sla check --dry-run
@@ -26,6 +29,8 @@ run svcdesk sla check
 run svcdesk --as "$owner" start "$new" -m "已电话联系客户，确认故障现象，先远程排查。"
 run svcdesk --as "$owner" wait "$new" -m "请提供卡纸位置的照片。"
 run svcdesk --as "$owner" resume "$new" -m "客户已发来照片：搓纸轮磨损。"
+run svcdesk --as "$owner" parts use "$new" RL1-1442 -m "搓纸轮磨损"
+run svcdesk parts stock
 run svcdesk --as "$owner" resolve "$new" -m "上门更换搓纸轮，连续打印 50 页无卡纸。"
 run svcdesk close "$new" --csat 5 --feedback "工程师很专业"
 run svcdesk show "$new"

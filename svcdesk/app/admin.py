@@ -84,35 +84,43 @@ def init(folder: Path, sample: bool = False, agent: str | None = None) -> Desk:
 
 
 def fill_sample(desk: Desk, count: int = 40) -> int:
-    """Add ``count`` sample tickets with histories, one commit per event."""
+    """Add ``count`` sample tickets with histories, the customers, units and spare parts
+    they concern, one commit per step."""
+    from svcdesk.adapters import records as files
     from svcdesk.domain import sample
 
-    rules, now = desk.rules, desk.now()
-    timeline, settled = [], {}
-    for ticket, event in sample.tickets(rules, now, count):
-        # each state as svcdesk would have kept it: the sla: block in step with the history
-        events = settled.get(ticket.number, ()) + (event,)
-        ticket = history.settle(rules, model.Ticket(model.ordered_fields(
-            rules.schema, model.replay(events)), events))
-        settled[ticket.number] = ticket.events
-        timeline.append((ticket, ticket.events[-1]))
+    rules = desk.rules
+    settled: dict = {}
     commits = []
-    for ticket, event in timeline:
+    for items, event in sample.tickets(rules, desk.now(), count):
+        written, number = {}, None
+        for kind, record in items:
+            if kind == "ticket":
+                # as svcdesk would have kept it: the sla: block in step with the history
+                number = record.number
+                events = settled.get(number, ()) + (record.events[-1],)
+                record = history.settle(rules, model.Ticket(model.ordered_fields(
+                    rules.schema, model.replay(events)), events))
+                settled[number] = record.events
+                written[store.ticket_relpath(number)] = store.encode_ticket(record)
+            else:
+                written[files.relpath(kind, record.fields["id"])] = store.encode_ticket(record)
+        first = items[0][1]
         agent = rules.agents.get(event.by)
         who = Identity(agent.name, agent.email) if agent else desk.actor().identity
-        subject = f"{ticket.number}: {event.action}"
-        if event.action == "create":
-            subject += f" {ticket.fields['type']} ticket: {ticket.fields.get('title', '')}"
+        subject = f"{number or items[0][0] + ' ' + first.fields['id']}: {event.action}"
+        if event.action == "create" and number:
+            subject += f" {first.fields['type']} ticket: {first.fields.get('title', '')}"
+        elif event.action == "create":
+            subject += f" {first.fields.get('name') or first.fields.get('model') or ''}"
         elif event.note:
             subject += ": " + event.note.splitlines()[0]
-        commits.append(({store.ticket_relpath(ticket.number): store.encode_ticket(ticket)},
-                         subject + "\n\n" + "".join(
-                             f"{k}: {v}\n" for k, v in
-                             trailers_for(ticket.number, event.action).items()),
-                         who, event.at))
+        commits.append((written, subject.rstrip() + "\n\n" + "".join(
+            f"{k}: {v}\n" for k, v in trailers_for(number, event.action).items()),
+            who, event.at))
     with desk.change() as change:
         change.import_commits(commits)
-    return len({t.number for t, _ in timeline})
+    return len(settled)
 
 
 def index_status(desk: Desk) -> dict:

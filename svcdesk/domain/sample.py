@@ -1,11 +1,13 @@
 """A sample desk's worth of realistic after-sales tickets with believable histories."""
 
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta
 
+from svcdesk.base import fields as F
 from svcdesk.base import model
-from svcdesk.base.identity import format_number, new_ulid
-from svcdesk.domain import records
+from svcdesk.base.identity import fixed_ulid, format_number, new_ulid
+from svcdesk.domain import fees, records
 
 # (name, company, phone, email, address, region, tier)
 CUSTOMERS = (
@@ -34,6 +36,20 @@ CUSTOMERS = (
     ("郑志强", "上海浦江物业管理有限公司", "13916654321", "zzq@pujiang-wy.example.cn",
      "上海市浦东新区张杨路 500 号", "上海", "standard"),
 )
+
+# (part number, name, compatible models, unit cost, price, minimum, stock per warehouse)
+PARTS = (
+    ("RM1-2337", "定影组件", ["LP-404 激光打印机"], "86.50", "180.00", 3,
+     {"main": 6, "suzhou": 2}),
+    ("RL1-1442", "搓纸轮", ["LP-404 激光打印机"], "12.00", "35.00", 10, {"main": 12}),
+    ("X1-MB-16", "主板（16G）", ["X1-Pro 笔记本"], "1320.00", "1980.00", 2, {"main": 3}),
+    ("KF35-CAP", "压缩机启动电容", ["KF-35 变频空调"], "18.00", "60.00", 5,
+     {"main": 8, "suzhou": 4}),
+)
+FAULT_PARTS = {"LP-404 激光打印机": "RM1-2337", "X1-Pro 笔记本": "X1-MB-16",
+               "KF-35 变频空调": "KF35-CAP"}  # what a fault of the model takes
+USAGE = ("办公室使用，每天开机约 8 小时，室温 24-28℃。", "车间环境，粉尘较多，24 小时运行。",
+         "家用，偶尔使用，放在靠窗位置。", "机房内使用，恒温 22℃，有 UPS 供电。")
 
 # (type, title, description, model, category, expected, impact, urgency, channel, extra)
 REQUESTS = (
@@ -150,24 +166,90 @@ INTAKE = ("wang.fang", "chen.jing")
 
 
 def tickets(rules, now: datetime, count: int = 40, seed: int = 7):
-    """Yield (ticket, event) pairs, one per event, of ``count`` tickets ending before ``now``."""
+    """Yield the sample desk's history, step by step: [(records, event)] in time order,
+    where ``records`` is [(kind, record as after the step)] (kind: ticket, customer, unit,
+    part; a part used on a ticket is one step with both) and ``event`` the step's own."""
     rng = random.Random(seed)
     start = now - timedelta(days=42)
+    begun = start - timedelta(days=30)  # the records came over from the sales system then
+    desk = _Records(rules, begun)
     stories = []
     for i in range(count):
         request = REQUESTS[i % len(REQUESTS)]
         created = _business_moment(rng, start + timedelta(days=42 * i / count), now)
-        stories.append((created, request, CUSTOMERS[rng.randrange(len(CUSTOMERS))]))
+        stories.append((created, request, rng.randrange(len(CUSTOMERS))))
     stories.sort(key=lambda s: s[0])
     sequence: dict = {}
-    timeline = []
-    for created, request, customer in stories:
+    steps = []
+    for created, request, who in stories:
         day = created.date()
         sequence[day] = sequence.get(day, 0) + 1
         number = format_number(rules.prefix, day, sequence[day])
-        timeline.extend(_story(rules, rng, number, created, request, customer, now))
-    timeline.sort(key=lambda pair: (pair[1].at, pair[0].number))
-    return timeline
+        steps.extend(_story(rules, rng, number, created, request, who, now, desk))
+    steps.sort(key=lambda pair: (pair[1].at, pair[0][0][1].fields["id"]))
+    made = [([(kind, record)], record.events[-1]) for kind, record in desk.made]
+    made += [([("part", part)], part.events[-1]) for part in desk.parts.values()]
+    return made + desk.moved(steps)
+
+
+class _Records:
+    """The sample's customers, units and parts, and the parts its tickets use."""
+
+    def __init__(self, rules, begun: datetime):
+        self.rules, self.begun = rules, begun
+        self.made, self.customers, self.units, self.parts = [], [], {}, {}
+        self.uses: dict = {}  # ticket event id -> (part, qty, warehouse)
+        schema = rules.records["customer"]
+        for name, company, phone, email, address, region, tier in CUSTOMERS:
+            values = {"kind": "organisation" if company else "person", "name": name,
+                      "company": company, "phones": [phone], "emails": [email],
+                      "address": address, "region": region, "tier": tier}
+            uid = fixed_ulid(begun, f"sample customer {phone}".encode())  # same in every demo
+            record = records.create(schema, records.customer_id(uid), uid,
+                                    {k: v for k, v in values.items() if v}, new_ulid(begun),
+                                    begun, "chen.jing")
+            self.customers.append(record.fields["id"])
+            self.made.append(("customer", record))
+        schema = rules.records["part"]
+        for number, name, models, cost, price, minimum, stock in PARTS:
+            part = records.create(schema, number, new_ulid(begun), {
+                "name": name, "models": models, "unit_cost": F.money(cost),
+                "price": F.money(price), "minimum": minimum}, new_ulid(begun), begun, "sun.li")
+            for warehouse, qty in stock.items():
+                part = records.move(schema, part, warehouse, qty, new_ulid(begun), begun,
+                                    "sun.li", "receive", "期初库存")
+            self.parts[number] = part
+
+    def unit(self, serial: str, values: dict) -> str:
+        """A unit the sales system knew (made once per serial)."""
+        schema = self.rules.records["unit"]
+        if values.get("purchased") is not None:
+            values["warranty_end"] = records.warranty_end(
+                values["purchased"], self.rules.warranty_months_of(values.get("model")))
+        record = records.create(schema, serial, new_ulid(self.begun),
+                                {k: v for k, v in values.items() if v is not None},
+                                new_ulid(self.begun), self.begun, "sun.li")
+        self.units[serial] = record
+        self.made.append(("unit", record))
+        return serial
+
+    def moved(self, timeline: list) -> list:
+        """``timeline`` with each part use also moving the part's stock, in the same step."""
+        schema = self.rules.records["part"]
+        out = []
+        for items, event in timeline:
+            use = self.uses.get(event.id)
+            if use is not None:
+                number, qty, warehouse, uid = use
+                part = records.move(schema, self.parts[number], warehouse, -qty,
+                                    new_ulid(event.at), event.at, event.by, "use",
+                                    items[0][1].fields["id"])
+                last = replace(part.events[-1], ref=fees.ticket_ref(uid))
+                part = model.Ticket(part.fields, part.events[:-1] + (last,))
+                self.parts[number] = part
+                items = items + [("part", part)]
+            out.append((items, event))
+        return out
 
 
 def _business_moment(rng, day: datetime, now: datetime) -> datetime:
@@ -178,10 +260,10 @@ def _business_moment(rng, day: datetime, now: datetime) -> datetime:
     return min(moment, now - timedelta(minutes=30))
 
 
-def _story(rules, rng, number, created, request, customer, now):
+def _story(rules, rng, number, created, request, who, now, desk):
     kind, title, description, product, category, expected, impact, urgency, channel, extra = \
         request
-    name, company, phone, email, address, region, tier = customer
+    name, company, phone, email, address, region, tier = CUSTOMERS[who]
     values: dict = {"title": title, "type": kind, "category": category, "channel": channel,
                     "description": description, "expected": expected, "impact": impact,
                     "urgency": urgency, "priority": rules.types[kind].priority
@@ -190,17 +272,22 @@ def _story(rules, rng, number, created, request, customer, now):
                        ("email", email), ("address", address), ("region", region),
                        ("tier", tier)):
         model.set_path(values, f"customer.{key}", value)
+    model.set_path(values, "customer.id", desk.customers[who])
     if kind == "invoice" and not company:
         model.set_path(values, "customer.company", f"{name}（个人）")
     if product:
         model.set_path(values, "product.model", product)
-        model.set_path(values, "product.serial", f"SN{rng.randrange(10**9):09d}")
+        serial = f"SN{rng.randrange(10**9):09d}"
         purchased = (created - timedelta(days=rng.randrange(20, 700))).date()
-        model.set_path(values, "product.purchased", purchased)
-        model.set_path(values, "product.warranty",
-                       records.warranty({"purchased": purchased}, created.date(),
-                                        rules.warranty_months))
-        model.set_path(values, "product.order_no", f"JD{rng.randrange(10**11):011d}")
+        order = f"JD{rng.randrange(10**11):011d}"
+        contract = f"HT-{purchased.year}-{rng.randrange(1, 300):03d}" if company else None
+        desk.unit(serial, {"model": product, "customer": desk.customers[who],
+                           "purchased": purchased, "order_no": order, "contract": contract})
+        for key, value in (("serial", serial), ("purchased", purchased), ("order_no", order),
+                           ("contract", contract), ("warranty", records.warranty(
+                               desk.units[serial].fields, created.date()))):
+            if value is not None:
+                model.set_path(values, f"product.{key}", value)
     if impact == "business" or urgency == "critical":
         values["priority"] = "P1"
     elif urgency == "high":
@@ -212,7 +299,9 @@ def _story(rules, rng, number, created, request, customer, now):
     if kind == "maintenance":
         model.set_path(values, "product.version", "V4.2.1")
     if kind == "fault":
-        values["occurred"] = created - timedelta(hours=rng.randrange(2, 48))
+        values["occurred"] = created - timedelta(hours=rng.randrange(24, 240))
+        values["last_occurred"] = created - timedelta(minutes=rng.randrange(10, 120))
+        values["usage"] = rng.choice(USAGE)
     for key, value in extra.items():
         model.set_path(values, key, value)
     values = {k: v for k, v in values.items() if v is not None}
@@ -220,26 +309,46 @@ def _story(rules, rng, number, created, request, customer, now):
     intake = rng.choice(INTAKE)
     ticket = model.create(schema, values, number, new_ulid(created), new_ulid(created), created,
                           intake, rules.initial_status)
-    out = [(ticket, ticket.events[-1])]
+    out = [([("ticket", ticket)], ticket.events[-1])]
     at = created
     handler = rng.choice(HANDLERS[kind])
     team = rules.agents[handler].team
 
-    def step(action, minutes, by, note=None, visibility=None, **updates):
+    def step(action, minutes, by, note=None, visibility=None, ref=None, **updates):
         nonlocal ticket, at
         at = at + timedelta(minutes=minutes)
         if at >= now:
             return False
         new_fields = model.with_fields(ticket, **updates)
         ticket, event = model.change(schema, ticket, new_fields, new_ulid(at), at, by, action,
-                                     note=note, visibility=visibility)
-        out.append((ticket, event))
+                                     note=note, visibility=visibility, ref=ref)
+        out.append(([("ticket", ticket)], event))
         return True
 
     age_days = (now - created).days
     ok = step("assign", rng.randrange(5, 60), intake, status="assigned", assignee=handler,
               team=team)
+    warranty = model.get_path(values, "product.warranty")
+    part = FAULT_PARTS.get(product) if kind == "fault" else None
+    paid = kind == "fault" and warranty == "out"
+    if ok and paid:  # out of warranty: quoted, and approved before work starts
+        schedule = records.fee_schedule(rules.products, product, rules.fees)
+        price = desk.parts[part].fields["price"] if part else fees.ZERO
+        quote = fees.quote(schedule, price, True, {})
+        ok = step("quote", rng.randrange(10, 60), handler, visibility="public",
+                  note=f"报价 ¥{quote['quote']}：人工 ¥{quote['labour']}，上门 "
+                       f"¥{quote['travel']}，备件 ¥{quote['parts']}",
+                  **{f"fee.{k}": v for k, v in quote.items()})
+        ok = ok and step("approve", rng.randrange(30, 240), intake, note="客户电话确认报价",
+                         visibility="internal", **{"fee.approval": "approved"})
     ok = ok and step("start", rng.randrange(10, 120), handler, status="in_progress")
+    if ok and part:
+        label = rules.stock.warehouses["main"]
+        ok = step(fees.USE, rng.randrange(60, 600), handler, visibility="internal",
+                  note=f"使用备件 {part} {desk.parts[part].fields['name']} ×1（{label}）",
+                  ref=fees.part_ref(part, 1, "main"))
+        if ok:
+            desk.uses[out[-1][1].id] = (part, 1, "main", ticket.fields["uid"])
     notes = PROGRESS[kind]
     for note in notes[:-1] if len(notes) > 1 else notes:
         ok = ok and step("comment", rng.randrange(30, 600), handler, note=note,
@@ -263,6 +372,9 @@ def _story(rules, rng, number, created, request, customer, now):
         return out  # recent: still being worked
     ok = ok and step("resolve", rng.randrange(20, 240), handler, status="resolved",
                      resolution=RESOLUTIONS[kind])
+    if ok and paid:
+        ok = step("charge", rng.randrange(10, 120), intake, note="微信支付",
+                  visibility="internal", **{"fee.charged": ticket.get("fee.quote")})
     if ok and rng.random() < 0.12:
         ok = step("reopen", rng.randrange(600, 2880), intake, status="reopened",
                   note="客户反馈问题再次出现。")

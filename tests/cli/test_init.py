@@ -67,6 +67,21 @@ def test_sample_desk_has_forty_realistic_tickets_with_histories(tmp_path, run, m
     assert {"create", "assign", "comment", "escalate", "resolve", "close"} <= actions
     assert git(tmp_path / "s", "status", "--porcelain") == ""
     assert commit_count(tmp_path / "s") > 200  # one commit per event
+    # the customers, units and parts the tickets concern, and the fields the documents name
+    customers = json.loads(run("customer", "list", "--format", "json").stdout)
+    assert len(customers) == 12 and all(t["customer"].get("id") for t in full)
+    assert {t["customer"]["id"] for t in full} <= {c["id"] for c in customers}
+    with_serial = [t for t in full if t.get("product", {}).get("serial")]
+    for t in with_serial[:5]:
+        unit = json.loads(run("unit", "show", t["product"]["serial"], "--format", "json").stdout)
+        assert unit["customer"] == t["customer"]["id"] and t["id"] in [
+            x["id"] for x in unit["tickets"]]
+    faults = [t for t in full if t["type"] == "fault"]
+    assert all(t.get("usage") and t.get("last_occurred") and t.get("occurred") for t in faults)
+    assert any(t.get("product", {}).get("contract") for t in full)
+    assert {"part-use", "quote", "approve", "charge"} <= actions
+    stock = json.loads(run("parts", "stock", "--format", "json").stdout)
+    assert len(stock) == 4 and all(level["total"] >= 0 for level in stock)
 
 
 def test_python_dash_m_and_version(tmp_path):
