@@ -1,5 +1,9 @@
 """Make a realistic benchmark desk: python bench/make_desk.py DIR --tickets N.
 
+With --customers N and --units N, the desk also keeps that many customer records and units
+sold (each unit a random customer's), and each ticket is about one of the units (or, with no
+units, one of the customers), linked as `svcdesk new` would link it.
+
 Tickets are spread over several years ending at SVCDESK_NOW (or now), with the mix a real
 desk has: almost all older tickets closed, about 2% open. The history is written with one
 `git fast-import`, one commit per day of tickets (one per ticket would make fast-import
@@ -21,11 +25,14 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from svcdesk.base import clock
-from svcdesk.domain import sample
+from svcdesk.adapters import records as record_files
 from svcdesk.adapters import store
 from svcdesk.app import admin
+from svcdesk.base import clock
 from svcdesk.base.identity import new_ulid
+from svcdesk.domain import records, sample
+
+_RECORDS: dict = {"customers": [], "units": []}  # made in main, inherited by the workers
 
 # Plain YAML scalars we write unquoted; anything else is written as a JSON string, which is
 # a valid YAML double-quoted scalar. PyYAML's emitter would cost ~1 ms a ticket here.
@@ -73,7 +80,18 @@ def make_ticket(rng, rules, number, created, now, open_ticket):
         sample.REQUESTS[rng.randrange(len(sample.REQUESTS))]
     name, company, phone, email, address, region, tier = \
         sample.CUSTOMERS[rng.randrange(len(sample.CUSTOMERS))]
-    customer = {k: v for k, v in (("name", name), ("company", company or f"{name}（个人）"),
+    unit, known = None, None
+    if _RECORDS["units"]:
+        unit = _RECORDS["units"][rng.randrange(len(_RECORDS["units"]))]
+        known = _RECORDS["customers"][unit["index"]]
+    elif _RECORDS["customers"]:
+        known = _RECORDS["customers"][rng.randrange(len(_RECORDS["customers"]))]
+    if known:
+        name, company, region, tier = (known["name"], known.get("company"), known["region"],
+                                       known["tier"])
+        phone, email = known["phones"][0], known["emails"][0]
+    customer = {k: v for k, v in (("id", known and known["id"]), ("name", name),
+                                  ("company", company or f"{name}（个人）"),
                                   ("phone", phone), ("email", email), ("address", address),
                                   ("region", region), ("tier", tier)) if v}
     fields = {"id": number, "uid": new_ulid(created), "title": title, "type": kind,
@@ -81,9 +99,14 @@ def make_ticket(rng, rules, number, created, now, open_ticket):
               "status": "new", "channel": channel, "customer": customer}
     model = product or "X1-Pro 笔记本"
     purchased = (created - timedelta(days=rng.randrange(30, 700))).date()
-    fields["product"] = {"model": model, "serial": f"SN{rng.randrange(10**9):09d}",
+    serial = f"SN{rng.randrange(10**9):09d}"
+    if unit:
+        model, serial = unit["model"], unit["id"]
+        purchased = datetime.fromisoformat(unit["purchased"]).date()
+    fields["product"] = {"model": model, "serial": serial,
                          "purchased": purchased.isoformat(),
-                         "warranty": "in" if (created.date() - purchased).days < 365 else "out",
+                         "warranty": records.warranty({"purchased": purchased}, created.date(),
+                                                      rules.warranty_months_of(model)),
                          "order_no": f"JD{rng.randrange(10**11):011d}"}
     if kind == "maintenance":
         fields["product"]["version"] = "V4.2.1"
@@ -154,6 +177,45 @@ def make_ticket(rng, rules, number, created, now, open_ticket):
     return stages[-1][0], events[-1]["by"], events[0]["at"], stages
 
 
+def make_records(rng, customers: int, units: int, moment: datetime, rules) -> list:
+    """Customer and unit records as svcdesk writes them, all added at ``moment``:
+    [(path, body)]; they are also kept in _RECORDS for the tickets to name."""
+    out = []
+    at = iso(moment)
+
+    def record(kind, key, fields):
+        fields = {"id": key, "uid": new_ulid(moment), **fields}
+        snapshot = {**fields, "created": at, "updated": at}
+        data = {**snapshot, "events": [{"id": new_ulid(moment), "at": at, "by": "sun.li",
+                                        "action": "create", "fields": fields}]}
+        out.append((record_files.relpath(kind, key), ("\n".join(emit(data)) + "\n").encode()))
+
+    regions = ("杭州", "宁波", "绍兴", "苏州", "上海")
+    for i in range(customers):
+        name, company = sample.CUSTOMERS[i % len(sample.CUSTOMERS)][:2]
+        key = records.customer_id(new_ulid(moment))
+        fields = {"kind": "organisation" if company else "person",
+                  "name": f"{name}{i}", "company": f"{company}{i}" if company else None,
+                  "phones": [f"139{i:08d}"], "emails": [f"c{i}@example.cn"],
+                  "region": regions[rng.randrange(len(regions))],
+                  "tier": rng.choices(("standard", "vip", "key"), weights=(85, 10, 5))[0]}
+        fields = {k: v for k, v in fields.items() if v is not None}
+        _RECORDS["customers"].append(dict(fields, id=key))
+        record("customer", key, fields)
+    models = list(rules.products)
+    for i in range(units if customers else 0):
+        model = models[rng.randrange(len(models))]
+        bought = (moment - timedelta(days=rng.randrange(0, 1400))).date()
+        index = rng.randrange(customers)
+        fields = {"model": model, "customer": _RECORDS["customers"][index]["id"],
+                  "purchased": bought.isoformat(),
+                  "warranty_end": records.warranty_end(
+                      bought, rules.warranty_months_of(model)).isoformat()}
+        _RECORDS["units"].append(dict(fields, id=f"BN{i:09d}", index=index))
+        record("unit", f"BN{i:09d}", fields)
+    return out
+
+
 def _chunk(job):
     """Generate one chunk of tickets in a worker: [(path, body, author, when, subject)], one
     entry per ticket, or (with ``changes``) one per change of each ticket."""
@@ -196,6 +258,8 @@ def main(argv=None) -> int:
     parser.add_argument("--years", type=float, default=4.0)
     parser.add_argument("--open", type=float, default=0.02, help="share of tickets still open")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--customers", type=int, default=0, help="customer records")
+    parser.add_argument("--units", type=int, default=0, help="units sold (needs customers)")
     parser.add_argument("--history", choices=("days", "changes"), default="days",
                         help="one commit per day of new tickets (fast), or one per change")
     args = parser.parse_args(argv)
@@ -208,6 +272,8 @@ def main(argv=None) -> int:
     span = timedelta(days=365 * args.years)
     moments = sorted((now - span * rng.random()).replace(microsecond=0)
                      for _ in range(args.tickets))
+    kept = make_records(rng, args.customers, args.units,
+                        (now - span - timedelta(days=1)).replace(microsecond=0), rules)
     open_from = len(moments) - int(len(moments) * args.open)
     sequence: dict = {}
     items = []
@@ -227,12 +293,14 @@ def main(argv=None) -> int:
     write = proc.stdin.write
     first, day, batch = True, None, []
 
-    def flush(subject=None):
+    def flush(subject=None, records_=False):
         nonlocal first
         if not batch:
             return
         author, epoch = batch[-1][2], batch[-1][3]
-        if subject:  # one change: the trailers svcdesk writes (number: action)
+        if records_:
+            trailers = "Svcdesk-Action: import\n"
+        elif subject:  # one change: the trailers svcdesk writes (number: action)
             number, action = subject.split(": ", 1)
             trailers = f"Svcdesk-Ticket: {number}\nSvcdesk-Action: {action}\n"
         else:
@@ -248,6 +316,13 @@ def main(argv=None) -> int:
             write(b"M 100644 inline %s\ndata %d\n%s\n" % (path.encode(), len(body), body))
         batch.clear()
 
+    if kept:  # the records first, in one commit, as an import from the sales system would
+        when = int((now - span - timedelta(days=1)).timestamp())
+        batch.extend((path, body, "孙丽 <sun.li@example.com>", when) for path, body in kept)
+        day = "records"
+        flush(f"{len(_RECORDS['customers'])} customers and {len(_RECORDS['units'])} units",
+              records_=True)
+        day = None
     with multiprocessing.Pool(os.cpu_count() or 2) as pool:
         if changes:  # every change its own commit, in the order they happened
             entries = [e for chunk in pool.imap(_chunk, jobs) for e in chunk]

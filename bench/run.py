@@ -299,6 +299,89 @@ def intake_bench(desks, runs: int, messages: int, rows: int) -> None:
           f"{os.cpu_count()} cores; {sys.executable}")
 
 
+RECORDS_BASE = "refs/bench/records"
+
+
+def records_bench(desks, runs: int) -> None:
+    """Lookups of the records beside tickets (a desk made with --customers and --units):
+    `customer show` and `unit show` against `show` of a ticket; and `new` whose phone finds
+    a customer (the ticket linked, tier and region inherited) against the same `new` on a
+    copy of the desk without records (DESK-norecords, made once): `new` as it was before
+    records, the same request, the same notices queued; and against `new` on the same desk
+    with a phone and email of nobody (the lookup made, nothing found). Interleaved; each
+    `new` undone."""
+    from tabulate import tabulate
+
+    env = {**os.environ, "SVCDESK_SERVER": "0"}
+    out = []
+    for d in desks:
+        bare = _without_records(d)
+        ticket, _ = some_tickets(d)
+        customer = sorted((d / "customers").glob("*/*.yaml"))[0].stem
+        shown = subprocess.run([SVCDESK, "customer", "show", customer, "--format", "json"],
+                               cwd=d, env=env, capture_output=True, text=True, check=True)
+        shown = json.loads(shown.stdout)
+        units = sorted((d / "units").glob("*/*.yaml"))
+        serial = units[len(units) // 2].stem
+        asked = ["new", "--type", "inquiry", "--title", "保修期多久", "--customer", "张先生",
+                 "--description", "想问一下保修", "--phone", shown["phones"][0],
+                 "--email", shown["emails"][0]]
+        named = {
+            "show ID": (d, ["show", ticket]),
+            "customer show C": (d, ["customer", "show", customer]),
+            "unit show SERIAL": (d, ["unit", "show", serial]),
+            "new --phone (recognised)": (d, asked),
+            "new --phone (no records)": (bare, asked),
+            "new --phone (no such customer)": (d, asked[:-4] + ["--phone", "13700000001",
+                                                                "--email", "x@example.org"]),
+        }
+        for place in (d, bare):
+            subprocess.run(["git", "update-ref", RECORDS_BASE, "HEAD"], cwd=place, check=True)
+        times = {k: [] for k in named}
+        try:
+            for run in range(runs + 1):  # the first run warms caches and is not counted
+                for what, (place, args) in named.items():
+                    took = timed([SVCDESK, *args], place, env)
+                    if what.startswith("new"):
+                        reset(place, env, RECORDS_BASE)
+                    if run:
+                        times[what].append(took)
+        finally:
+            for place in (d, bare):
+                reset(place, env, RECORDS_BASE)
+        m = {k: statistics.median(v) for k, v in times.items()}
+        count = {f: sum(1 for _ in d.glob(f"{f}/*/*.yaml")) for f in ("customers", "units")}
+        tickets = sum(1 for _ in (d / "tickets").glob("*/*/*.yaml"))
+        label = (f"{d.name} ({tickets:,} tickets, {count['customers']:,} customers, "
+                 f"{count['units']:,} units)")
+        for what, against in (("customer show C", "show ID"), ("unit show SERIAL", "show ID"),
+                              ("new --phone (recognised)", "new --phone (no records)"),
+                              ("new --phone (recognised)", "new --phone (no such customer)")):
+            out.append([label, what, f"{m[what]:.0f}", against, f"{m[against]:.0f}",
+                        f"{m[what] / m[against]:.2f}"])
+    print(tabulate(out, headers=["desk", "command", "ms", "against", "ms", "ratio"],
+                   disable_numparse=True))
+    print(f"\n{runs} runs each, interleaved (medians); {os.cpu_count()} cores; "
+          f"{sys.executable}")
+
+
+def _without_records(d: Path) -> Path:
+    """A copy of desk ``d`` whose customers, units and parts are gone (made once)."""
+    bare = d.with_name(d.name + "-norecords")
+    if not bare.exists():
+        subprocess.run(["cp", "-a", str(d), str(bare)], check=True)
+        subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=bare)
+        folders = [f for f in ("customers", "units", "parts") if (bare / f).exists()]
+        subprocess.run(["git", "rm", "-r", "-q", *folders], cwd=bare, check=True)
+        subprocess.run(["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost",
+                        "commit", "-q", "-m", "bench: the same desk without records"],
+                       cwd=bare, check=True)
+        # the removals sit in the split index's delta (6 MB at 120,000 records), which
+        # every update-index would read: write a new shared index, as git does in time
+        subprocess.run(["git", "update-index", "--split-index"], cwd=bare, check=True)
+    return bare
+
+
 def _write_mbox(path: Path, count: int) -> None:
     import mailbox
     from email.header import Header
@@ -415,6 +498,10 @@ def main(argv=None) -> int:
     parser.add_argument("--intake", action="store_true",
                         help="Time mail import and import (bulk requests) instead, against "
                              "one `svcdesk new` per request.")
+    parser.add_argument("--records", action="store_true",
+                        help="Time customer show, unit show and new with a phone lookup "
+                             "instead, against show and new (a desk made with --customers "
+                             "and --units).")
     parser.add_argument("--messages", type=int, default=1000,
                         help="Messages for --intake (default 1,000).")
     parser.add_argument("--rows", type=int, default=10_000,
@@ -440,6 +527,9 @@ def main(argv=None) -> int:
         return 0
     if args.intake:
         intake_bench(desks, args.runs, args.messages, args.rows)
+        return 0
+    if args.records:
+        records_bench(desks, args.runs)
         return 0
     # every `new` and `comment` timed is undone after the table, so that each run starts
     # from the same desk: open tickets and the day's numbers would otherwise pile up from

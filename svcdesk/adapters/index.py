@@ -163,6 +163,13 @@ class Index:
 
     # ---- freshness ----------------------------------------------------------------------
 
+    def as_committed(self) -> None:
+        """Let this command's reads see the desk as committed, without git's look at every
+        file of the working tree (a lookup of a customer's or a unit's tickets, like `new`'s
+        open loads): what differs from HEAD stays recorded for the next full read."""
+        if self._probe is None and not self._fresh:
+            self._worktree = False
+
     def prefetch(self) -> None:
         """Start the git half of the freshness check now, to overlap with other start-up."""
         if self._probe is None:

@@ -24,10 +24,11 @@ from svcdesk.base.errors import TicketFileError
 from svcdesk.base.fields import dump
 from svcdesk.domain import records
 
-FORMAT = 2  # bump when the tables or what goes in them change: the index is rebuilt
+FORMAT = 3  # bump when the tables or what goes in them change: the index is rebuilt
 FOLDERS = tuple(k.folder for k in records.KINDS.values())
 _KIND_OF = {k.folder: k.name for k in records.KINDS.values()}
 BATCH = 2000  # blobs read per git cat-file
+MOST_PATHS = 1000  # changed files named to git ls-tree; past this the folder is read whole
 TABLES = ("records", "contacts", "moves", "problems")  # what each file puts rows in
 
 SCHEMA = f"""
@@ -35,7 +36,7 @@ CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
 CREATE TABLE records(path TEXT PRIMARY KEY, kind TEXT, id TEXT, name TEXT, owner TEXT,
                      model TEXT, merged_into TEXT, doc TEXT) WITHOUT ROWID;
 CREATE INDEX records_id ON records(kind, id);
-CREATE INDEX records_owner ON records(kind, owner);
+CREATE INDEX records_owner ON records(kind, owner, id);
 CREATE TABLE contacts(key TEXT, id TEXT, path TEXT);
 CREATE INDEX contacts_key ON contacts(key);
 CREATE INDEX contacts_path ON contacts(path);
@@ -90,7 +91,7 @@ class RecordIndex:
         self.path: Path = state.caches / "records.sqlite"
         self._state = state
         self._con: sqlite3.Connection | None = None
-        self._head = None
+        self._head = None  # the trees last brought up to (None: ask git at the next read)
 
     # ---- reads ---------------------------------------------------------------------------
 
@@ -168,40 +169,36 @@ class RecordIndex:
 
     def _refresh(self) -> sqlite3.Connection:
         con = self._open()
-        head, trees = self._trees()
+        trees = self._trees()
         known = dict(con.execute("SELECT key, value FROM meta WHERE key LIKE 'tree:%'"))
         if any(known.get(f"tree:{f}") != trees.get(f) for f in FOLDERS):
             con.execute("BEGIN IMMEDIATE")  # another command may have brought it up meanwhile
             try:
                 known = dict(con.execute("SELECT key, value FROM meta WHERE key LIKE 'tree:%'"))
-                self._store(con, head, self._changes(known, trees), trees)
+                self._store(con, self._changes(known, trees), trees)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-        self._head = head or ""
+        self._head = trees
         return con
 
     def _changes(self, known: dict, trees: dict) -> list:
-        """[(path, "")] of the files that changed in a folder, [(folder, None)] for a folder
-        to read whole."""
+        """[(folder, paths in it that changed)], None for a folder to read whole."""
         changed = []
         for folder in FOLDERS:
             old, new = known.get(f"tree:{folder}"), trees.get(folder)
             if old == new:
                 continue
             paths = self.git.changed_between(old, new) if old and new else None
-            if paths is None:  # new, gone, or the old tree is gone (gc): the whole folder
-                changed.append((folder, None))
-            else:
-                changed.extend((f"{folder}/{p}", "") for p in paths)
+            # new, gone, the old tree gone (gc), or more than a command line holds: all of it
+            changed.append((folder, paths if paths is None or len(paths) <= MOST_PATHS
+                            else None))
         return changed
 
-    def _trees(self) -> tuple:
-        sha, _ = self.git.head()
-        if sha is None:
-            return None, {}
-        out = self.git.run("ls-tree", "-z", sha, "--", *FOLDERS)
+    def _trees(self) -> dict:
+        """{folder: tree id} of the record folders at HEAD (one git process)."""
+        out = self.git.run("ls-tree", "-z", "HEAD", "--", *FOLDERS, check=False)
         trees = {}
         for record in out.split(b"\0"):
             if record:
@@ -209,30 +206,27 @@ class RecordIndex:
                 kind, oid = meta.split()[1:3]
                 if kind == b"tree":
                     trees[name.decode()] = oid.decode()
-        return sha, trees
+        return trees
 
-    def _store(self, con, head: str, changed: list, trees: dict) -> None:
-        whole = [folder for folder, how in changed if how is None]
-        paths = [p for p, how in changed if how is not None]
+    def _store(self, con, changed: list, trees: dict) -> None:
         listed = {}
-        if whole:
-            out = self.git.run("ls-tree", "-r", "-z", head, "--", *whole)
-            for record in out.split(b"\0"):
+        for folder, paths in changed:
+            if paths is None:
+                for table in TABLES:
+                    con.execute(f"DELETE FROM {table} WHERE path >= ? AND path < ?",
+                                (folder + "/", folder + "0"))
+            else:
+                for path in paths:
+                    self._forget(con, f"{folder}/{path}")
+            if folder not in trees or paths == []:
+                continue
+            args = ("ls-tree", "-z", "-r", trees[folder]) if paths is None else \
+                ("ls-tree", "-z", trees[folder], "--", *paths)
+            for record in self.git.run(*args).split(b"\0"):
                 if record:
                     meta, name = record.split(b"\t", 1)
-                    listed[name.decode("utf-8", "surrogateescape")] = meta.split()[2].decode()
-        if paths:
-            out = self.git.run("ls-tree", "-z", head, "--", *paths)
-            for record in out.split(b"\0"):
-                if record:
-                    meta, name = record.split(b"\t", 1)
-                    listed[name.decode("utf-8", "surrogateescape")] = meta.split()[2].decode()
-        for folder in whole:
-            for table in TABLES:
-                con.execute(f"DELETE FROM {table} WHERE path >= ? AND path < ?",
-                            (folder + "/", folder + "0"))
-        for path in paths:
-            self._forget(con, path)
+                    path = f"{folder}/{name.decode('utf-8', 'surrogateescape')}"
+                    listed[path] = meta.split()[2].decode()
         wanted = [(p, oid) for p, oid in listed.items() if kind_of(p)]
         for start in range(0, len(wanted), BATCH):
             part = wanted[start:start + BATCH]

@@ -58,18 +58,19 @@ def recognise(desk, values: dict) -> dict:
     customer its phone or email finds (or the unit's owner): number, name, company,
     address, region, tier, industry, and a phone or email it lacks. ValidationError when the
     serial is another customer's unit than the one the contact details find."""
-    if not _has_records(desk):
+    serial = model.get_path(values, "product.serial")
+    keys = records.request_keys(model.get_path(values, "customer.phone"),
+                                model.get_path(values, "customer.email"))
+    if not (serial or keys) or not _has_records(desk):
         return values
     index = desk.records
-    serial = model.get_path(values, "product.serial")
     unit = None
     if serial:
         try:
             unit = index.doc("unit", records.check_key("unit", serial))
         except records.RecordError:
             unit = None
-    found = index.customer_by_contact(records.request_keys(
-        model.get_path(values, "customer.phone"), model.get_path(values, "customer.email")))
+    found = index.customer_by_contact(keys)
     owner = (unit or {}).get("customer")
     if len(found) > 1 and owner in found:
         found = [owner]
@@ -79,6 +80,10 @@ def recognise(desk, values: dict) -> dict:
                               "correct the serial, or move the unit (`svcdesk unit edit "
                               f"{serial} --set customer={found[0]}`)")
     customer_id = found[0] if len(found) == 1 else owner if not found else None
+    if len(found) > 1:
+        desk.warnings.append(f"the request's contact details are those of {len(found)} "
+                             f"customers ({', '.join(found[:5])}): the ticket is not linked "
+                             "to one; `svcdesk customer merge` if they are one person")
     schema = desk.rules.schema
     if unit:
         unit = _typed(desk, "unit", unit)
@@ -148,6 +153,8 @@ def add(desk, kind: str, given: dict, key: str | None = None) -> model.Ticket:
         _check_unit(desk, values, key)
     if kind == "part":
         _check_part(desk, values, key)
+    if kind == "customer":
+        _say_shared(desk, values, key)
     with desk.change() as change:
         record = records.create(schema, key, uid, values, new_ulid(now), now, actor.key)
         _save(desk, change, kind, record, new=True)
@@ -163,6 +170,19 @@ def _check_unit(desk, values: dict, key: str) -> None:
     if values.get("purchased") and not values.get("warranty_end"):
         values["warranty_end"] = records.warranty_end(
             values["purchased"], desk.rules.warranty_months_of(values.get("model")))
+
+
+def _say_shared(desk, values: dict, key: str) -> None:
+    """Warn when a new customer's phone or email is already another's (a switchboard may be
+    shared; a person recorded twice is merged with `customer merge`)."""
+    if not _has_records(desk):
+        return
+    for contact in records.contact_keys(values):
+        others = [c for c in desk.records.customer_by_contact([contact]) if c != key]
+        if others:
+            desk.warnings.append(f"customer {key}: {contact.split(':', 1)[1]} is also "
+                                 f"customer {others[0]}'s; a request from it is linked to "
+                                 "neither until one is merged (`svcdesk customer merge`)")
 
 
 def _check_part(desk, values: dict, key: str) -> None:
@@ -302,6 +322,7 @@ def show_customer(desk, key: str) -> CustomerView:
     record = load(desk, "customer", key)
     key = record.fields["id"]
     open_ = set(desk.rules.open_statuses())
+    desk.index.as_committed()  # the team's tickets, as the record lookups are
     tickets = desk.index.related_docs("customer_id", key)
     tickets.sort(key=lambda t: (t.get("status") not in open_, -_when(t)))
     rated = [int(t["csat"]) for t in tickets if t.get("csat")]
@@ -327,6 +348,7 @@ def show_unit(desk, serial: str) -> UnitView:
     f = record.fields
     state = records.warranty(f, desk.now().date(), desk.rules.warranty_months_of(f.get("model")))
     owner = desk.records.doc("customer", f["customer"]) if f.get("customer") else None
+    desk.index.as_committed()  # the team's tickets, as the record lookups are
     tickets = desk.index.related_docs("serial", f["id"])
     tickets.sort(key=lambda t: -_when(t))
     return UnitView(record, state, owner, tickets)
@@ -338,6 +360,11 @@ def listing(desk, kind: str, text: str | None = None, owner: str | None = None,
     if owner:
         return desk.records.owned_by(kind, records.check_key("customer", owner))
     return desk.records.listing(kind, text, limit)
+
+
+def plain(record: model.Ticket) -> dict:
+    """A record as text-only data, fields then events (what --format json prints)."""
+    return model.to_plain(record)
 
 
 def file_text(record: model.Ticket) -> str:

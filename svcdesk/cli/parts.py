@@ -183,9 +183,7 @@ def parts_show(state, number, fmt):
     desk = state.desk()
     part = records.load(desk, "part", number)
     if fmt == "json":
-        from svcdesk.base import model
-
-        echo(as_json(model.to_plain(part)))
+        echo(as_json(records.plain(part)))
         return
     f = part.fields
     lines = [style(_stock_line(desk.rules, f), bold=True)]
@@ -226,28 +224,26 @@ def quote(state, ticket, labour, travel, parts_, on_site, not_covered, message):
     echo(f"{found.number}: {found.events[-1].note}")
 
 
-@click.command()
-@click.argument("ticket", type=TICKET_ID)
-@click.option("-m", "--message", help="How the customer said so (电话确认...).")
-@pass_state
-def approve(state, ticket, message):
-    """Record that the customer approved the ticket's quote (work may then start)."""
-    from svcdesk.app import fees
+def _answer(approved: bool, doc: str):
+    """The command recording the customer's answer to a quote."""
 
-    found = fees.answer(state.desk(), ticket, True, message)
-    echo(f"{found.number}: quote ¥{found.get('fee.quote')} approved")
+    @click.command("approve" if approved else "decline", help=doc)
+    @click.argument("ticket", type=TICKET_ID)
+    @click.option("-m", "--message", help="How the customer said so (电话确认...).")
+    @pass_state
+    def command(state, ticket, message):
+        from svcdesk.app import fees
+
+        found = fees.answer(state.desk(), ticket, approved, message)
+        echo(f"{found.number}: quote ¥{found.get('fee.quote')} "
+             f"{'approved' if approved else 'declined'}")
+
+    return command
 
 
-@click.command()
-@click.argument("ticket", type=TICKET_ID)
-@click.option("-m", "--message", help="What the customer said.")
-@pass_state
-def decline(state, ticket, message):
-    """Record that the customer declined the ticket's quote."""
-    from svcdesk.app import fees
-
-    found = fees.answer(state.desk(), ticket, False, message)
-    echo(f"{found.number}: quote ¥{found.get('fee.quote')} declined")
+approve = _answer(True, "Record that the customer approved the ticket's quote (work may "
+                        "then start).")
+decline = _answer(False, "Record that the customer declined the ticket's quote.")
 
 
 @click.command()

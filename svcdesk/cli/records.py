@@ -110,17 +110,21 @@ def customer_show(state, number, fmt):
 
     desk = state.desk()
     view = records.show_customer(desk, number)
-    if fmt == "yaml":
-        echo(records.file_text(view.record), nl=False)
-        return
-    if fmt == "json":
-        from svcdesk.base import model
+    if not _printed_for_scripts(view.record, fmt, {
+            "tickets": view.tickets, "units": view.units, "csat": view.csat,
+            "rated": view.rated, "sla": {"met": view.met, "breached": view.breached}}):
+        echo(_customer_text(desk.rules, view))
 
-        echo(as_json({**model.to_plain(view.record), "tickets": view.tickets,
-                      "units": view.units, "csat": view.csat, "rated": view.rated,
-                      "sla": {"met": view.met, "breached": view.breached}}))
-        return
-    echo(_customer_text(desk.rules, view))
+
+def _printed_for_scripts(record, fmt: str, more: dict) -> bool:
+    """Print ``record`` as its file (yaml) or as JSON with ``more``; False for text."""
+    from svcdesk.app import records
+
+    if fmt == "yaml":
+        echo(records.file_text(record), nl=False)
+    elif fmt == "json":
+        echo(as_json({**records.plain(record), **more}))
+    return fmt in ("yaml", "json")
 
 
 def _customer_text(rules, view) -> str:
@@ -281,14 +285,8 @@ def unit_show(state, serial, fmt):
 
     desk = state.desk()
     view = records.show_unit(desk, serial)
-    if fmt == "yaml":
-        echo(records.file_text(view.record), nl=False)
-        return
-    if fmt == "json":
-        from svcdesk.base import model
-
-        echo(as_json({**model.to_plain(view.record), "warranty": view.warranty,
-                      "owner": view.owner, "tickets": view.tickets}))
+    if _printed_for_scripts(view.record, fmt, {"warranty": view.warranty,
+                                               "owner": view.owner, "tickets": view.tickets}):
         return
     rules = desk.rules
     f = view.record.fields

@@ -221,3 +221,16 @@ def test_records_are_committed_one_change_each_and_merge_by_their_histories(desk
     attributes = (desk.root / ".gitattributes").read_text(encoding="utf-8")
     for pattern in ("customers/**/*.yaml", "units/**/*.yaml", "parts/*.yaml"):
         assert f"{pattern} merge=svcdesk" in attributes
+
+
+def test_a_phone_two_customers_share_is_said_at_add_and_links_a_request_to_neither(desk, run):
+    first = added(run, *KEY)
+    second = run("customer", "add", "--name", "前台", "--company", "苏州华兴精密",
+                 "--phone", "139 1234 5678")
+    assert second.exit_code == 0
+    assert f"13912345678 is also customer {first}'s" in second.stderr
+    result = run("new", "--type", "inquiry", "--title", "t", "--description", "d",
+                 "--phone", "13912345678", "--customer", "某人", "-q")
+    assert result.exit_code == 0 and "the ticket is not linked" in result.stderr
+    made = json.loads(run("show", result.stdout.strip(), "--format", "json").stdout)
+    assert "id" not in made["customer"] and "tier" not in made["customer"]
