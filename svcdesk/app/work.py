@@ -207,6 +207,9 @@ def comment(desk, ref: TicketRef, text: str, internal: bool = False) -> model.Ti
     return update(desk, ref, "comment", build, f"{kind}: {first_line[:60]}", text.strip())
 
 
+RECOGNISED_BY = ("product.serial", "customer.phone", "customer.email")
+
+
 def edit_form(desk, ref: TicketRef) -> tuple:
     """(form text, file bytes it was made from) for editing a ticket by hand."""
     relpath = desk.locate(ref)
@@ -226,6 +229,10 @@ def apply_edit(desk, ref: TicketRef, text: str, original: bytes) -> model.Ticket
             raise ValidationError(f"{ticket.number} changed while you were editing it; "
                                   "run `svcdesk edit` again")
         values = intake.check_values(desk, given)
+        if any(model.get_path(values, p) != ticket.get(p) for p in RECOGNISED_BY):
+            from svcdesk.app.records import recognise  # a serial or a phone given only now
+
+            values = recognise(desk, values)
         missing = intake.missing_fields(desk, values)
         if missing:
             raise MissingFieldsError(values.get("type", "?"), missing)

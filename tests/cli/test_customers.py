@@ -234,3 +234,38 @@ def test_a_phone_two_customers_share_is_said_at_add_and_links_a_request_to_neith
     assert result.exit_code == 0 and "the ticket is not linked" in result.stderr
     made = json.loads(run("show", result.stdout.strip(), "--format", "json").stdout)
     assert "id" not in made["customer"] and "tier" not in made["customer"]
+
+
+def test_the_warranty_a_unit_gives_drives_a_classification_rule(make_desk, run):
+    rules = make_desk().root / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace(
+        "\nclassify:\n", "\nclassify:\n  - name: 保外收费\n    when: {fields: {product.warranty: out}}\n"
+                        "    tags: [保外收费]\n    continue: true\n", 1), encoding="utf-8")
+    commit_all(rules.parent)
+    owner = added(run, *KEY)
+    assert run("unit", "add", "SN9", "--model", "LP-404 激光打印机", "--customer", owner,
+               "--purchased", "2024-01-01").exit_code == 0
+    out = new(run, "--phone", "13912345678", "--serial", "SN9")
+    assert out["product"]["warranty"] == "out" and "保外收费" in out["tags"]
+    assert "保外收费" in [e for e in out["events"] if e["action"] == "classify"][0]["rule"]
+
+
+def test_a_phone_corrected_later_by_edit_links_the_ticket_to_the_customer(desk, run, tmp_path,
+                                                                          monkeypatch):
+    import stat
+    import sys
+
+    owner = added(run, *KEY)
+    made = new(run, "--phone", "13700000000", "--customer", "前台")
+    assert "id" not in made["customer"]
+    editor = tmp_path / "editor.py"
+    editor.write_text("import sys\np = sys.argv[1]\ntext = open(p, encoding='utf-8').read()\n"
+                      "text = text.replace('13700000000', '13912345678')\n"
+                      "open(p, 'w', encoding='utf-8').write(text)\n", encoding="utf-8")
+    editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    result = run("edit", made["id"])
+    assert result.exit_code == 0, result.stderr
+    edited = json.loads(run("show", made["id"], "--format", "json").stdout)
+    assert edited["customer"]["id"] == owner and edited["customer"]["tier"] == "key"
+    assert edited["events"][-1]["changes"]["customer.id"] == {"to": owner}

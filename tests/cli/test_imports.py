@@ -193,3 +193,17 @@ def test_a_layout_naming_an_unknown_field_is_a_rules_error_naming_it(desk, run, 
     result = run("import", JD)
     assert result.exit_code == ExitCode.RULES
     assert "imports.jd.columns.customer.adress" in result.stderr
+
+
+def test_an_imported_row_from_a_known_customer_is_linked_and_inherits_tier_and_region(
+        desk, run, tmp_path):
+    added = run("customer", "add", "--name", "刘建国", "--phone", "137-0675-1234",
+                "--region", "绍兴", "--tier", "key")
+    customer = added.stdout.split()[0]
+    result = run("import", jd_csv(tmp_path / "jd.csv", [jd_row("1688001"),
+                                                         jd_row("1688002", phone="")]))
+    assert result.exit_code == 0, result.stderr
+    linked, unknown = (ticket(desk.root, f"SD-20261122-000{n}") for n in (1, 2))
+    assert linked["customer"]["id"] == customer
+    assert (linked["customer"]["tier"], linked["customer"]["region"]) == ("key", "绍兴")
+    assert "id" not in unknown["customer"]
