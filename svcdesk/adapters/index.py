@@ -120,7 +120,7 @@ class Status(NamedTuple):
     tree: str | None
 
 
-def _healing(method):
+def healing(method):
     """Run a read; if the index turns out damaged, build it again and run the read once more."""
 
     @functools.wraps(method)
@@ -205,7 +205,7 @@ class Index:
         self._fresh = True
         return con
 
-    @_healing
+    @healing
     def settled(self, read):
         """``read(con)``, answered as if after refresh(), but overlapped with git's check.
 
@@ -270,7 +270,7 @@ class Index:
                 self._set(con, "watch", token)
             con.execute("COMMIT")
         except BaseException:
-            _roll_back(con)
+            roll_back(con)
             raise
 
     def rebuild(self) -> int:
@@ -551,7 +551,7 @@ class Index:
         return [TicketFileError(path, message, line) for path, line, message in con.execute(
             "SELECT path, line, message FROM problems ORDER BY path")]
 
-    @_healing
+    @healing
     def taken_among(self, rules) -> dict:
         """{rule: path} for those of ``rules`` (a message's, a file row's: see TAKEN_RULES)
         that some ticket's event records: what was taken before, and into which ticket."""
@@ -562,7 +562,7 @@ class Index:
                                    % ",".join("?" * len(part)), part).fetchall())
         return out
 
-    @_healing
+    @healing
     def opened_by(self, email: str, since: datetime) -> int:
         """How many tickets whose customer's address is ``email`` were made since ``since``."""
         folded = email.casefold()
@@ -571,14 +571,14 @@ class Index:
             (since.timestamp(), folded))
         return sum(1 for (text,) in rows if folded in text.split("\x1f"))
 
-    @_healing
+    @healing
     def related(self, column: str, value: str) -> list:
         """Paths of the tickets whose ``column`` (customer_id or serial) is ``value``."""
         return [p for (p,) in self.refresh().execute(
             f"SELECT path FROM tickets WHERE {_RELATED[column]} = ? ORDER BY created, seq",
             (value,))]
 
-    @_healing
+    @healing
     def related_docs(self, column: str, value: str) -> list:
         """The plain fields of the tickets whose ``column`` (customer_id or serial) is
         ``value``, oldest first."""
@@ -586,14 +586,14 @@ class Index:
             f"SELECT doc FROM tickets WHERE {_RELATED[column]} = ? ORDER BY created, seq",
             (value,))]
 
-    @_healing
+    @healing
     def by_uid(self, uid: str) -> str | None:
         """The path of the ticket with ``uid``, or None."""
         row = self.refresh().execute("SELECT path FROM tickets WHERE uid = ?",
                                      (uid,)).fetchone()
         return row[0] if row else None
 
-    @_healing
+    @healing
     def find(self, ref: TicketRef) -> list:
         """Paths of the ticket files (readable or not) whose number ``ref`` names."""
         con = self.refresh()
@@ -678,7 +678,7 @@ class Index:
                             _snippet(terms, (body, title, extra))))
         return hits
 
-    @_healing
+    @healing
     def open_load(self, open_statuses, agents) -> dict:
         """{agent: number of open tickets assigned to them}, for each of ``agents`` who has
         any (asked of the (assignee, status) index alone: no ticket row is read)."""
@@ -689,7 +689,7 @@ class Index:
             f"AND status IN ({_marks(open_statuses)}) GROUP BY assignee",
             agents + open_statuses))
 
-    @_healing
+    @healing
     def last_assignee(self, team: str | None) -> str | None:
         """The agent who got the team's (or, with None, the desk's) latest ticket."""
         con = self.refresh()
@@ -699,7 +699,7 @@ class Index:
             "ORDER BY created DESC, seq DESC LIMIT 1", args).fetchone()
         return row[0] if row else None
 
-    @_healing
+    @healing
     def between(self, column: str, start: datetime, end: datetime) -> list:
         """Figures and list fields of tickets whose ``column`` (created, resolved, closed,
         first_response) falls in [start, end)."""
@@ -711,7 +711,7 @@ class Index:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur]
 
-    @_healing
+    @healing
     def service_rows(self, statuses) -> list:
         """Tickets in ``statuses`` with what `sla check` decides on: their fields (``doc``),
         first response, resolution, pause and the time-rule steps already taken."""
@@ -723,7 +723,7 @@ class Index:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur]
 
-    @_healing
+    @healing
     def report_rows(self, start: datetime, end: datetime) -> list:
         """Every ticket a report of [start, end) may count: made before ``end`` and not
         closed for good before ``start`` (its figures, fields and brief history)."""
@@ -735,7 +735,7 @@ class Index:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur]
 
-    @_healing
+    @healing
     def status(self) -> Status:
         """Where the index is, how big, and what it holds (brought up to date first)."""
         con = self.refresh()
@@ -803,7 +803,7 @@ def _serial(text: str | None) -> str | None:
     return text.strip().upper() if text else None
 
 
-def _roll_back(con) -> None:
+def roll_back(con) -> None:
     """Roll back the transaction, if SQLite has not already (it has, after a full disk: a
     second ROLLBACK would hide the real error behind 'no transaction is active')."""
     if con.in_transaction:

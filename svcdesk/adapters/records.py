@@ -19,6 +19,7 @@ import sqlite3
 from pathlib import Path
 
 from svcdesk.adapters import store
+from svcdesk.adapters.index import healing, roll_back
 from svcdesk.base import model
 from svcdesk.base.errors import TicketFileError
 from svcdesk.base.fields import dump
@@ -156,16 +157,12 @@ class RecordIndex:
         """Ask git again at the next read (a commit of this process moved HEAD)."""
         self._head = None
 
+    @healing  # damaged: built again; a full disk or a lock held too long: said as such
     def refresh(self) -> sqlite3.Connection:
         """The index brought up to the records in HEAD's tree."""
         if self._con is not None and self._head is not None:
             return self._con
-        try:
-            return self._refresh()
-        except sqlite3.DatabaseError:  # damaged: a cache, so start again
-            self.close()
-            store.remove_database(self.path)
-            return self._refresh()
+        return self._refresh()
 
     def _refresh(self) -> sqlite3.Connection:
         con = self._open()
@@ -178,7 +175,7 @@ class RecordIndex:
                 self._store(con, self._changes(known, trees), trees)
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                roll_back(con)
                 raise
         self._head = trees
         return con

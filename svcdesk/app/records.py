@@ -200,7 +200,7 @@ def edit(desk, kind: str, key: str, given: dict, note: str | None = None) -> mod
         try:
             given_values = records.check_values(kind, schema, {k: v for k, v in given.items()
                                                                if v not in (None, "")},
-                                                _what(kind, key))
+                                                _what(kind, key), whole=False)
         except records.RecordError as exc:
             raise _invalid(exc) from None
         after = model.clone(record.fields)

@@ -94,6 +94,24 @@ def new(state, sets, from_file, edit, no_auto, explain, quiet, **options):
 
     echo(f"{style(ticket.number, bold=True)}  {ticket.fields.get('title', '')}")
     report_outcome(desk, outcome, explain)
+    said = _recognised(desk.rules, ticket.fields)
+    if said:
+        echo("  " + said)
+
+
+def _recognised(rules, f: dict) -> str:
+    """What the desk's records told the new ticket: the customer and the unit it is about."""
+    customer, product = f.get("customer") or {}, f.get("product") or {}
+    parts = []
+    if customer.get("id"):
+        about = [rules.label("tiers", customer["tier"])] if customer.get("tier") else []
+        about += [customer["region"]] if customer.get("region") else []
+        parts.append(f"客户 {customer['id']} {customer.get('name') or ''}"
+                     + (f"（{'，'.join(about)}）" if about else ""))
+    if product.get("serial") and product.get("warranty"):
+        parts.append(f"设备 {product['serial']} "
+                     f"{rules.label('warranty', product['warranty'])}")
+    return " · ".join(parts)
 
 
 def _read_text(path: str) -> str:

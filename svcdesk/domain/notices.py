@@ -55,6 +55,8 @@ def triggers(event) -> list:
         return ["commented"] if event.visibility != "internal" else []
     if action == "remind":
         return ["waiting_reminder"]
+    if action == "quote":
+        return ["quoted"]
     if action == "sla" and event.rule:
         if event.rule.startswith(("warn:", "update:")):
             return ["sla_warning"]

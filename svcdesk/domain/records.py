@@ -234,14 +234,16 @@ def request_keys(phone: str | None, email: str | None) -> list:
 # ---- values --------------------------------------------------------------------------------
 
 def check_values(kind: str, schema_: model.Schema, given: dict, what: str,
-                 editable_only: bool = True) -> dict:
-    """``given`` ({field: raw value}) checked for a record of ``kind``; RecordError naming
-    ``what`` and the field."""
+                 whole: bool = True) -> dict:
+    """``given`` ({field: raw value}) checked for a record of ``kind`` (with ``whole``, as a
+    whole record; else as the fields an edit changes, the record checked after); RecordError
+    naming ``what`` and the field."""
     try:
-        values = model.parse_values(schema_, given, editable_only=editable_only)
+        values = model.parse_values(schema_, given)
     except model.FieldError as exc:
         raise RecordError(what, exc.path[0] if exc.path else None, exc.message) from None
-    check_record(kind, values, what)
+    if whole:
+        check_record(kind, values, what)
     return values
 
 
@@ -251,6 +253,8 @@ def check_record(kind: str, values: dict, what: str) -> None:
     from svcdesk.base import fields as F
 
     if kind == "customer":
+        if not (values.get("name") or values.get("company")):
+            raise RecordError(what, "name", "a customer needs a name or a company")
         for i, phone in enumerate(values.get("phones") or ()):
             try:
                 F.parse(FieldSpec("phones", "phone", ""), phone, None)

@@ -364,7 +364,8 @@ def _service(checked: dict, tz, vocabularies: dict, statuses: dict,
 
 NOTIFY_ROLES = ("assignee", "team_lead", "manager", "customer", "team")
 NOTICE_EVENTS = ("created", "assigned", "status_changed", "commented", "waiting_reminder",
-                 "sla_warning", "breached", "escalated", "resolved", "closed", "survey")
+                 "sla_warning", "breached", "escalated", "resolved", "closed", "survey",
+                 "quoted")
 _EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
 
 

@@ -431,7 +431,7 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
                          "from SVCDESK_SMTP_PASSWORD). Left out: notices stay in the outbox."),
         "events": Table(doc="Event (created, assigned, status_changed, commented, "
                             "waiting_reminder, sla_warning, breached, escalated, resolved, "
-                            "closed, survey) -> the notices it sends.",
+                            "closed, survey, quoted) -> the notices it sends.",
                         nonempty=False, value=Seq(Record(required=("template", "to"), keys={
                             "template": Text(pattern=r"[a-z][a-z0-9_]*",
                                              doc="templates/notices/NAME.j2 (NAME.en.j2 in "

@@ -149,6 +149,7 @@ def test_two_records_of_one_person_merge_with_their_tickets_following(desk, run)
 
 @pytest.mark.parametrize("args, said", [
     (("customer", "add", "--name", "x", "--phone", "123"), "phones"),
+    (("customer", "add", "--phone", "13912345678"), "a customer needs a name"),
     (("customer", "add", "--name", "x", "--tier", "gold"), "tier"),
     (("customer", "add", "--name", "x", "--email", "not-mail"), "emails[0]"),
     (("unit", "add", "SN 1"), "id"),
@@ -269,3 +270,13 @@ def test_a_phone_corrected_later_by_edit_links_the_ticket_to_the_customer(desk, 
     edited = json.loads(run("show", made["id"], "--format", "json").stdout)
     assert edited["customer"]["id"] == owner and edited["customer"]["tier"] == "key"
     assert edited["events"][-1]["changes"]["customer.id"] == {"to": owner}
+
+
+def test_new_says_which_customer_and_unit_it_recognised(desk, run):
+    customer = added(run, *KEY)
+    assert run("unit", "add", "SN1", "--model", "X1-Pro 笔记本", "--customer", customer,
+               "--purchased", "2026-03-15").exit_code == 0
+    result = run("new", "--type", "fault", "--title", "t", "--description", "d",
+                 "--phone", "13912345678", "--serial", "SN1")
+    assert result.exit_code == 0, result.stderr
+    assert f"客户 {customer} 张伟（重点客户，苏州） · 设备 SN1 保内" in result.stdout

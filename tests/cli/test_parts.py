@@ -169,3 +169,15 @@ def test_the_weekly_report_shows_revenue_parts_cost_and_parts_below_minimum(desk
     assert "低于最低库存：RM1-2337 定影组件（库存 2，最低 3）" in text
     csv = ok(run, "report", "weekly", *week, "--format", "csv")
     assert "money,,revenue,300.00" in csv and "parts_used,RM1-2337,cost,86.50" in csv
+
+
+def test_the_customer_is_sent_the_quote_to_approve(desk, run):
+    number = ok(run, "new", "--type", "fault", "--title", "打印机卡纸", "--description", "卡纸",
+                "--customer", "王先生", "--phone", "13800001111", "--email", "wang@example.cn",
+                "--product", "LP-404 激光打印机", "--purchased", "2024-01-01", "-q").strip()
+    ok(run, "quote", number, "--on-site", "-m", "定影组件老化，建议更换")
+    listed = json.loads(ok(run, "notify", "list", "--format", "json"))
+    quoted = [n for n in listed if n.get("template") == "quote"]
+    assert len(quoted) == 1, listed
+    preview = ok(run, "notify", "preview", number, "quoted")
+    assert "合计：  ¥200.00" in preview and "定影组件老化，建议更换" in preview
