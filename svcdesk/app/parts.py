@@ -123,6 +123,10 @@ def use(desk, ref: TicketRef, number: str, qty: int = 1, warehouse: str | None =
         part = known.load(desk, "part", number)
         pn, name = part.fields["id"], part.fields.get("name") or ""
         _quantity(qty, pn)
+        fits, product = part.fields.get("models"), ticket.get("product.model")
+        if not back and fits and product and product not in fits:
+            desk.warnings.append(f"part {pn} is listed for {', '.join(fits)}, not for "
+                                 f"{product} ({ticket.number}'s product)")
         status = desk.rules.statuses.get(ticket.fields.get("status"))
         if status is not None and not status.open:
             raise WorkflowError(f"{ticket.number} is {ticket.fields['status']}; parts are "

@@ -181,3 +181,13 @@ def test_the_customer_is_sent_the_quote_to_approve(desk, run):
     assert len(quoted) == 1, listed
     preview = ok(run, "notify", "preview", number, "quoted")
     assert "合计：  ¥200.00" in preview and "定影组件老化，建议更换" in preview
+
+
+def test_a_part_not_listed_for_the_tickets_model_is_used_with_a_warning(desk, run):
+    ok(run, *PART)
+    ok(run, "parts", "receive", "RM1-2337", "2")
+    number = ticket(run, product="X1-Pro 笔记本")
+    result = run("parts", "use", number, "RM1-2337")
+    assert result.exit_code == 0
+    assert ("Warning: part RM1-2337 is listed for LP-404 激光打印机, not for X1-Pro 笔记本"
+            in result.stderr)
