@@ -16,7 +16,14 @@ _CUSTOMER = {"name": "name", "company": "company", "contact": "contact", "phone"
 _UNIT = {"model": "model", "customer": "customer", "purchased": "purchased",
          "order_no": "order_no", "contract": "contract", "warranty_end": "warranty_end",
          "extended_until": "extended_until", "notes": "notes"}
-_HELP = {"phone": "A phone number (again for more).", "email": "An email (again for more).",
+_HELP = {"name": "Name (姓名或单位名称).", "company": "Company (单位).",
+         "contact": "Contact person (联系人).", "wechat": "WeChat ID (微信号).",
+         "address": "Address for on-site work (地址).",
+         "region": "Region (地区): who covers it is assigned its tickets.",
+         "industry": "Industry (所属行业).", "notes": "Anything else (备注).",
+         "model": "Product model (as in rules.yaml products).",
+         "order_no": "Order number (订单号).", "contract": "Contract number (合同编号).",
+         "phone": "A phone number (again for more).", "email": "An email (again for more).",
          "tier": "Tier from rules.yaml tiers (standard, vip, key).",
          "kind": "person or organisation.", "customer": "The owner's customer number.",
          "purchased": "Purchase date, YYYY-MM-DD.",
@@ -77,26 +84,40 @@ def customer_add(state, sets, **options):
     """
     from svcdesk.app import records
 
-    record = records.add(state.desk(), "customer", _given(_CUSTOMER, options, sets))
-    echo(f"{record.fields['id']}  {record.fields.get('name') or ''}".rstrip())
+    echo(_customer_line(records.add(state.desk(), "customer",
+                                    _given(_CUSTOMER, options, sets)).fields))
 
 
-@customer.command("edit")
-@click.argument("number")
-@_options(_CUSTOMER)
-@click.option("--set", "sets", type=ASSIGNMENT, multiple=True, help="Any field: --set notes=…")
-@click.option("--unset", "unsets", multiple=True, metavar="FIELD", help="Clear a field.")
-@click.option("-m", "--message", help="Why (kept on the record's event).")
-@pass_state
-def customer_edit(state, number, sets, unsets, message, **options):
-    """Change a customer's fields (phones and emails given replace the list)."""
-    from svcdesk.app import records
+def _edit(group, kind: str, fields: dict, key: str, doc: str, line):
+    """The `edit` command of a kind of record: its options, --set, --unset, -m."""
 
-    given = _given(_CUSTOMER, options, sets, unsets)
-    if not given:
-        raise click.UsageError("nothing to change: give options, --set or --unset")
-    record = records.edit(state.desk(), "customer", number, given, message)
-    echo(f"{record.fields['id']}  {record.fields.get('name') or ''}".rstrip())
+    @group.command("edit", help=doc)
+    @click.argument(key)
+    @_options(fields)
+    @click.option("--set", "sets", type=ASSIGNMENT, multiple=True,
+                  help="Any field: --set notes=…")
+    @click.option("--unset", "unsets", multiple=True, metavar="FIELD", help="Clear a field.")
+    @click.option("-m", "--message", help="Why (kept on the record's event).")
+    @pass_state
+    def command(state, sets, unsets, message, **options):
+        from svcdesk.app import records
+
+        named = options.pop(key)
+        given = _given(fields, options, sets, unsets)
+        if not given:
+            raise click.UsageError("nothing to change: give options, --set or --unset")
+        echo(line(records.edit(state.desk(), kind, named, given, message).fields))
+
+    return command
+
+
+def _customer_line(f: dict) -> str:
+    return f"{f['id']}  {f.get('name') or ''}".rstrip()
+
+
+customer_edit = _edit(customer, "customer", _CUSTOMER, "number",
+                      "Change a customer's fields (phones and emails given replace the list).",
+                      _customer_line)
 
 
 @customer.command("show")
@@ -257,21 +278,8 @@ def _unit_line(f: dict) -> str:
     return "  ".join(str(x) for x in (f["id"], f.get("model"), f.get("customer")) if x)
 
 
-@unit.command("edit")
-@click.argument("serial")
-@_options(_UNIT)
-@click.option("--set", "sets", type=ASSIGNMENT, multiple=True, help="Any field.")
-@click.option("--unset", "unsets", multiple=True, metavar="FIELD", help="Clear a field.")
-@click.option("-m", "--message", help="Why (kept on the record's event).")
-@pass_state
-def unit_edit(state, serial, sets, unsets, message, **options):
-    """Change a unit's fields (its owner, an extended warranty...)."""
-    from svcdesk.app import records
-
-    given = _given(_UNIT, options, sets, unsets)
-    if not given:
-        raise click.UsageError("nothing to change: give options, --set or --unset")
-    echo(_unit_line(records.edit(state.desk(), "unit", serial, given, message).fields))
+unit_edit = _edit(unit, "unit", _UNIT, "serial",
+                  "Change a unit's fields (its owner, an extended warranty...).", _unit_line)
 
 
 @unit.command("show")
