@@ -7,6 +7,7 @@ from svcdesk.base import model
 from svcdesk.base.errors import ValidationError, WorkflowError
 from svcdesk.base.identity import TicketRef
 from svcdesk.domain import fees, history
+from svcdesk.domain.records import fee_schedule
 
 
 def quote(desk, ref: TicketRef, given: dict, on_site: bool = False, note: str | None = None,
@@ -22,8 +23,7 @@ def quote(desk, ref: TicketRef, given: dict, on_site: bool = False, note: str | 
         if warranty in fees.COVERED and not covered_too:
             raise WorkflowError(f"{ticket.number} is in warranty ({warranty}): its repair is "
                                 "free; --not-covered quotes damage the warranty does not cover")
-        schedule = rules.products.get(ticket.get("product.model"))
-        schedule = schedule.fees if schedule else rules.fees
+        schedule = fee_schedule(rules.products, ticket.get("product.model"), rules.fees)
         used = fees.parts_used(ticket.events)
         prices = {}
         for part, _ in used:

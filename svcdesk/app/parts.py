@@ -2,7 +2,6 @@
 movements (receive, use, return, adjust), each an event on the part's record; a part used
 on a ticket is one commit holding both the ticket's event and the part's."""
 
-from dataclasses import replace
 from typing import NamedTuple
 
 from svcdesk.adapters import records as files
@@ -52,35 +51,33 @@ def _quantity(qty: int, number: str) -> int:
     return qty
 
 
-def _moved(desk, number: str, warehouse: str, qty: int, action: str, note: str | None,
-           ref: str | None = None) -> model.Ticket:
-    """The part record ``number`` as on disk with a movement added (not written)."""
+def _moved(desk, part: model.Ticket, warehouse: str, qty: int, action: str,
+           note: str | None, ref: str | None = None) -> model.Ticket:
+    """``part`` (as on disk, a committed hand edit recorded) with a movement added."""
     from svcdesk.domain.merge import recorded
 
     schema = desk.rules.records["part"]
-    part = recorded(schema, known.load(desk, "part", number))
     now = desk.now()
-    moved = records.move(schema, part, warehouse, qty, new_ulid(now), now, desk.actor().key,
-                         action, note)
-    last = replace(moved.events[-1], ref=ref)
-    return model.Ticket(moved.fields, moved.events[:-1] + (last,))
+    return records.move(schema, recorded(schema, part), warehouse, qty, new_ulid(now), now,
+                        desk.actor().key, action, note, ref)
 
 
 def _change_part(desk, number: str, make, subject) -> model.Ticket:
     """One change of a part's stock: under the desk lock, ``make(part as on disk)`` gives
-    the part moved (None: nothing to do); ``subject(part)`` says it in the commit."""
+    the part moved (None: nothing to do); ``subject`` says it in the commit."""
     actor = desk.actor()
-    relpath = files.relpath("part", known.load(desk, "part", number).fields["id"])
     with desk.change() as change:
+        part = known.load(desk, "part", number)
+        relpath = files.relpath("part", part.fields["id"])
         change.read_committed(relpath)
-        part = make(known.load(desk, "part", number))
-        if part is None:
-            return known.load(desk, "part", number)
-        change.write(relpath, store.encode_ticket(part))
-        change.commit(f"part {part.fields['id']}: {subject(part)}", part.events[-1].note or "",
-                      trailers_for(None, f"part-{part.events[-1].action}"),
+        moved = make(part)
+        if moved is None:
+            return part
+        change.write(relpath, store.encode_ticket(moved))
+        change.commit(f"part {part.fields['id']}: {subject}", moved.events[-1].note or "",
+                      trailers_for(None, f"part-{moved.events[-1].action}"),
                       actor.identity, desk.now())
-    return part
+    return moved
 
 
 def receive(desk, number: str, qty: int, warehouse: str | None = None,
@@ -89,8 +86,8 @@ def receive(desk, number: str, qty: int, warehouse: str | None = None,
     warehouse = _warehouse(desk, warehouse)
     _quantity(qty, number)
     return _change_part(desk, number,
-                        lambda part: _moved(desk, number, warehouse, qty, "receive", note),
-                        lambda part: f"receive {qty} at {warehouse}")
+                        lambda part: _moved(desk, part, warehouse, qty, "receive", note),
+                        f"receive {qty} at {warehouse}")
 
 
 def adjust(desk, number: str, count: int, warehouse: str | None, note: str) -> model.Ticket:
@@ -104,10 +101,10 @@ def adjust(desk, number: str, count: int, warehouse: str | None, note: str) -> m
 
     def make(part):
         have = records.stock_of(part.fields).get(warehouse, 0)
-        return None if count == have else _moved(desk, number, warehouse, count - have,
+        return None if count == have else _moved(desk, part, warehouse, count - have,
                                                  "adjust", note)
 
-    return _change_part(desk, number, make, lambda part: f"adjust {warehouse} to {count}")
+    return _change_part(desk, number, make, f"adjust {warehouse} to {count}")
 
 
 def use(desk, ref: TicketRef, number: str, qty: int = 1, warehouse: str | None = None,
@@ -140,10 +137,10 @@ def use(desk, ref: TicketRef, number: str, qty: int = 1, warehouse: str | None =
             have = records.stock_of(part.fields).get(warehouse, 0)
             if qty > have and not stock.backorders:
                 raise ValidationError(
-                    f"part {pn}: stock: {stock.warehouses[warehouse]} holds {have}, {qty} needed (`svcdesk "
-                    f"parts receive {pn} N` when it arrives; rules.yaml parts.backorders "
-                    "allows a backorder)")
-        moved = _moved(desk, pn, warehouse, qty if back else -qty,
+                    f"part {pn}: stock: {stock.warehouses[warehouse]} holds {have}, {qty} "
+                    f"needed (`svcdesk parts receive {pn} N` when it arrives; rules.yaml "
+                    "parts.backorders allows a backorder)")
+        moved = _moved(desk, part, warehouse, qty if back else -qty,
                        "return" if back else "use", note or ticket.number,
                        fees.ticket_ref(ticket.fields["uid"]))
         out["part"] = moved

@@ -56,6 +56,9 @@ def _given(fields: dict, options: dict, sets=(), unsets=()) -> dict:
     return given
 
 
+_SHOW_FORMAT = click.option("--format", "fmt", type=click.Choice(("text", "json", "yaml")),
+                            default="text", show_default=True,
+                            help="text for people; json or yaml (the file) for scripts.")
 _FORMAT = click.option("--format", "fmt", type=click.Choice(("table", "json", "csv")),
                        default="table", show_default=True,
                        help="table for people; json or csv for scripts.")
@@ -122,8 +125,7 @@ customer_edit = _edit(customer, "customer", _CUSTOMER, "number",
 
 @customer.command("show")
 @click.argument("number")
-@click.option("--format", "fmt", type=click.Choice(("text", "json", "yaml")), default="text",
-              show_default=True, help="text for people; json or yaml (the file) for scripts.")
+@_SHOW_FORMAT
 @pass_state
 def customer_show(state, number, fmt):
     """A customer with their tickets (open first), units, ratings and service levels."""
@@ -284,8 +286,7 @@ unit_edit = _edit(unit, "unit", _UNIT, "serial",
 
 @unit.command("show")
 @click.argument("serial")
-@click.option("--format", "fmt", type=click.Choice(("text", "json", "yaml")), default="text",
-              show_default=True, help="text for people; json or yaml (the file) for scripts.")
+@_SHOW_FORMAT
 @pass_state
 def unit_show(state, serial, fmt):
     """A unit, its warranty today, its owner and its repair history."""

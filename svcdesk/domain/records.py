@@ -324,13 +324,14 @@ def stock_of(part: dict) -> dict:
 
 
 def move(schema_: model.Schema, part: model.Ticket, warehouse: str, qty: int, event_id: str,
-         at, by: str, action: str, note: str | None = None) -> model.Ticket:
+         at, by: str, action: str, note: str | None = None,
+         ref: str | None = None) -> model.Ticket:
     """``part`` with ``qty`` units moved into (positive) or out of (negative) ``warehouse``:
-    one event, a counter change that a merge adds up."""
+    one event, a counter change that a merge adds up (``ref``: the ticket it went to)."""
     path = f"stock.{warehouse}"
     before = int(model.get_path(part.fields, path) or 0)
     after = before + qty
-    event = model.Event(event_id, at, by, action, {path: (before, after)}, note=note)
+    event = model.Event(event_id, at, by, action, {path: (before, after)}, note=note, ref=ref)
     return model.append(schema_, part, event)
 
 
@@ -353,8 +354,3 @@ def merge(schema_: model.Schema, ours: model.Ticket, theirs: model.Ticket) -> mo
         a = first
     events = interleave(a.events, b.events)
     return model.Ticket(model.ordered_fields(schema_, model.replay(events)), tuple(events))
-
-
-def cost(part: dict, qty: int) -> Decimal:
-    """What ``qty`` units of a part cost the desk."""
-    return (part.get("unit_cost") or Decimal("0.00")) * qty

@@ -1,7 +1,6 @@
 """A sample desk's worth of realistic after-sales tickets with believable histories."""
 
 import random
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from svcdesk.base import fields as F
@@ -243,9 +242,7 @@ class _Records:
                 number, qty, warehouse, uid = use
                 part = records.move(schema, self.parts[number], warehouse, -qty,
                                     new_ulid(event.at), event.at, event.by, "use",
-                                    items[0][1].fields["id"])
-                last = replace(part.events[-1], ref=fees.ticket_ref(uid))
-                part = model.Ticket(part.fields, part.events[:-1] + (last,))
+                                    items[0][1].fields["id"], fees.ticket_ref(uid))
                 self.parts[number] = part
                 items = items + [("part", part)]
             out.append((items, event))
