@@ -15,18 +15,13 @@ from decimal import Decimal
 
 from svcdesk.base.fields import dump
 from svcdesk.domain.metrics import brief
+from svcdesk.domain.words import distinct
 
 AGES = (("<1d", 1), ("1-3d", 3), ("3-7d", 7), ("7-30d", 30), (">30d", None))
 BUCKETS = (("≤1h", 60), ("1-4h", 240), ("4-8h", 480), ("8-16h", 960), ("16-40h", 2400),
            (">40h", None))  # working time
 HEADLINE = ("created", "resolved", "closed", "reopened", "escalations")
 TOP = 5  # products, categories and title terms listed as recurring
-_TERM_RE = re.compile(r"[A-Za-z][A-Za-z0-9\-]{2,}|[\u4e00-\u9fff]+")
-# words too common in after-sales titles to say anything about what breaks
-STOP_TERMS = frozenset("""
-the and for with not does doesn after when from into cannot can't won't our
-无法 不能 问题 出现 一直 没有 客户 需要 申请 咨询 一下 怎么 如何 什么 可以 已经 还是 情况
-""".split())
 
 
 @dataclass(frozen=True)
@@ -305,7 +300,8 @@ def figures(stories: list, period: Period, rules, labels) -> dict:
         "by_category": split("category"),
         "by_channel": split("channel"),
         "recurring": {"products": _top(products), "categories": _top(categories),
-                      "terms": _top(_terms(s.fields.get("title") or "" for s in created))},
+                      "terms": _top(_terms((s.fields.get("title") or "" for s in created),
+                                            rules.words))},
     }
 
 
@@ -458,18 +454,11 @@ def _top(counts: Counter) -> list:
     return [{"name": k, "count": n} for k, n in ranked]
 
 
-def _terms(titles) -> Counter:
-    """Words of the titles: English words, and two-character pieces of Chinese runs."""
+def _terms(titles, extra: tuple = ()) -> Counter:
+    """The words of the titles (打印机, 卡纸, not 印机), each counted once per title."""
     counts = Counter()
     for title in titles:
-        seen = set()
-        for run in _TERM_RE.findall(title):
-            if run.isascii():
-                words = [run.lower()]
-            else:
-                words = [run[i:i + 2] for i in range(len(run) - 1)] or [run]
-            seen.update(w for w in words if w not in STOP_TERMS)
-        counts.update(seen)  # a title counts a term once
+        counts.update(distinct(title, extra))
     return counts
 
 

@@ -95,6 +95,7 @@ class Rules:
     fees: dict = field(default_factory=dict)  # {labour, travel: Decimal}: the desk's schedule
     stock: object = None  # domain.records.Stock
     records: dict = field(default_factory=dict)  # {customer, unit, part: model.Schema}
+    words: tuple = ()  # the desk's own words for the segmenter (domain.words)
 
     def warranty_months_of(self, model_name: str | None) -> int:
         """The warranty of a model: the catalogue's, else the desk's."""
@@ -223,6 +224,7 @@ def compile_rules(data) -> Rules:
         notices=_notices(checked.get("notices", {}), desk["name"]),
         mail=checked.get("mail", {}), attachments=checked.get("attachments", {}),
         imports=_imports(checked.get("imports", {}), schema),
+        words=tuple(checked.get("words", ())),
         **_records(checked, tz, vocabularies, desk.get("warranty_months", 12)))
 
 

@@ -407,6 +407,10 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
         "approval": Flag(doc="true: work on an out-of-warranty ticket with a quote starts "
                              "only after the customer approved it (`svcdesk approve`)."),
     }),
+    "words": Seq(Text(pattern=r"[^\s]{2,20}"),
+                  doc="Words of this desk's trade the segmenter should keep whole (型号, "
+                      "部件名: 定影组件), for similar tickets, knowledge search and the "
+                      "report's recurring problems."),
     "warehouses": Table(doc="Where spare parts are kept: key -> label (default: main, 总仓).",
                         value=Label()),
     "parts": Record(doc="Spare parts (备件) taken from stock.", keys={
