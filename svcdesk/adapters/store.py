@@ -547,3 +547,47 @@ def rules_from_text(text: str, file: str) -> rules_mod.Rules:
     except RulesError as exc:
         exc.file, exc.line = file, line_of(text, exc.path)
         raise
+
+
+# ---- the desk's own files over the ones svcdesk ships (templates/tickets, replies) --------------
+
+MAX_TEMPLATE = 256 * 1024  # bytes: a ticket template or a reply is a page, not a book
+
+
+def template_files(root: Path, folder: str, suffix: str) -> dict:
+    """{name: path} of ``templates/FOLDER/*SUFFIX``: the desk's own, then the shipped ones
+    it does not override."""
+    found = {}
+    for base in (DEFAULTS / "templates" / folder, root / "templates" / folder):
+        if base.is_dir():
+            for path in sorted(base.glob("*" + suffix)):
+                found[path.name[:-len(suffix)]] = path
+    return dict(sorted(found.items()))
+
+
+def template_text(root: Path, folder: str, name: str, suffix: str) -> tuple | None:
+    """(path as shown, text) of one template, the desk's own first, else None; a file too
+    large or not UTF-8 is a ValidationError naming it."""
+    for base, shown in ((root / "templates", "templates"),
+                        (DEFAULTS / "templates", "svcdesk/templates")):
+        path = base / folder / (name + suffix)
+        try:
+            if path.stat().st_size > MAX_TEMPLATE:
+                raise ValidationError(f"{shown}/{folder}/{name}{suffix}: larger than "
+                                      f"{MAX_TEMPLATE // 1024} KiB")
+            return f"{shown}/{folder}/{name}{suffix}", path.read_bytes().decode("utf-8")
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except UnicodeDecodeError:
+            raise ValidationError(f"{shown}/{folder}/{name}{suffix}: not UTF-8 text") from None
+    return None
+
+
+def read_yaml_file(text: str, shown: str):
+    """Text-only data of a YAML file a person wrote; ValidationError naming file and line."""
+    try:
+        return parse_yaml(text)
+    except yaml.YAMLError as exc:
+        line = yaml_error_line(exc)
+        raise ValidationError(f"{shown}{':' + str(line) if line else ''}: not valid YAML: "
+                              f"{yaml_error_text(exc)}") from None

@@ -343,3 +343,46 @@ def form_text(desk, values: dict, kind: str | None, number: str | None = None) -
                  n for n, s in schema.specs.items() if s.editable and n not in editable),
              ""]
     return "\n".join(lines) + store.dump_yaml(model.F.dump(nested))
+
+
+# ---- ticket templates (模板库) --------------------------------------------------------------
+
+def presets(desk) -> list:
+    """The desk's ticket templates in its language (its own over the shipped ones): each
+    checked, so a broken one is named here rather than when someone picks it."""
+    english = desk.rules.language == "en"
+    names = store.template_files(desk.root, "tickets", ".yaml")
+    chosen = [n for n in names if not n.endswith(".en")]
+    return [preset(desk, n + ".en" if english and n + ".en" in names else n) for n in chosen]
+
+
+def preset(desk, name: str):
+    """The ticket template ``name`` (NAME.en in English when the desk speaks it), checked;
+    ValidationError naming the file and line of what is wrong."""
+    from svcdesk.domain.presets import PresetError, compile_preset
+
+    names = [name + ".en", name] if desk.rules.language == "en" and \
+        not name.endswith(".en") else [name]
+    found = None
+    if all(c.isalnum() or c in "-_." for c in name):
+        found = next(filter(None, (store.template_text(desk.root, "tickets", n, ".yaml")
+                                   for n in names)), None)
+    if found is None:
+        known = [n for n in store.template_files(desk.root, "tickets", ".yaml")]
+        raise ValidationError(f"--template {name!r}: no such ticket template; the desk has "
+                              + (", ".join(known) or "none (templates/tickets/*.yaml)"))
+    shown, text = found
+    data = store.read_yaml_file(text, shown)
+    try:
+        return compile_preset(name.removesuffix(".en"), data, desk.rules)
+    except PresetError as exc:
+        line = store.line_of(text, exc.path)
+        raise ValidationError(f"{shown}{':' + str(line) if line else ''}: {exc.message}") \
+            from None
+
+
+def answered(preset, answers: dict) -> str:
+    """The template's description skeleton with each question's answer after it."""
+    from svcdesk.domain.presets import answered as filled
+
+    return filled(preset.description, answers)

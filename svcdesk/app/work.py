@@ -5,7 +5,7 @@ commit, queue the notices it triggers."""
 from svcdesk.adapters import store
 from svcdesk.adapters.records import kind_of
 from svcdesk.adapters.change import trailers_for
-from svcdesk.app import delivery, intake
+from svcdesk.app import delivery, intake, replies
 from svcdesk.base import model
 from svcdesk.base.errors import (MissingFieldsError, UsageError, ValidationError,
                                  WorkflowError)
@@ -17,33 +17,54 @@ def update(desk, ref: TicketRef, action: str, build, subject=None, note_body: st
            files: dict | None = None):
     """Load, absorb hand edits, apply ``build(ticket, now, actor)``, write, commit.
 
-    The commit subject is ``subject``, or (when None) said from the last event. ``files``:
+    The commit subject is ``subject``, or (when None) said from the last event; it and
+    ``note_body`` may be callables, asked once ``build`` has run. ``files``:
     a mapping in which ``build`` may leave more files to commit (``"writes"``: {relpath:
     bytes}), such as attachments or the record of a part it used; those of them that exist
     must be as HEAD has them (a hand edit not committed is refused, nothing written)."""
+    return update_together(desk, [ref], action,
+                           lambda tickets, now, actor: [build(tickets[0], now, actor)],
+                           subject, note_body, files)[0]
+
+
+def update_together(desk, refs: list, action: str, build, subject=None, note_body="",
+                    files: dict | None = None) -> list:
+    """update() of several tickets in one change and one commit (a link is written on both
+    of its tickets): ``build(tickets, now, actor)`` returns them changed, in order, None for
+    one it leaves as it is. Returns the tickets as they then are."""
     actor = desk.actor()
     now = desk.now()
-    relpath = desk.locate(ref)
+    relpaths = [desk.locate(ref) for ref in refs]
     rules = desk.rules
     with desk.change(quick=True) as change:
-        raw = change.read_committed(relpath)
-        desk.index.known_problem(relpath)
-        ticket = store.ticket_from_bytes(rules.schema, raw, relpath)
-        ticket = history.absorb_hand_edits(rules, ticket, now)
-        before = len(ticket.events)
-        result = build(ticket, now, actor)
-        if result is None:
-            return ticket
-        result = history.settle(rules, result)
-        change.write(relpath, store.encode_ticket(result))
+        tickets = []
+        for relpath in relpaths:
+            raw = change.read_committed(relpath)
+            desk.index.known_problem(relpath)
+            ticket = store.ticket_from_bytes(rules.schema, raw, relpath)
+            tickets.append(history.absorb_hand_edits(rules, ticket, now))
+        befores = [len(t.events) for t in tickets]
+        results = build(tickets, now, actor)
+        if all(r is None for r in results):
+            return tickets
+        results = [t if r is None else history.settle(rules, r)
+                   for t, r in zip(tickets, results)]
+        said = subject() if callable(subject) else subject
+        body = note_body() if callable(note_body) else note_body
+        changed = [i for i, r in enumerate(results) if len(r.events) > befores[i]]
+        for i in changed:
+            change.write(relpaths[i], store.encode_ticket(results[i]))
         for path, data in (files or {}).get("writes", {}).items():
             if kind_of(path) and (desk.root / path).exists():
                 change.read_committed(path)
             change.write(path, data)
-        change.commit(f"{result.number}: {subject or history.subject(result.events[-1])}",
-                      note_body, trailers_for(result.number, action), actor.identity, now)
-    delivery.queue_notices(desk, result, result.events[before:])
-    return result
+        first = results[changed[0]]
+        numbers = ", ".join(results[i].number for i in changed)
+        change.commit(f"{numbers}: {said or history.subject(first.events[-1])}",
+                      body, trailers_for(first.number, action), actor.identity, now)
+    for i in changed:
+        delivery.queue_notices(desk, results[i], results[i].events[befores[i]:])
+    return results
 
 
 def classify_ticket(desk, ref: TicketRef) -> intake.Outcome:
@@ -124,11 +145,15 @@ def set_priority(desk, ref: TicketRef, priority: str, note: str) -> model.Ticket
 
 
 def move(desk, ref: TicketRef, action: str, note: str | None = None,
-         updates: dict | None = None, public: bool = True) -> model.Ticket:
+         updates: dict | None = None, public: bool = True,
+         resolution_reply: tuple | None = None) -> model.Ticket:
     """Take a workflow action (start, wait, resume, resolve, close, reopen) as the
-    transition table in rules.yaml allows it; anything else is refused, unchanged."""
+    transition table in rules.yaml allows it; anything else is refused, unchanged.
+    ``resolution_reply`` (name, text after it): the resolution is that canned reply."""
     note = note.strip() if note and note.strip() else None
     rules = desk.rules
+    if resolution_reply:
+        replies.check_name(desk, resolution_reply[0])
 
     def build(ticket, now, actor):
         if action in ("start", "resolve"):  # work on it starts (or is done) now
@@ -138,6 +163,9 @@ def move(desk, ref: TicketRef, action: str, note: str | None = None,
             if why:
                 raise WorkflowError(why)
         changes = dict(updates or {})
+        if resolution_reply:
+            changes["resolution"] = replies.with_reply(desk, resolution_reply[0], ticket,
+                                                       actor.key, resolution_reply[1])
         if action == "start" and not ticket.get("assignee"):
             agent = rules.agents.get(actor.key)
             if agent is not None:  # taking it from the queue
@@ -191,20 +219,33 @@ def escalate(desk, ref: TicketRef, note: str) -> model.Ticket:
     return update(desk, ref, "escalate", build, note_body=note or "")
 
 
-def comment(desk, ref: TicketRef, text: str, internal: bool = False) -> model.Ticket:
-    """Add a progress note (public by default: the customer may be told)."""
-    if not text or not text.strip():
-        raise ValidationError("a comment needs text (-m TEXT)")
+def comment(desk, ref: TicketRef, text: str | None, internal: bool = False,
+            reply: str | None = None) -> model.Ticket:
+    """Add a progress note (public by default: the customer may be told); with ``reply``,
+    the canned reply of that name (templates/replies) rendered with the ticket, ``text``
+    added after it."""
+    if not reply and not (text and text.strip()):
+        raise ValidationError("a comment needs text (-m TEXT) or a canned reply (--reply NAME)")
+    if reply:
+        replies.check_name(desk, reply)
     visibility = "internal" if internal else "public"
+    said = {}
 
     def build(ticket, now, actor):
-        event = model.Event(new_ulid(now), now, actor.key, "comment", note=text.strip(),
+        note = replies.with_reply(desk, reply, ticket, actor.key, text) if reply \
+            else text.strip()
+        said["note"] = note
+        event = model.Event(new_ulid(now), now, actor.key, "comment", note=note,
                             visibility=visibility)
         return model.append(desk.rules.schema, ticket, event)
 
-    first_line = text.strip().splitlines()[0]
     kind = "internal note" if internal else "comment"
-    return update(desk, ref, "comment", build, f"{kind}: {first_line[:60]}", text.strip())
+
+    def subject():
+        first_line = said["note"].splitlines()[0]
+        return f"{kind}: {first_line[:60]}"
+
+    return update(desk, ref, "comment", build, subject, lambda: said["note"])
 
 
 RECOGNISED_BY = ("product.serial", "customer.phone", "customer.email")

@@ -46,6 +46,15 @@ CORE_FIELDS = (
     ("team", "enum", "处理组", "Team", "teams", True),
     ("tags", "list", "标签", "Tags", None, True),
     ("attachments", "list", "附件", "Attachments", None, False),
+    # links to other tickets, by uid (numbers may change at a sync; uids never do), each
+    # kept on both tickets by one change (domain/links.py)
+    ("links.duplicate_of", "list", "重复于", "Duplicate of", None, False),
+    ("links.duplicates", "list", "重复工单", "Duplicates", None, False),
+    ("links.related", "list", "相关工单", "Related", None, False),
+    ("links.parent", "list", "父工单", "Parent", None, False),
+    ("links.children", "list", "子工单", "Children", None, False),
+    ("links.caused_by", "list", "起因工单", "Caused by", None, False),
+    ("links.causes", "list", "引发工单", "Causes", None, False),
     ("sla.policy", "string", "服务等级", "SLA policy", None, False),
     ("sla.calendar", "string", "工作日历", "Calendar", None, False),
     ("sla.response_minutes", "integer", "响应时限(工作分钟)", "Response target (minutes)", None,
@@ -69,7 +78,7 @@ CORE_FIELDS = (
     ("csat", "integer", "满意度", "CSAT", None, False),
     ("feedback", "text", "客户评价", "Feedback", None, False),
 )
-GROUPS = ("customer", "product", "sla")
+GROUPS = ("customer", "product", "links", "sla")
 WARRANTY = {"in": "保内", "out": "保外", "extended": "延保", "unknown": "保修未知"}
 APPROVALS = {"approved": "已同意", "declined": "已拒绝"}
 DERIVED = ("created", "updated")  # recomputed from events, never set by an event

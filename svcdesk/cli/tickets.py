@@ -51,13 +51,16 @@ def _common_options(func):
               help="Any field, dotted for nested ones: --set customer.phone=13800000000.")
 @click.option("--from", "from_file", metavar="FILE",
               help="Read field values from a YAML or JSON file (- for stdin).")
+@click.option("-t", "--template", "template", metavar="NAME",
+              help="Start from a ticket template (模板, `svcdesk templates` lists them): its "
+                   "fields and description skeleton; what you give still wins.")
 @click.option("--edit", is_flag=True, help="Fill in a form in $EDITOR.")
 @click.option("--no-auto", is_flag=True,
               help="Do not classify, prioritise or assign by the rules (give --type).")
 @click.option("--explain", is_flag=True, help="Say which rules decided what, and why.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the new ticket's ID.")
 @pass_state
-def new(state, sets, from_file, edit, no_auto, explain, quiet, **options):
+def new(state, sets, from_file, template, edit, no_auto, explain, quiet, **options):
     """Record a new request as a ticket, classified, prioritised and assigned by the rules.
 
     What you give is kept; the rules in rules.yaml fill in the type, category, team and
@@ -69,13 +72,19 @@ def new(state, sets, from_file, edit, no_auto, explain, quiet, **options):
     Examples:
       svcdesk new --title "打印机卡纸" --customer 张伟 --phone 13800000000 \\
           --product "LP-404 激光打印机" --purchased 2026-05-20 --description "频繁卡纸"
+      svcdesk new --template printer-jam --customer 张伟 --phone 13800000000
       svcdesk new --from request.yaml -q        # print only the new number
       svcdesk new --edit                        # fill in a form in $EDITOR
     """
     from svcdesk.app import intake
 
     desk = state.desk()
-    given = {}
+    terminal = sys.stdin.isatty() and not quiet
+    preset = intake.preset(desk, template) if template else None
+    if preset is None and terminal and not (from_file or edit or sets or any(
+            v is not None for v in options.values())):
+        preset = _offer_presets(desk)
+    given = preset.given() if preset else {}
     if from_file:
         text = _read_text(from_file)
         given.update(intake.read_values(text, from_file))
@@ -84,7 +93,9 @@ def new(state, sets, from_file, edit, no_auto, explain, quiet, **options):
     if edit:
         given = _edit_new(desk, given, not no_auto)
     elif sys.stdin.isatty():
-        given = _prompt_missing(desk, given, not no_auto)
+        given = _prompt_missing(desk, given, not no_auto, preset.ask if preset else ())
+        if preset and preset.description and given.get("description") == preset.description:
+            given["description"] = _ask_questions(preset)
     outcome = intake.create_ticket(desk, given, auto=not no_auto)
     ticket = outcome.ticket
     if quiet:
@@ -126,18 +137,53 @@ def _read_text(path: str) -> str:
         raise UsageError(f"--from {path}: not UTF-8 text") from None
 
 
-def _prompt_missing(desk, given: dict, auto: bool) -> dict:
+def _offer_presets(desk):
+    """On a terminal: the ticket templates by number, one picked or none (Enter)."""
+    from svcdesk.app import intake
+
+    found = intake.presets(desk)
+    if not found:
+        return None
+    language = desk.rules.language
+    for i, preset in enumerate(found, 1):
+        echo(f"  {i:>2}  {preset.label_in(language)}  " + style(preset.name, dim=True))
+    choice = click.prompt("模板 template (Enter: none)", default="", show_default=False,
+                          type=click.Choice([""] + [str(i) for i in range(1, len(found) + 1)]
+                                            + [p.name for p in found]), show_choices=False)
+    if not choice:
+        return None
+    return found[int(choice) - 1] if choice.isdigit() else \
+        next(p for p in found if p.name == choice)
+
+
+def _ask_questions(preset) -> str:
+    """The template's description skeleton, each of its questions asked on the terminal
+    (Enter leaves one for later)."""
+    from svcdesk.app import intake
+
+    answers = {q: click.prompt(q, default="", show_default=False).strip()
+               for q in preset.questions()}
+    return intake.answered(preset, answers)
+
+
+def _prompt_missing(desk, given: dict, auto: bool, ask=()) -> dict:
     """Ask on the terminal for each required field still missing (after the rules had
-    their say, when they run)."""
+    their say, when they run), and for the fields a template asks for."""
     from svcdesk.app import intake
 
     values = intake.check_values(desk, given)
     if auto:
         values = intake.decide(desk, intake.derived(desk, values)).values
-    for name in intake.missing_fields(desk, values):
+    required = intake.missing_fields(desk, values)
+    wanted = required + [f for f in ask if f not in required
+                         and model_get(values, f) in (None, "", [])]
+    for name in wanted:
         spec = desk.rules.schema.specs[name]
+        optional = name not in required  # a template's question: Enter skips it
 
-        def check(text, name=name):
+        def check(text, name=name, optional=optional):
+            if optional and not text.strip():
+                return None
             try:
                 intake.check_values(desk, {name: text})
             except ValidationError as exc:  # ask again, saying what was wrong
@@ -145,10 +191,20 @@ def _prompt_missing(desk, given: dict, auto: bool) -> dict:
             return text
 
         hint = f" [{', '.join(spec.choices)}]" if spec.type == "enum" else ""
-        given[name] = click.prompt(f"{spec.label} ({name}){hint}", value_proc=check)
+        answer = click.prompt(f"{spec.label} ({name}){hint}", value_proc=check,
+                              **({"default": "", "show_default": False} if optional else {}))
+        if answer is not None:
+            given[name] = answer
         if name == "type":
-            return _prompt_missing(desk, given, auto)
+            return _prompt_missing(desk, given, auto, ask)
     return given
+
+
+def model_get(values: dict, path: str):
+    """The value at dotted ``path`` of nested ``values`` (None when absent)."""
+    for part in path.split("."):
+        values = values.get(part) if isinstance(values, dict) else None
+    return values
 
 
 def _edit_new(desk, given: dict, auto: bool) -> dict:
@@ -365,14 +421,19 @@ def edit(state, ticket):
 
 @click.command()
 @click.argument("ticket", type=TICKET_ID)
-@click.option("-m", "--message", required=True, help="What happened (已远程排查，确认主板故障).")
+@click.option("-m", "--message", help="What happened (已远程排查，确认主板故障); after the "
+                                      "canned reply, with --reply.")
+@click.option("--reply", metavar="NAME",
+              help="Answer with a canned reply (`svcdesk replies` lists them).")
 @click.option("--internal", is_flag=True, help="An internal note the customer never sees.")
 @pass_state
-def comment(state, ticket, message, internal):
-    """Write progress on a ticket."""
+def comment(state, ticket, message, reply, internal):
+    """Write progress on a ticket, in your words (-m) or a canned reply (--reply)."""
     from svcdesk.app import work
 
-    result = work.comment(state.desk(), ticket, message, internal)
+    if not message and not reply:
+        raise UsageError("comment needs -m TEXT or --reply NAME")
+    result = work.comment(state.desk(), ticket, message, internal, reply)
     echo(f"{result.number}: {'internal note' if internal else 'comment'} added")
 
 

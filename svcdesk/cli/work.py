@@ -110,13 +110,24 @@ resume = _action("resume", "Go on after the customer answered.",
 
 @click.command()
 @click.argument("ticket", type=TICKET_ID)
-@click.option("-m", "--message", "resolution", required=True,
-              help="The resolution: what was done (更换主板后测试正常).")
+@click.option("-m", "--message", "resolution",
+              help="The resolution: what was done (更换主板后测试正常); after the canned "
+                   "reply, with --reply.")
+@click.option("--reply", metavar="NAME",
+              help="The resolution is this canned reply (`svcdesk replies`).")
 @pass_state
-def resolve(state, ticket, resolution):
+def resolve(state, ticket, resolution, reply):
     """Mark a ticket resolved; the customer confirms it before it is closed."""
+    from svcdesk.base.errors import UsageError
+
     desk = state.desk()
-    _moved(desk, work.move(desk, ticket, "resolve", updates={"resolution": resolution.strip()}))
+    if reply:
+        _moved(desk, work.move(desk, ticket, "resolve", resolution_reply=(reply, resolution)))
+    elif resolution and resolution.strip():
+        _moved(desk, work.move(desk, ticket, "resolve",
+                               updates={"resolution": resolution.strip()}))
+    else:
+        raise UsageError("resolve needs the resolution: -m TEXT or --reply NAME")
 
 
 @click.command()

@@ -124,17 +124,11 @@ def full_subject(notice: Notice, subject: str) -> str:
     return one_line(subject if tag in subject else f"{tag} {subject}")
 
 
-def context(rules, ticket, event, notice: Notice, level, step) -> dict:
-    """What a notice's template is given: the ticket (every field the schema knows, None when
-    empty, so a template may test any of them while a misspelt name still stops it), its
-    labels, its clocks (``level``, as of the event), the event and the recipient. ``step``
-    is the ladder step the event took, if any."""
+def about(rules, ticket) -> dict:
+    """What every template about a ticket is given: the ticket (every field the schema knows,
+    None when empty, so a template may test any of them while a misspelt name still stops
+    it) and its labels."""
     f = ticket.fields
-    rule = event.rule or ""
-    target = step.target if step else ("update" if rule.startswith("update:") else
-                                       rule.partition(": ")[2] or "response")
-    plain = level.plain() if level else {}
-    by = rules.agents[event.by].name if event.by in rules.agents else event.by
     full: dict = {}
     for name in rules.schema.specs:
         head, _, rest = name.partition(".")
@@ -155,6 +149,31 @@ def context(rules, ticket, event, notice: Notice, level, step) -> dict:
         "assignee": rules.label("agents", f["assignee"]) if f.get("assignee") else "",
         "team": rules.label("teams", f["team"]) if f.get("team") else "",
         "customer": full["customer"], "product": full["product"],
+    }
+
+
+def reply_context(rules, ticket, agent_key: str) -> dict:
+    """What a canned reply (templates/replies) is given: the ticket, as for a notice, and
+    the agent answering."""
+    agent = rules.agents.get(agent_key)
+    return {**about(rules, ticket),
+            "agent": {"key": agent_key, "name": agent.name if agent else agent_key,
+                      "email": agent.email if agent else None}}
+
+
+def context(rules, ticket, event, notice: Notice, level, step) -> dict:
+    """What a notice's template is given: the ticket (every field the schema knows, None when
+    empty, so a template may test any of them while a misspelt name still stops it), its
+    labels, its clocks (``level``, as of the event), the event and the recipient. ``step``
+    is the ladder step the event took, if any."""
+    f = ticket.fields
+    rule = event.rule or ""
+    target = step.target if step else ("update" if rule.startswith("update:") else
+                                       rule.partition(": ")[2] or "response")
+    plain = level.plain() if level else {}
+    by = rules.agents[event.by].name if event.by in rules.agents else event.by
+    return {
+        **about(rules, ticket),
         "sla": {"policy": plain.get("policy"), "response": plain.get("response"),
                 "resolution": plain.get("resolution"), "progress": plain.get("update")},
         "target": target if target in sla.TARGETS + ("update",) else "response",
