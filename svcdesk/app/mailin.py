@@ -24,7 +24,7 @@ from svcdesk.app import attachments, delivery, intake
 from svcdesk.app.desk import Actor, Desk
 from svcdesk.base.errors import SvcdeskError, UsageError
 from svcdesk.base.fields import MAX_LENGTH
-from svcdesk.domain import history, mailtext
+from svcdesk.domain import history, links, mailtext
 
 
 FETCH_MOST = 200  # messages one `mail fetch` takes; cron's next run takes the rest
@@ -168,6 +168,8 @@ def _take_one(desk: Desk, change, batch, work: _Work, msg: inbound.Inbound, now)
     be: the caller keeps it aside)."""
     sender = _sender(desk, msg)
     relpath = _ticket_of(desk, msg, work.made)
+    if relpath is not None:
+        relpath = _merged_target(desk, change, work, relpath)
     if relpath is None:
         opened = work.opened.get(msg.sender_email, 0)
         if _flooding(desk, msg, opened):
@@ -251,6 +253,23 @@ def _ticket_of(desk: Desk, msg: inbound.Inbound, made: dict) -> str | None:
         if number in made or (desk.root / path).exists():
             return path
     return None
+
+
+def _merged_target(desk: Desk, change, work: _Work, relpath: str) -> str:
+    """Where a reply to ``relpath`` goes: a ticket merged into another (closed as its
+    duplicate) hands its replies on to that one, along the chain."""
+    open_statuses = desk.rules.open_statuses()
+    for _ in range(links.MAX_CHAIN):
+        ticket = work.tickets.get(relpath) or store.ticket_from_bytes(
+            desk.rules.schema, change.read_committed(relpath), relpath)
+        target = links.merged_into(ticket.fields)
+        if not target or ticket.fields["status"] in open_statuses:
+            return relpath
+        found = work.made.get(target) or desk.index.by_uid(target)
+        if found is None:
+            return relpath
+        relpath = found
+    return relpath
 
 
 def _sender(desk: Desk, msg: inbound.Inbound) -> Actor:

@@ -61,6 +61,7 @@ MODULES = {
     "records": ("customer", "unit"),
     "parts": ("parts", "quote", "approve", "decline", "charge"),
     "answers": ("templates", "replies"),
+    "links": ("link", "unlink", "merge"),
 }
 _HOME = {name: f"svcdesk.cli.{module}" for module, names in MODULES.items() for name in names}
 

@@ -237,6 +237,11 @@ def show(state, ticket, fmt):
 
     found = desk.load(ticket)
     level = clocks.service_level(desk, found)
+    linked = []
+    if found.fields.get("links"):
+        from svcdesk.app import links
+
+        linked = links.shown(desk, found)
     if fmt == "json":
         from svcdesk.base import model
 
@@ -248,13 +253,16 @@ def show(state, ticket, fmt):
         data["provisional"] = sync.provisional(desk, found)
         data["conflicts"] = [{"event": c.event.id, "field": c.path, "made_on": c.made_on,
                               "found": c.found} for c in sync.conflicts(found)]
+        data["linked"] = [{"as": slot, "id": number, "title": title, "status": status}
+                          for slot, number, title, status in linked]
         echo(as_json(data))
         return
     from svcdesk.app import attachments, sync
     from svcdesk.cli.view import render_ticket
 
     echo(render_ticket(found, desk.rules, level, sync.conflicts(found),
-                       sync.provisional(desk, found), attachments.listing(desk, found)))
+                       sync.provisional(desk, found), attachments.listing(desk, found),
+                       linked))
 
 
 def _split(values) -> tuple:

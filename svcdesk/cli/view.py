@@ -30,7 +30,9 @@ WORDS = {
            "provisional": "编号暂定：同步（svcdesk sync）后才确定，可能改号",
            "attachments": "附件", "absent": "不在本副本中", "fee": "费用（保外）",
            "part-use": "使用备件", "part-return": "退回备件", "quote": "报价",
-           "approve": "客户同意报价", "decline": "客户拒绝报价", "charge": "收费"},
+           "approve": "客户同意报价", "decline": "客户拒绝报价", "charge": "收费",
+           "links": "关联工单", "link": "关联工单", "unlink": "取消关联", "merge": "合并重复工单",
+           "similar": "相似的已解决工单", "kb": "知识库文章", "took": "用时"},
     "en": {"customer": "Customer", "product": "Product", "problem": "Problem",
            "timeline": "Timeline", "created": "Created", "updated": "Updated", "none": "—",
            "internal": "internal note", "comment": "comment", "create": "created",
@@ -61,7 +63,10 @@ WORDS = {
            "attachments": "Attachments", "absent": "not in this clone",
            "fee": "Fees (out of warranty)", "part-use": "part used",
            "part-return": "part given back", "quote": "quoted",
-           "approve": "quote approved", "decline": "quote declined", "charge": "charged"},
+           "approve": "quote approved", "decline": "quote declined", "charge": "charged",
+           "links": "Linked tickets", "link": "linked", "unlink": "unlinked",
+           "merge": "merged duplicate", "similar": "Similar solved tickets",
+           "kb": "Knowledge base", "took": "took"},
 }
 
 
@@ -83,10 +88,11 @@ def when(value, tz) -> str:
 
 
 def render_ticket(ticket: model.Ticket, rules, level=None, conflicts=(), provisional=False,
-                  attached=()) -> str:
+                  attached=(), linked=()) -> str:
     """The readable view of one ticket, with its timeline; ``conflicts`` (from a merge of
     two clones' work) are marked on their events, a ``provisional`` number is said so;
-    ``attached``: its files (app.attachments.Listed)."""
+    ``attached``: its files (app.attachments.Listed); ``linked``: the tickets it links to
+    (app.links.shown)."""
     w, f, tz = words(rules), ticket.fields, rules.tz
     schema = rules.schema
     lines = [style(f"{f['id']}  {f.get('title', '')}", bold=True)]
@@ -108,7 +114,7 @@ def render_ticket(ticket: model.Ticket, rules, level=None, conflicts=(), provisi
     shown = {"id", "uid", "title", "status", "priority", "type", "channel", "created",
              "updated", "assignee", "team", "description", "resolution", "attachments"}
     for group in schema.groups:
-        if group == "sla":
+        if group in ("sla", "links"):
             shown.add(group)
             continue
         block = [(schema.specs[f"{group}.{k}"], v) for k, v in f.get(group, {}).items()
@@ -124,6 +130,12 @@ def render_ticket(ticket: model.Ticket, rules, level=None, conflicts=(), provisi
     if rest:
         lines.append("")
         lines += [f"{_label(s, rules)}  {_value(s, v, rules)}" for s, v in rest]
+    if linked:
+        lines += ["", style(w["links"], bold=True)]
+        rows = [(_label(schema.specs[f"links.{slot}"], rules), number, title,
+                 rules.label("statuses", status) if status else "")
+                for slot, number, title, status in linked]
+        lines += ["  " + line for line in table(rows, ()).splitlines()]
     if attached:
         from svcdesk.app.attachments import size_text
 

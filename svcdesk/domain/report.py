@@ -20,7 +20,7 @@ from svcdesk.domain.words import distinct
 AGES = (("<1d", 1), ("1-3d", 3), ("3-7d", 7), ("7-30d", 30), (">30d", None))
 BUCKETS = (("≤1h", 60), ("1-4h", 240), ("4-8h", 480), ("8-16h", 960), ("16-40h", 2400),
            (">40h", None))  # working time
-HEADLINE = ("created", "resolved", "closed", "reopened", "escalations")
+HEADLINE = ("created", "resolved", "closed", "reopened", "duplicates", "escalations")
 TOP = 5  # products, categories and title terms listed as recurring
 
 
@@ -169,6 +169,11 @@ class Story:
     def within(self, period: Period, action: str) -> list:
         return [s for s in self.steps if s[1] == action and period.start <= s[0] < period.end]
 
+    def merged(self, start: datetime, end: datetime) -> bool:
+        """Whether it was merged into another ticket (closed as its duplicate) in [start,
+        end): the merge that changed its status, not the one its original records."""
+        return any(s[1] == "merge" and s[2] and start <= s[0] < end for s in self.steps)
+
     def done_before(self, end: datetime, action: str) -> int:
         """How many times ``action`` happened before ``end``."""
         return sum(1 for s in self.until(end) if s[1] == action)
@@ -202,6 +207,10 @@ def figures(stories: list, period: Period, rules, labels) -> dict:
     calendar, counting = service.calendar, set(service.counting)
     open_statuses = set(rules.open_statuses())
     end = period.end
+    duplicates = [s for s in stories if s.merged(period.start, end)]
+    # a duplicate merged by the period's end is its original's request, counted there once
+    merged = {s.number for s in stories if s.merged(datetime.min.replace(tzinfo=end.tzinfo), end)}
+    stories = [s for s in stories if s.number not in merged]
     created = [s for s in stories if period.start <= s.created < end]
     resolved = [s for s in stories if s.within(period, "resolve")]
     closed = [s for s in stories if s.within(period, "close")]
@@ -279,7 +288,7 @@ def figures(stories: list, period: Period, rules, labels) -> dict:
     categories.pop(None, None)
     return {
         "created": len(created), "resolved": len(resolved), "closed": len(closed),
-        "reopened": len(reopened),
+        "reopened": len(reopened), "duplicates": len(duplicates),
         "backlog": {"open": len(backlog), "ages": _ages(backlog, end)},
         "first_response": _spread(response_times),
         "resolution": _spread(list(resolution_times.values())),
@@ -470,8 +479,8 @@ def flat(data: dict) -> list:
         rows.append({"section": section, "dimension": dimension, "figure": figure,
                      "value": value})
 
-    for key in ("created", "resolved", "closed", "reopened", "escalations", "fcr_pct",
-                "reopen_pct"):
+    for key in ("created", "resolved", "closed", "reopened", "duplicates", "escalations",
+                "fcr_pct", "reopen_pct"):
         add("summary", "", key, data[key])
     add("backlog", "", "open", data["backlog"]["open"])
     for bucket, count in data["backlog"]["ages"].items():
