@@ -253,8 +253,9 @@ def show(state, ticket, fmt):
         data["provisional"] = sync.provisional(desk, found)
         data["conflicts"] = [{"event": c.event.id, "field": c.path, "made_on": c.made_on,
                               "found": c.found} for c in sync.conflicts(found)]
-        data["linked"] = [{"as": slot, "id": number, "title": title, "status": status}
-                          for slot, number, title, status in linked]
+        if linked:  # the numbers, titles and statuses of what links.* names by uid
+            data["linked"] = [{"as": slot, "id": number, "title": title, "status": status}
+                              for slot, number, title, status in linked]
         echo(as_json(data))
         return
     from svcdesk.app import attachments, sync
