@@ -35,7 +35,7 @@ from svcdesk.base.identity import NUMBER_RE, TicketRef
 from svcdesk.base.query import Filter
 from svcdesk.domain import metrics
 
-FORMAT = 10  # bump when the tables or what goes in them change: old indexes are rebuilt
+FORMAT = 11  # bump when the tables or what goes in them change: old indexes are rebuilt
 MAIL_RULE = "mail: "  # the rule of an event a message made: "mail: <its Message-ID>"
 IMPORT_RULE = "import: "  # of a ticket a file's row made: "import: <source>: <its key>"
 TAKEN_RULES = (MAIL_RULE, IMPORT_RULE)  # what came from outside, kept so as to take it once
@@ -47,6 +47,11 @@ BUSY_MS = 60_000  # how long a reader waits for another command's refresh of the
 PHRASE_MOST = 12  # a longer search term is matched by PHRASE_GRAMS of its trigrams, then
 PHRASE_GRAMS = 4  # checked whole (see search_in)
 
+# a word index's tokens: the words domain.words found, joined by spaces (a model such as
+# lp-404 stays one)
+WORD_TOKENS = "unicode61 remove_diacritics 0 tokenchars '-_.'"
+WORD_WEIGHTS = (4.0, 1.0, 2.0)  # title, body, meta (product, category, tags) in BM25
+
 COLUMNS = ("path", "mtime_ns", "size", "indexed_ns", "uid", "id", "seq", "title",
            "type", "category", "priority", "status", "channel", "assignee", "team",
            "customer", "company", "tier", "region", "product", "created", "updated",
@@ -57,7 +62,7 @@ COLUMNS = ("path", "mtime_ns", "size", "indexed_ns", "uid", "id", "seq", "title"
 
 SCHEMA = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
-CREATE TABLE tickets(rowid INTEGER PRIMARY KEY, {", ".join(COLUMNS)});
+CREATE TABLE tickets(rowid INTEGER PRIMARY KEY AUTOINCREMENT, {", ".join(COLUMNS)});
 CREATE UNIQUE INDEX tickets_path ON tickets(path);
 CREATE INDEX tickets_status ON tickets(status, created);
 CREATE INDEX tickets_assignee ON tickets(assignee, status);
@@ -77,6 +82,7 @@ CREATE TABLE taken(key TEXT PRIMARY KEY, path TEXT) WITHOUT ROWID;
 CREATE INDEX taken_path ON taken(path);
 CREATE VIRTUAL TABLE search USING fts5(title, body, extra, tokenize='trigram');
 CREATE VIRTUAL TABLE search_terms USING fts5vocab(search, 'row');
+CREATE VIRTUAL TABLE words USING fts5(title, body, meta, tokenize="{WORD_TOKENS}");
 PRAGMA user_version = {FORMAT};
 """
 
@@ -478,6 +484,7 @@ class Index:
                 old = con.execute("SELECT rowid FROM tickets WHERE path = ?", (path,)).fetchone()
                 if old is not None:
                     con.execute("DELETE FROM search WHERE rowid = ?", old)
+                    con.execute("DELETE FROM words WHERE rowid = ?", old)
                     con.execute("DELETE FROM tickets WHERE rowid = ?", old)
                 con.execute("DELETE FROM problems WHERE path = ?", (path,))
                 con.execute("DELETE FROM taken WHERE path = ?", (path,))
@@ -677,6 +684,66 @@ class Index:
             hits.append(Hit(json.loads(doc), -float(score),
                             _snippet(terms, (body, title, extra))))
         return hits
+
+    # ---- words: similar past tickets ------------------------------------------------------
+
+    @healing
+    def similar(self, segment, query: dict, statuses, limit: int = 10,
+                vocabulary: str = "") -> list:
+        """The tickets in ``statuses`` whose words are closest to ``query`` ({title, body,
+        meta: [word, ...]}), best first: [(fields, created, resolved, score)], by BM25 over
+        each ticket's words (title counted most). ``segment(text)`` gives a text's words;
+        ``vocabulary`` names how it cuts them (the words kept are cut again when it changes).
+
+        The words of a ticket once resolved are kept beside its row (the ``words`` table),
+        put there here on first need rather than when the index is refreshed: segmenting
+        costs a command ~0.1 s to load the dictionary, which `new` and `show` never pay.
+        Rows are numbered in the order they were stored and never reuse a number, so the
+        rows stored since the last catch-up are the ones numbered above its mark."""
+        con = self.refresh()
+        self._catch_up_words(con, segment, vocabulary)
+        terms = [_phrase(w) for column in ("title", "body", "meta")
+                 for w in dict.fromkeys(query.get(column) or ())]
+        if not terms:
+            return []
+        statuses = tuple(statuses)
+        rows = con.execute(
+            f"SELECT t.doc, t.created, t.resolved, bm25(words, {_weights()}) AS score "
+            "FROM words JOIN tickets t ON t.rowid = words.rowid "
+            f"WHERE words MATCH ? AND t.status IN ({_marks(statuses)}) "
+            "ORDER BY score LIMIT ?", (" OR ".join(terms), *statuses, int(limit)))
+        return [(json.loads(doc), created, resolved, -float(score))
+                for doc, created, resolved, score in rows]
+
+    def _catch_up_words(self, con, segment, vocabulary: str) -> None:
+        """Segment the resolved tickets stored since the last catch-up (see similar)."""
+        mark = int(_meta(con, "words_mark") or 0)
+        top = con.execute("SELECT max(rowid) FROM tickets").fetchone()[0] or 0
+        if top <= mark and _meta(con, "words_vocabulary") == vocabulary:
+            return
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            if _meta(con, "words_vocabulary") != vocabulary:  # cut otherwise now: again
+                con.execute("DELETE FROM words")
+                self._set(con, "words_mark", "0")
+                self._set(con, "words_vocabulary", vocabulary)
+            mark = int(_meta(con, "words_mark") or 0)  # another command may have done it
+            for rowid, doc in con.execute(
+                    "SELECT rowid, doc FROM tickets WHERE rowid > ? AND resolved IS NOT NULL",
+                    (mark,)).fetchall():
+                f = json.loads(doc)
+                product = f.get("product") or {}
+                meta = " ".join(str(v) for v in (product.get("model"), f.get("category"),
+                                                 *(f.get("tags") or ())) if v)
+                con.execute("INSERT INTO words(rowid, title, body, meta) VALUES (?, ?, ?, ?)",
+                            (rowid, " ".join(segment(f.get("title") or "")),
+                             " ".join(segment(f.get("description") or "")),
+                             " ".join(segment(meta))))
+            self._set(con, "words_mark", str(top))
+            con.execute("COMMIT")
+        except BaseException:
+            roll_back(con)
+            raise
 
     @healing
     def open_load(self, open_statuses, agents) -> dict:
@@ -955,6 +1022,33 @@ def _rank_sql(priorities: list) -> str:
     cases = " ".join(f"WHEN '{p}' THEN {i}" for i, p in enumerate(priorities)
                      if "'" not in p)
     return f"CASE priority {cases} ELSE {len(priorities)} END"
+
+
+def _weights() -> str:
+    return ", ".join(map(str, WORD_WEIGHTS))
+
+
+def rank_words(documents: list, query: dict, limit: int = 10) -> list:
+    """[(key, score)] of ``documents`` ([(key, {title, body, meta: [word, ...]})]) closest
+    to ``query``, best first, scored as similar() scores tickets (a small set, such as the
+    knowledge base's articles, ranked in memory)."""
+    terms = [_phrase(w) for column in ("title", "body", "meta")
+             for w in dict.fromkeys(query.get(column) or ())]
+    if not terms or not documents:
+        return []
+    con = sqlite3.connect(":memory:")
+    try:
+        con.execute(f'CREATE VIRTUAL TABLE words USING fts5(title, body, meta, '
+                    f'tokenize="{WORD_TOKENS}")')
+        con.executemany("INSERT INTO words(rowid, title, body, meta) VALUES (?, ?, ?, ?)",
+                        [(i, *(" ".join(doc.get(c) or ()) for c in ("title", "body", "meta")))
+                         for i, (_, doc) in enumerate(documents)])
+        rows = con.execute(f"SELECT rowid, bm25(words, {_weights()}) AS score FROM words "
+                           "WHERE words MATCH ? ORDER BY score LIMIT ?",
+                           (" OR ".join(terms), int(limit))).fetchall()
+    finally:
+        con.close()
+    return [(documents[rowid][0], -float(score)) for rowid, score in rows]
 
 
 def _phrase(text: str) -> str:

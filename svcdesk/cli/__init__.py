@@ -60,7 +60,7 @@ MODULES = {
     "imports": ("import",),
     "records": ("customer", "unit"),
     "parts": ("parts", "quote", "approve", "decline", "charge"),
-    "answers": ("templates", "replies"),
+    "answers": ("templates", "replies", "similar", "kb"),
     "links": ("link", "unlink", "merge"),
 }
 _HOME = {name: f"svcdesk.cli.{module}" for module, names in MODULES.items() for name in names}

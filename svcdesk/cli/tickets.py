@@ -108,6 +108,8 @@ def new(state, sets, from_file, template, edit, no_auto, explain, quiet, **optio
     said = _recognised(desk.rules, ticket.fields)
     if said:
         echo("  " + said)
+    if terminal:
+        _show_similar(desk, ticket.number)
 
 
 def _recognised(rules, f: dict) -> str:
@@ -226,8 +228,10 @@ def _edit_new(desk, given: dict, auto: bool) -> dict:
 @click.argument("ticket", type=TICKET_ID)
 @click.option("--format", "fmt", type=click.Choice(("text", "yaml", "json")), default="text",
               show_default=True, help="text for people; yaml (the file) or json for scripts.")
+@click.option("--similar", "with_similar", is_flag=True,
+              help="Also show the closest solved tickets and knowledge-base articles.")
 @pass_state
-def show(state, ticket, fmt):
+def show(state, ticket, fmt, with_similar):
     """Show one ticket with its timeline."""
     desk = state.desk()
     if fmt == "yaml":
@@ -251,6 +255,13 @@ def show(state, ticket, fmt):
         if level is not None:  # the clocks as of now, besides the sla: block as kept
             data["clocks"] = level.plain()
         data["provisional"] = sync.provisional(desk, found)
+        if with_similar:
+            from svcdesk.app import knowledge
+
+            near = knowledge.similar(desk, found.number)
+            data["similar"] = [{"id": h.number, "title": h.title, "score": round(h.score, 3),
+                                "resolution": h.resolution} for h in near.tickets]
+            data["articles"] = [{"name": a.name, "title": a.title} for a, _ in near.articles]
         data["conflicts"] = [{"event": c.event.id, "field": c.path, "made_on": c.made_on,
                               "found": c.found} for c in sync.conflicts(found)]
         if linked:  # the numbers, titles and statuses of what links.* names by uid
@@ -264,6 +275,19 @@ def show(state, ticket, fmt):
     echo(render_ticket(found, desk.rules, level, sync.conflicts(found),
                        sync.provisional(desk, found), attachments.listing(desk, found),
                        linked))
+    if with_similar:
+        _show_similar(desk, found.number)
+
+
+def _show_similar(desk, number: str) -> None:
+    """The closest solved tickets and articles, after a ticket."""
+    from svcdesk.app import knowledge
+    from svcdesk.cli.answers import similar_lines
+
+    lines = similar_lines(desk, knowledge.similar(desk, number))
+    if lines:
+        echo("")
+        echo("\n".join(lines))
 
 
 def _split(values) -> tuple:
@@ -358,9 +382,12 @@ def _listing_text(desk, found, fmt: str, bom: bool = True) -> str:
 @click.option("--format", "fmt", type=click.Choice(("table", "json", "csv")),
               default="table", show_default=True,
               help="table for people; json or csv for scripts.")
+@click.option("--kb", "with_kb", is_flag=True,
+              help="Search the knowledge base (kb/) as well: its articles come after the "
+                   "tickets, ids kb/NAME.")
 @BOM
 @pass_state
-def search(state, text, status, types, assignee, limit, fmt, bom):
+def search(state, text, status, types, assignee, limit, fmt, bom, with_kb):
     """Find tickets by words in their title, description, comments, customer or product.
 
     Every word must occur (Chinese needs no spaces: 卡纸 finds 频繁卡纸); the best matches
@@ -375,18 +402,28 @@ def search(state, text, status, types, assignee, limit, fmt, bom):
 
     desk = state.desk()
     flt = lookup.choose(desk, _split(status), _split(types), assignees=_split(assignee))
+    articles = []
+    if with_kb:
+        from svcdesk.app import knowledge
+
+        articles = knowledge.search_articles(desk, " ".join(text), limit)
     found = lookup.search(desk, " ".join(text), flt, limit,
-                        present=lambda found: _hits_text(desk, found.tickets, fmt, bom))
+                          present=lambda found: _hits_text(desk, found.tickets, fmt, bom,
+                                                           articles))
     echo(found.shown, nl=False)
     return _report_problems(found.problems)
 
 
-def _hits_text(desk, hits: list, fmt: str, bom: bool = True) -> str:
-    """What `search` prints, in ``fmt``."""
+def _hits_text(desk, hits: list, fmt: str, bom: bool = True, articles=()) -> str:
+    """What `search` prints, in ``fmt``; ``articles`` [(Article, score)] from the
+    knowledge base come after the tickets."""
     rows = [{"id": h.fields["id"], "title": h.fields.get("title"),
              "status": h.fields.get("status"), "priority": h.fields.get("priority"),
              "type": h.fields.get("type"), "assignee": h.fields.get("assignee"),
              "score": round(h.score, 4), "snippet": h.snippet} for h in hits]
+    rows += [{"id": f"kb/{a.name}", "title": a.title, "status": None, "priority": None,
+              "type": "kb", "assignee": None, "score": round(score, 4),
+              "snippet": " ".join(a.body.split())[:80]} for a, score in articles]
     if fmt == "json":
         return as_json(rows) + "\n"
     if fmt == "csv":
@@ -395,8 +432,13 @@ def _hits_text(desk, hits: list, fmt: str, bom: bool = True) -> str:
                                                         "snippet"], bom)
     from svcdesk.cli.view import render_hits, words
 
+    w = words(desk.rules)
     table = render_hits(hits, desk.rules) + "\n" if hits else ""
-    return table + style(words(desk.rules)["found"].format(n=len(hits)), dim=True) + "\n"
+    table += style(w["found"].format(n=len(hits)), dim=True) + "\n"
+    if articles:
+        table += "\n" + style(w["kb"], bold=True) + "\n" + "\n".join(
+            f"  kb/{a.name}  {a.title}" for a, _ in articles) + "\n"
+    return table
 
 
 def _report_problems(problems: list) -> int:

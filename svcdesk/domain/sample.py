@@ -385,3 +385,29 @@ def _story(rules, rng, number, created, request, who, now, desk):
         step("close", rng.randrange(600, 4320), intake, status="closed", csat=csat,
              feedback=feedback, note="客户已确认问题解决。")
     return out
+
+
+# The sample desk's knowledge base (kb/NAME.md): (name, front matter, body)
+ARTICLES = (
+    ("lp404-paper-jam", {"title": "LP-404 激光打印机卡纸的排查与处理",
+                         "products": ["LP-404 激光打印机"], "categories": ["printer"],
+                         "tags": ["卡纸", "搓纸轮"]},
+     "## 现象\n\n打印几张就提示卡纸，纸停在进纸口或定影器附近，取出后很快又卡。\n\n"
+     "## 先请客户自查\n\n1. 关机拔电，顺着进纸方向取出卡纸，检查有无碎纸残留；\n"
+     "2. 纸张不超过装纸线，导板贴紧纸边，换一包干燥的 70-80 克纸；\n3. 打印测试页。\n\n"
+     "## 工程师处理\n\n- 连续卡纸多为搓纸轮（RL1-1442）磨损：更换后连续打印 200 张验证；\n"
+     "- 卡在定影器附近且纸有褶皱：检查定影组件（RM1-2337）。\n"),
+    ("blue-screen-0x7b", {"title": "开机蓝屏 0x0000007B（INACCESSIBLE_BOOT_DEVICE）",
+                          "products": ["D7 台式机", "X1-Pro 笔记本"],
+                          "categories": ["desktop", "laptop"], "tags": ["蓝屏", "系统更新"]},
+     "## 现象\n\n系统更新后开机蓝屏，代码 0x0000007B，反复重启进不了桌面。\n\n## 原因\n\n"
+     "存储控制器驱动与更新不兼容，或 BIOS 中硬盘模式被改（AHCI/RAID）。\n\n## 处理\n\n"
+     "1. BIOS 中确认硬盘模式与安装系统时一致；\n2. 进入恢复环境，卸载最近的更新或回滚存储驱动；\n"
+     "3. 仍不能启动时修复引导记录。\n"),
+    ("ac-e6-not-cooling", {"title": "变频空调不制冷、室外机不转（E6）",
+                           "products": ["KF-35 变频空调"], "categories": ["air_conditioner"],
+                           "tags": ["不制冷", "E6"]},
+     "## 现象\n\n室内机出风但不冷，室外机风扇不转，显示 E6。\n\n## 处理\n\n"
+     "- 先断电 5 分钟再开机，排除通讯故障；\n- 室外机不启动多为启动电容（KF35-CAP）失效：测量容量，"
+     "更换后试机；\n- 仍报 E6：检查内外机连接线和室外主板。\n"),
+)

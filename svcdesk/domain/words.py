@@ -9,6 +9,8 @@ model, through rjieba (jieba-rs), which gives jieba's cuts but loads in a tenth 
 
 import re
 
+VERSION = 1  # of how words are cut and kept: stored words are cut again when it changes
+
 # After-sales words the general dictionary lacks or cuts apart (定影器 as 定影 + 器). A desk
 # adds its own in rules.yaml (``words:``).
 VOCABULARY = """
@@ -39,11 +41,13 @@ _WORD = re.compile(r"\w", re.UNICODE)
 _loaded: set = set()
 
 
-def words(text: str, extra: tuple = ()) -> list:
+def words(text: str, extra: tuple = (), search: bool = False) -> list:
     """The words of ``text`` in order: segmented, English folded to lower case, without
     punctuation, stop words and lone characters. ``extra``: the desk's own words, known to
-    the segmenter from then on."""
-    cut = _segmenter(extra)
+    the segmenter from then on. With ``search``, a long word comes with the words inside it
+    as well (激光打印机: 激光, 打印, 打印机, 激光打印机), so that texts that name a thing
+    at different lengths still share words: what ranking needs on both sides."""
+    cut = _segmenter(extra, search)
     out = []
     for token in cut(text or "", True):
         token = token.strip().casefold()
@@ -60,11 +64,11 @@ def distinct(text: str, extra: tuple = ()) -> list:
     return list(dict.fromkeys(words(text, extra)))
 
 
-def _segmenter(extra: tuple):
+def _segmenter(extra: tuple, search: bool = False):
     import rjieba
 
     missing = [w for w in (*VOCABULARY, *extra) if w not in _loaded]
     for word in missing:  # once per process: the dictionary is rjieba's, shared
         rjieba.add_word(word, None, None)
         _loaded.add(word)
-    return rjieba.cut
+    return rjieba.cut_for_search if search else rjieba.cut
