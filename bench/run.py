@@ -365,6 +365,63 @@ def records_bench(desks, runs: int) -> None:
           f"{sys.executable}")
 
 
+ANSWERS_BASE = "refs/bench/answers"
+
+
+def answers_bench(desks, runs: int) -> None:
+    """Similar tickets against search on the same desk: `similar ID` (a solved ticket's
+    title, description, product and category) and `similar TEXT` against `search TEXT`; and
+    `new --template` against the same `new` without it. The first `similar` on a desk cuts
+    the words of every solved ticket: it is timed once, apart. Interleaved; each `new`
+    undone."""
+    from tabulate import tabulate
+
+    env = {**os.environ, "SVCDESK_SERVER": "0"}
+    out = []
+    for d in desks:
+        subprocess.run(["git", "update-ref", ANSWERS_BASE, "HEAD"], cwd=d, check=True)
+        reset(d, env, ANSWERS_BASE)
+        solved = json.loads(subprocess.run(
+            [SVCDESK, "list", "--status", "closed", "--limit", "1", "--format", "json"],
+            cwd=d, env=env, capture_output=True, text=True, check=True).stdout)[0]
+        words = solved["title"]
+        first = timed([SVCDESK, "similar", solved["id"]], d, env)  # cuts every solved ticket
+        asked = ["new", "--type", "fault", "--title", "打印机卡纸", "--customer", "张先生",
+                 "--phone", "13700000001", "--product", "LP-404 激光打印机",
+                 "--purchased", "2026-05-01", "--description", "打印几张就卡纸"]
+        named = {
+            "search TEXT": ["search", words],
+            "similar TEXT": ["similar", words],
+            "similar ID": ["similar", solved["id"]],
+            "new": asked,
+            "new --template": asked[:1] + ["--template", "printer-jam"] + asked[1:],
+        }
+        times = {k: [] for k in named}
+        try:
+            for run in range(runs + 1):  # the first run warms caches and is not counted
+                for what, args in named.items():
+                    took = timed([SVCDESK, *args], d, env)
+                    if what.startswith("new"):
+                        reset(d, env, ANSWERS_BASE)
+                    if run:
+                        times[what].append(took)
+        finally:
+            reset(d, env, ANSWERS_BASE)
+        m = {k: statistics.median(v) for k, v in times.items()}
+        tickets = sum(1 for _ in (d / "tickets").glob("*/*/*.yaml"))
+        label = f"{d.name} ({tickets:,} tickets)"
+        for what, against in (("similar TEXT", "search TEXT"), ("similar ID", "search TEXT"),
+                              ("new --template", "new")):
+            out.append([label, what, f"{m[what]:.0f}", against, f"{m[against]:.0f}",
+                        f"{m[what] / m[against]:.2f}"])
+        out.append([label, "first similar (cuts every solved ticket)", f"{first:.0f}", "", "",
+                    ""])
+    print(tabulate(out, headers=["desk", "command", "ms", "against", "ms", "ratio"],
+                   disable_numparse=True))
+    print(f"\n{runs} runs each, interleaved (medians); {os.cpu_count()} cores; "
+          f"{sys.executable}")
+
+
 def _without_records(d: Path) -> Path:
     """A copy of desk ``d`` whose customers, units and parts are gone (made once)."""
     bare = d.with_name(d.name + "-norecords")
@@ -498,6 +555,8 @@ def main(argv=None) -> int:
     parser.add_argument("--intake", action="store_true",
                         help="Time mail import and import (bulk requests) instead, against "
                              "one `svcdesk new` per request.")
+    parser.add_argument("--answers", action="store_true",
+                        help="Time similar against search, and new --template against new.")
     parser.add_argument("--records", action="store_true",
                         help="Time customer show, unit show and new with a phone lookup "
                              "instead, against show and new (a desk made with --customers "
@@ -527,6 +586,9 @@ def main(argv=None) -> int:
         return 0
     if args.intake:
         intake_bench(desks, args.runs, args.messages, args.rows)
+        return 0
+    if args.answers:
+        answers_bench(desks, args.runs)
         return 0
     if args.records:
         records_bench(desks, args.runs)
