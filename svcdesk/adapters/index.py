@@ -702,8 +702,7 @@ class Index:
         rows stored since the last catch-up are the ones numbered above its mark."""
         con = self.refresh()
         self._catch_up_words(con, segment, vocabulary)
-        terms = [_phrase(w) for column in ("title", "body", "meta")
-                 for w in dict.fromkeys(query.get(column) or ())]
+        terms = _word_terms(query)
         if not terms:
             return []
         statuses = tuple(statuses)
@@ -1024,6 +1023,12 @@ def _rank_sql(priorities: list) -> str:
     return f"CASE priority {cases} ELSE {len(priorities)} END"
 
 
+def _word_terms(query: dict) -> list:
+    """The FTS5 phrases of a word query ({title, body, meta: [word, ...]}), each word once."""
+    return [_phrase(w) for w in dict.fromkeys(
+        w for column in ("title", "body", "meta") for w in query.get(column) or ())]
+
+
 def _weights() -> str:
     return ", ".join(map(str, WORD_WEIGHTS))
 
@@ -1032,8 +1037,7 @@ def rank_words(documents: list, query: dict, limit: int = 10) -> list:
     """[(key, score)] of ``documents`` ([(key, {title, body, meta: [word, ...]})]) closest
     to ``query``, best first, scored as similar() scores tickets (a small set, such as the
     knowledge base's articles, ranked in memory)."""
-    terms = [_phrase(w) for column in ("title", "body", "meta")
-             for w in dict.fromkeys(query.get(column) or ())]
+    terms = _word_terms(query)
     if not terms or not documents:
         return []
     con = sqlite3.connect(":memory:")

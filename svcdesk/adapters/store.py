@@ -583,11 +583,13 @@ def template_text(root: Path, folder: str, name: str, suffix: str) -> tuple | No
     return None
 
 
-def read_yaml_file(text: str, shown: str):
-    """Text-only data of a YAML file a person wrote; ValidationError naming file and line."""
+def read_yaml_file(text: str, shown: str, first_line: int = 1):
+    """Text-only data of a YAML file a person wrote (``text`` starting at ``first_line`` of
+    the file, as a front matter does); ValidationError naming file and line."""
     try:
         return parse_yaml(text)
     except yaml.YAMLError as exc:
         line = yaml_error_line(exc)
-        raise ValidationError(f"{shown}{':' + str(line) if line else ''}: not valid YAML: "
-                              f"{yaml_error_text(exc)}") from None
+        where = f":{line + first_line - 1}" if line else ""
+        raise ValidationError(f"{shown}{where}: not valid YAML: {yaml_error_text(exc)}") \
+            from None

@@ -119,8 +119,10 @@ def fill_sample(desk: Desk, count: int = 40) -> int:
             f"{k}: {v}\n" for k, v in trailers_for(number, event.action).items()),
             who, event.at))
     last = max(at for *_, at in commits)
-    articles = {f"kb/{name}.md": ("---\n" + store.dump_yaml(meta) + "---\n\n" + body)
-                .encode("utf-8") for name, meta, body in sample.ARTICLES}
+    from svcdesk.app.knowledge import KB, article_bytes
+
+    articles = {f"{KB}/{name}.md": article_bytes(meta, body)
+                for name, meta, body in sample.ARTICLES}
     manager = rules.agents.get(rules.manager) if rules.manager else None
     commits.append((articles, "kb: the knowledge base's first articles\n\n"
                     + "".join(f"{k}: {v}\n" for k, v in trailers_for(None, "kb-new").items()),

@@ -359,16 +359,16 @@ def presets(desk) -> list:
 def preset(desk, name: str):
     """The ticket template ``name`` (NAME.en in English when the desk speaks it), checked;
     ValidationError naming the file and line of what is wrong."""
-    from svcdesk.domain.presets import PresetError, compile_preset
+    from svcdesk.domain.presets import NAME, PresetError, compile_preset
 
     names = [name + ".en", name] if desk.rules.language == "en" and \
         not name.endswith(".en") else [name]
     found = None
-    if all(c.isalnum() or c in "-_." for c in name):
+    if NAME.fullmatch(name):
         found = next(filter(None, (store.template_text(desk.root, "tickets", n, ".yaml")
                                    for n in names)), None)
     if found is None:
-        known = [n for n in store.template_files(desk.root, "tickets", ".yaml")]
+        known = list(store.template_files(desk.root, "tickets", ".yaml"))
         raise ValidationError(f"--template {name!r}: no such ticket template; the desk has "
                               + (", ".join(known) or "none (templates/tickets/*.yaml)"))
     shown, text = found

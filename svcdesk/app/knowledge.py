@@ -147,18 +147,9 @@ def _read(path) -> kb.Article:
     except UnicodeDecodeError:
         raise ValidationError(f"{shown}: not UTF-8 text") from None
     try:
-        head, body, _ = kb.split(text)
-        meta = store.read_yaml_file(head, shown)
-        if isinstance(meta, dict) or meta is None:
-            meta = meta or {}
-        return kb.article(path.stem, meta, body)
-    except ValidationError as exc:  # a YAML error: its line is the front matter's, +1
-        message = str(exc)
-        prefix = f"{shown}:"
-        if message.startswith(prefix) and message[len(prefix):].split(":", 1)[0].isdigit():
-            line, rest = message[len(prefix):].split(":", 1)
-            message = f"{shown}:{int(line) + 1}:{rest}"
-        raise ValidationError(message) from None
+        head, body = kb.split(text)
+        meta = store.read_yaml_file(head, shown, first_line=2)  # after the opening ---
+        return kb.article(path.stem, {} if meta is None else meta, body)
     except kb.ArticleError as exc:
         line = exc.line or ((store.line_of(head, exc.path) or 0) + 1 if exc.path else 2)
         raise ValidationError(f"{shown}:{line}: {exc.message}") from None
@@ -208,7 +199,7 @@ def new_article(desk, title: str | None = None, name: str | None = None, body: s
     elif name in taken:
         raise ValidationError(f"kb/{name}.md already exists")
     meta = {k: v for k, v in meta.items() if v}
-    data = ("---\n" + store.dump_yaml(meta) + "---\n\n" + text).encode("utf-8")
+    data = article_bytes(meta, text)
     kb.article(name, meta, text)  # what it writes, it can read back
     relpath = f"{KB}/{name}.md"
     actor, now = desk.actor(), desk.now()
@@ -217,6 +208,11 @@ def new_article(desk, title: str | None = None, name: str | None = None, body: s
         change.commit(f"kb: {name}: {meta['title'][:60]}", "",
                       trailers_for(None, "kb-new"), actor.identity, now)
     return name, relpath
+
+
+def article_bytes(meta: dict, body: str) -> bytes:
+    """An article's file: the front matter, then the body."""
+    return ("---\n" + store.dump_yaml(meta) + "---\n\n" + body).encode("utf-8")
 
 
 def draft_body(ticket) -> str:

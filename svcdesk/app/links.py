@@ -4,7 +4,7 @@ writing both tickets, so a sync carries a link whole or not at all."""
 from svcdesk.adapters import store
 from svcdesk.app.work import update_together
 from svcdesk.base import model
-from svcdesk.base.errors import UsageError, WorkflowError
+from svcdesk.base.errors import TicketFileError, UsageError, WorkflowError
 from svcdesk.base.identity import TicketRef
 from svcdesk.domain import history, links
 
@@ -104,12 +104,13 @@ def chain(desk, uid: str, slot: str) -> list:
             break
         ticket, _ = store.read_ticket(desk.root, desk.rules.schema, relpath)
         upward = links.links_of(ticket.fields).get(slot)
-        if not upward or upward[0] in seen or upward[0] == uid:
-            if upward and (upward[0] in seen or upward[0] == uid):
-                seen.append(upward[0])
+        if not upward:
             break
+        looped = upward[0] == uid or upward[0] in seen
         current = upward[0]
         seen.append(current)
+        if looped:
+            break
     return seen
 
 
@@ -124,7 +125,7 @@ def shown(desk, ticket) -> list:
                 continue
             try:
                 other, _ = store.read_ticket(desk.root, desk.rules.schema, relpath)
-            except Exception:  # noqa: BLE001 - a broken file is shown by its path
+            except TicketFileError:  # a broken file is shown by its number
                 out.append((slot, store.number_of(relpath), "", None))
                 continue
             out.append((slot, other.number, other.fields.get("title", ""),

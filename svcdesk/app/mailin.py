@@ -167,9 +167,9 @@ def _take_one(desk: Desk, change, batch, work: _Work, msg: inbound.Inbound, now)
     """One person's message taken into the batch's change (Taken "kept" when it may not
     be: the caller keeps it aside)."""
     sender = _sender(desk, msg)
-    relpath = _ticket_of(desk, msg, work.made)
+    relpath, ticket = _ticket_of(desk, msg, work.made), None
     if relpath is not None:
-        relpath = _merged_target(desk, change, work, relpath)
+        relpath, ticket = _merged_target(desk, change, work, relpath)
     if relpath is None:
         opened = work.opened.get(msg.sender_email, 0)
         if _flooding(desk, msg, opened):
@@ -187,10 +187,7 @@ def _take_one(desk: Desk, change, batch, work: _Work, msg: inbound.Inbound, now)
         return Taken("new", ticket.number, "new ticket" + (
             " (incomplete: details to be asked for)" if incomplete else "")
             + _said_files(ticket), refused=outcome.refused)
-    ticket = work.tickets.get(relpath)
-    if ticket is None:
-        ticket = store.ticket_from_bytes(desk.rules.schema, change.read_committed(relpath),
-                                         relpath)
+    if relpath not in work.tickets:
         ticket = history.absorb_hand_edits(desk.rules, ticket, now)
         work.before[relpath] = len(ticket.events)
     before = len(ticket.events)
@@ -255,21 +252,25 @@ def _ticket_of(desk: Desk, msg: inbound.Inbound, made: dict) -> str | None:
     return None
 
 
-def _merged_target(desk: Desk, change, work: _Work, relpath: str) -> str:
-    """Where a reply to ``relpath`` goes: a ticket merged into another (closed as its
-    duplicate) hands its replies on to that one, along the chain."""
+def _merged_target(desk: Desk, change, work: _Work, relpath: str) -> tuple:
+    """(path, ticket) a reply to ``relpath`` goes to: a ticket merged into another (closed as
+    its duplicate) hands its replies on to that one, along the chain. The ticket is as this
+    batch has it, else as committed."""
     open_statuses = desk.rules.open_statuses()
+
+    def load(path):
+        return work.tickets.get(path) or store.ticket_from_bytes(
+            desk.rules.schema, change.read_committed(path), path)
+
     for _ in range(links.MAX_CHAIN):
-        ticket = work.tickets.get(relpath) or store.ticket_from_bytes(
-            desk.rules.schema, change.read_committed(relpath), relpath)
+        ticket = load(relpath)
         target = links.merged_into(ticket.fields)
-        if not target or ticket.fields["status"] in open_statuses:
-            return relpath
-        found = work.made.get(target) or desk.index.by_uid(target)
-        if found is None:
-            return relpath
+        found = target and ticket.fields["status"] not in open_statuses and (
+            work.made.get(target) or desk.index.by_uid(target))
+        if not found:
+            return relpath, ticket
         relpath = found
-    return relpath
+    return relpath, load(relpath)
 
 
 def _sender(desk: Desk, msg: inbound.Inbound) -> Actor:

@@ -17,8 +17,8 @@ def update(desk, ref: TicketRef, action: str, build, subject=None, note_body: st
            files: dict | None = None):
     """Load, absorb hand edits, apply ``build(ticket, now, actor)``, write, commit.
 
-    The commit subject is ``subject``, or (when None) said from the last event; it and
-    ``note_body`` may be callables, asked once ``build`` has run. ``files``:
+    The commit subject is ``subject``, or (when None) said from the last event;
+    ``note_body`` may be a callable, asked once ``build`` has run. ``files``:
     a mapping in which ``build`` may leave more files to commit (``"writes"``: {relpath:
     bytes}), such as attachments or the record of a part it used; those of them that exist
     must be as HEAD has them (a hand edit not committed is refused, nothing written)."""
@@ -47,11 +47,10 @@ def update_together(desk, refs: list, action: str, build, subject=None, note_bod
         results = build(tickets, now, actor)
         if all(r is None for r in results):
             return tickets
+        changed = [i for i, r in enumerate(results) if r is not None]
         results = [t if r is None else history.settle(rules, r)
                    for t, r in zip(tickets, results)]
-        said = subject() if callable(subject) else subject
         body = note_body() if callable(note_body) else note_body
-        changed = [i for i, r in enumerate(results) if len(r.events) > befores[i]]
         for i in changed:
             change.write(relpaths[i], store.encode_ticket(results[i]))
         for path, data in (files or {}).get("writes", {}).items():
@@ -60,7 +59,7 @@ def update_together(desk, refs: list, action: str, build, subject=None, note_bod
             change.write(path, data)
         first = results[changed[0]]
         numbers = ", ".join(results[i].number for i in changed)
-        change.commit(f"{numbers}: {said or history.subject(first.events[-1])}",
+        change.commit(f"{numbers}: {subject or history.subject(first.events[-1])}",
                       body, trailers_for(first.number, action), actor.identity, now)
     for i in changed:
         delivery.queue_notices(desk, results[i], results[i].events[befores[i]:])
@@ -232,20 +231,13 @@ def comment(desk, ref: TicketRef, text: str | None, internal: bool = False,
     said = {}
 
     def build(ticket, now, actor):
-        note = replies.with_reply(desk, reply, ticket, actor.key, text) if reply \
+        said["note"] = replies.with_reply(desk, reply, ticket, actor.key, text) if reply \
             else text.strip()
-        said["note"] = note
-        event = model.Event(new_ulid(now), now, actor.key, "comment", note=note,
+        event = model.Event(new_ulid(now), now, actor.key, "comment", note=said["note"],
                             visibility=visibility)
         return model.append(desk.rules.schema, ticket, event)
 
-    kind = "internal note" if internal else "comment"
-
-    def subject():
-        first_line = said["note"].splitlines()[0]
-        return f"{kind}: {first_line[:60]}"
-
-    return update(desk, ref, "comment", build, subject, lambda: said["note"])
+    return update(desk, ref, "comment", build, note_body=lambda: said["note"])
 
 
 RECOGNISED_BY = ("product.serial", "customer.phone", "customer.email")

@@ -172,13 +172,14 @@ def _prompt_missing(desk, given: dict, auto: bool, ask=()) -> dict:
     """Ask on the terminal for each required field still missing (after the rules had
     their say, when they run), and for the fields a template asks for."""
     from svcdesk.app import intake
+    from svcdesk.base.model import get_path
 
     values = intake.check_values(desk, given)
     if auto:
         values = intake.decide(desk, intake.derived(desk, values)).values
     required = intake.missing_fields(desk, values)
     wanted = required + [f for f in ask if f not in required
-                         and model_get(values, f) in (None, "", [])]
+                         and get_path(values, f) in (None, "", [])]
     for name in wanted:
         spec = desk.rules.schema.specs[name]
         optional = name not in required  # a template's question: Enter skips it
@@ -201,12 +202,6 @@ def _prompt_missing(desk, given: dict, auto: bool, ask=()) -> dict:
             return _prompt_missing(desk, given, auto, ask)
     return given
 
-
-def model_get(values: dict, path: str):
-    """The value at dotted ``path`` of nested ``values`` (None when absent)."""
-    for part in path.split("."):
-        values = values.get(part) if isinstance(values, dict) else None
-    return values
 
 
 def _edit_new(desk, given: dict, auto: bool) -> dict:

@@ -77,7 +77,8 @@ def hand_set(ticket: model.Ticket) -> frozenset:
 def subject(event: model.Event) -> str:
     """A commit subject that says what the event did: assign to li.qiang (rule: ...)."""
     new = {path: after for path, (_, after) in event.changes.items()}
-    text = event.action
+    internal_note = event.action == "comment" and event.visibility == "internal"
+    text = "internal note" if internal_note else event.action
     if event.action in ("assign", "escalate") and new.get("assignee"):
         text += f" to {new['assignee']}"
     elif event.action == "classify":

@@ -33,7 +33,7 @@ class Article:
 
 
 def split(text: str) -> tuple:
-    """(front matter text, body, the body's first line number) of an article."""
+    """(front matter text, body) of an article; the front matter starts on line 2."""
     if text.startswith("\ufeff"):
         text = text[1:]
     lines = text.split("\n")
@@ -42,7 +42,7 @@ def split(text: str) -> tuple:
                            "and the rest, then ---", line=1)
     for i, line in enumerate(lines[1:], 1):
         if line.strip() == "---":
-            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]).strip() + "\n", i + 2
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]).strip() + "\n"
     raise ArticleError("the front matter has no closing --- line", line=1)
 
 

@@ -79,10 +79,9 @@ def compile_preset(name: str, data, rules) -> Preset:
     try:
         values = model.parse_values(rules.schema, fields)
     except model.FieldError as exc:
-        path = ".".join(map(str, exc.path))
-        inside = path if path in fields else tuple(path.split(".", 1))
-        raise PresetError(("fields", *((inside,) if isinstance(inside, str) else inside)),
-                          f"field {path}: {exc.message}") from None
+        path = ".".join(map(str, exc.path))  # as written (product.model:) or nested
+        inside = (path,) if path in fields else path.split(".", 1)
+        raise PresetError(("fields", *inside), f"field {path}: {exc.message}") from None
     kind = values.get("type")
     if kind is not None and kind not in rules.types:
         raise PresetError(("fields", "type"), f"type {kind!r} is not one of the desk's types: "

@@ -169,10 +169,12 @@ class Story:
     def within(self, period: Period, action: str) -> list:
         return [s for s in self.steps if s[1] == action and period.start <= s[0] < period.end]
 
-    def merged(self, start: datetime, end: datetime) -> bool:
-        """Whether it was merged into another ticket (closed as its duplicate) in [start,
-        end): the merge that changed its status, not the one its original records."""
-        return any(s[1] == "merge" and s[2] and start <= s[0] < end for s in self.steps)
+    def merged(self, end: datetime, start: datetime | None = None) -> bool:
+        """Whether it was merged into another ticket (closed as its duplicate) before
+        ``end`` (and from ``start``): the merge that changed its status, not the one its
+        original records."""
+        return any(s[1] == "merge" and s[2] and (start is None or start <= s[0])
+                   for s in self.until(end))
 
     def done_before(self, end: datetime, action: str) -> int:
         """How many times ``action`` happened before ``end``."""
@@ -207,9 +209,9 @@ def figures(stories: list, period: Period, rules, labels) -> dict:
     calendar, counting = service.calendar, set(service.counting)
     open_statuses = set(rules.open_statuses())
     end = period.end
-    duplicates = [s for s in stories if s.merged(period.start, end)]
+    duplicates = [s for s in stories if s.merged(end, period.start)]
     # a duplicate merged by the period's end is its original's request, counted there once
-    merged = {s.number for s in stories if s.merged(datetime.min.replace(tzinfo=end.tzinfo), end)}
+    merged = {s.number for s in stories if s.merged(end)}
     stories = [s for s in stories if s.number not in merged]
     created = [s for s in stories if period.start <= s.created < end]
     resolved = [s for s in stories if s.within(period, "resolve")]
