@@ -254,7 +254,9 @@ def _business_moment(rng, day: datetime, now: datetime) -> datetime:
                          minute=rng.randrange(60), second=0, microsecond=0)
     while moment.weekday() >= 5 and rng.random() < 0.8:
         moment += timedelta(days=1)
-    return min(moment, now - timedelta(minutes=30))
+    while moment > now - timedelta(minutes=30):  # still to come: a day earlier, same hour
+        moment -= timedelta(days=1)
+    return moment
 
 
 def _story(rules, rng, number, created, request, who, now, desk):
