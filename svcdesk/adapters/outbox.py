@@ -1,7 +1,8 @@
 """The outbox (``.git/svcdesk/outbox``) and SMTP delivery.
 
 Each notice is two files named after it: ``NAME.json`` (what it is, its state, the last
-error) and, once rendered, ``NAME.eml`` (the message). States: ``pending`` (rendered, not yet
+error, the attempts and when to try again) and, once rendered, ``NAME.eml`` (the message)
+or, for a channel besides email, ``NAME.msg`` (its title and text, as JSON). States: ``pending`` (rendered, not yet
 delivered), ``failed`` (the template could not render; re-rendered by the next send) and
 ``sent`` (delivered, not yet recorded on its ticket). Without SMTP, pending messages stay
 here as .eml files for another program (or a person) to pick up.
@@ -34,9 +35,22 @@ class Entry:
     def state(self) -> str:
         return self.meta.get("state", "pending")
 
+    @property
+    def channel(self) -> str:
+        """email, or the name of the channel under notices.channels it goes by."""
+        return self.meta["to"].get("channel", "email")
+
+    @property
+    def address(self) -> str:
+        """The email address, phone or channel name it goes to."""
+        to = self.meta["to"]
+        return to.get("address") or to.get("email") or ""
+
     def message_bytes(self) -> bytes | None:
+        """The message as rendered: an .eml, or a channel's .msg (JSON title and text)."""
+        suffix = ".eml" if self.channel == "email" else ".msg"
         try:
-            return self.path.with_suffix(".eml").read_bytes()
+            return self.path.with_suffix(suffix).read_bytes()
         except FileNotFoundError:
             return None
 
@@ -50,13 +64,15 @@ class Outbox:
         self._unsynced: list = []  # files put since the last sync
 
     def put(self, stem: str, meta: dict, message: bytes | None) -> Entry:
-        """Queue a notice (its message, or with None, its failure to render)."""
+        """Queue a notice (its message, or with None, its failure to render): an email's
+        as NAME.eml, a channel's as NAME.msg."""
         self.path.mkdir(parents=True, exist_ok=True)
+        suffix = ".eml" if meta["to"].get("channel", "email") == "email" else ".msg"
         if message is not None:
-            write_atomic(self.path / f"{stem}.eml", message, sync=False, sync_dir=False)
-            self._unsynced.append(self.path / f"{stem}.eml")
+            write_atomic(self.path / f"{stem}{suffix}", message, sync=False, sync_dir=False)
+            self._unsynced.append(self.path / f"{stem}{suffix}")
         else:
-            (self.path / f"{stem}.eml").unlink(missing_ok=True)
+            (self.path / f"{stem}{suffix}").unlink(missing_ok=True)
         write_atomic(self.path / f"{stem}.json",
                      json.dumps(meta, ensure_ascii=False, indent=1).encode(), sync=False,
                      sync_dir=False)
@@ -86,7 +102,8 @@ class Outbox:
 
     def remove(self, entry: Entry) -> None:
         """Drop a notice once it is recorded on its ticket."""
-        entry.path.with_suffix(".eml").unlink(missing_ok=True)
+        for suffix in (".eml", ".msg"):
+            entry.path.with_suffix(suffix).unlink(missing_ok=True)
         entry.path.unlink(missing_ok=True)
 
     def entries(self) -> list:

@@ -115,6 +115,33 @@ class Renderer:
             return ""
         return value.astimezone(self.tz).strftime(fmt)
 
+    def has(self, folder: str, template: str, kind: str) -> bool:
+        """Whether template ``template`` of ``kind`` exists (the desk's or shipped)."""
+        import jinja2
+
+        for name in (f"{folder}/{template}.en.{kind}.j2", f"{folder}/{template}.{kind}.j2"):
+            if name.endswith(f".en.{kind}.j2") and self.language != "en":
+                continue
+            try:
+                self.env.get_template(name)
+                return True
+            except jinja2.TemplateNotFound:
+                continue
+        return False
+
+    def string(self, source: str, context: dict, where: str) -> str:
+        """A template given as text (a request in rules.yaml) rendered; TemplateError names
+        ``where``."""
+        import jinja2
+
+        try:
+            return _rendered(self.env.from_string(source), context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"{where}: line {exc.lineno}: {exc.message}") from None
+        except (jinja2.TemplateError, _OverBudget, RecursionError, TypeError, ValueError,
+                ArithmeticError, LookupError) as exc:
+            raise TemplateError(f"{where}: {exc}") from None
+
     def text(self, folder: str, template: str, kind: str, context: dict) -> str:
         """The rendered text; raise TemplateError naming the file and line."""
         import jinja2

@@ -27,6 +27,7 @@ class Delivery(NamedTuple):
     smtp: str | None = None  # where it delivered to (None: no SMTP configured)
     commit: str | None = None
     waiting: int = 0  # customer notices whose ticket number is not final yet (svcdesk sync)
+    problems: list = []  # one line per channel that failed this run (kept for a retry)
 
 
 def renderer(desk):
@@ -74,20 +75,21 @@ def notices_for(rules, ticket: model.Ticket, events, names=None) -> list:
     out = []
     routes = rules.notices.routes if rules.notices else {}
     for event in events:
-        triggered = names if names is not None else notices.triggers(event)
+        triggered = names if names is not None else notices.triggers(event, rules.transitions)
         for name in triggered:
             step = ladder.step_of(rules, event)
-            for template, roles in routes.get(name, ()):
+            for route in routes.get(name, ()):
                 if name == "escalated" and step is not None and step.notify:
-                    roles = step.notify
-                for person in notices.recipients(roles, ticket.fields, rules):
+                    route = route._replace(to=step.notify)
+                for person in notices.recipients(route, ticket.fields, rules):
                     out.append(notices.Notice(ticket.number, ticket.fields["uid"], event.id,
-                                              name, template, person))
+                                              name, route.template, person))
     return out
 
 
 def _render(desk, notice, ticket: model.Ticket, event: model.Event) -> tuple:
-    """(message bytes, subject) of a notice; raise TemplateError naming file and line."""
+    """(message bytes, subject) of a notice; raise TemplateError naming file and line (or
+    ValueError: a message longer than its channel takes)."""
     rules = desk.rules
     at = max(event.at, ticket.events[-1].at)
     levels = desk.kept.setdefault("levels", {})
@@ -96,12 +98,42 @@ def _render(desk, notice, ticket: model.Ticket, event: model.Event) -> tuple:
         levels[key] = sla.level(ticket.events, ticket.fields, rules.service, at)
     context = notices.context(rules, ticket, event, notice, levels[key],
                               ladder.step_of(rules, event))
-    subject, body = mail.render(renderer(desk), notice.template, context)
     n = rules.notices
+    if notice.recipient.channel != "email":
+        return _channel_message(desk, n.channels[notice.recipient.channel], notice, context)
+    subject, body = mail.render(renderer(desk), notice.template, context)
     sender = notices.Recipient("sender", n.sender_name, n.sender_email)
     domain = n.sender_email.rpartition("@")[2] or "svcdesk.localhost"
     data = mail.message(notice, subject, body, sender, domain, event.at)
     return data, notices.full_subject(notice, subject)
+
+
+def _channel_message(desk, channel, notice, context: dict) -> tuple:
+    """(JSON bytes, title) of a notice by a channel: its title and text from the template's
+    NAME.sms.j2 (the whole text) or NAME.md.j2 (the first line the title, as for mail),
+    else from the email's: its subject (SMS) or subject and body; MessageTooLong (a
+    ValueError) when the platform would not take it."""
+    import json
+
+    from svcdesk.domain import channels
+
+    kind = "sms" if channel.kind == "sms" else "md"
+    render = renderer(desk)
+    if render.has("notices", notice.template, kind):
+        text = render.text("notices", notice.template, kind, context).strip()
+        head, _, rest = text.partition("\n")
+        title = notices.full_subject(notice, head.lstrip("#").strip())
+        if kind == "md":
+            text = f"### {title}\n{rest.strip()}".strip()
+    else:
+        subject, body = mail.render(render, notice.template, context)
+        title = notices.full_subject(notice, subject)
+        text = title if kind == "sms" else f"### {title}\n\n{body.strip()}"
+    channels.check_length(channel, title, text)
+    facts = {"ticket": notice.number, "event": notice.event,
+             "status": context["ticket"]["status"], "at": context["event"]["at"].isoformat()}
+    return json.dumps({"title": title, "text": text, "facts": facts},
+                      ensure_ascii=False).encode(), title
 
 
 def queue_notices(desk, ticket: model.Ticket, events, by: str = sla.SYSTEM, names=None,
@@ -118,8 +150,9 @@ def queue_notices(desk, ticket: model.Ticket, events, by: str = sla.SYSTEM, name
         meta = {"key": notice.key, "number": notice.number,
                 "relpath": store.ticket_relpath(notice.number), "event_id": notice.event_id,
                 "event": notice.event, "template": notice.template, "by": by,
-                "to": {"role": notice.recipient.role, "name": notice.recipient.name,
-                       "email": notice.recipient.email}}
+                "to": _to(notice.recipient)}
+        if notice.recipient.channel != "email":
+            meta["kind"] = desk.rules.notices.channels[notice.recipient.channel].kind
         event = by_id.get(notice.event_id, ticket.events[-1])
         try:
             data, subject = _render(desk, notice, ticket, event)
@@ -132,6 +165,19 @@ def queue_notices(desk, ticket: model.Ticket, events, by: str = sla.SYSTEM, name
     if sync:
         box.sync()
     return todo
+
+
+def _to(person: notices.Recipient) -> dict:
+    """Whom an outbox entry goes to (an email's as ever: role, name, email)."""
+    if person.channel == "email":
+        return {"role": person.role, "name": person.name, "email": person.address}
+    return {"role": person.role, "name": person.name, "address": person.address,
+            "channel": person.channel}
+
+
+def _recipient(to: dict) -> notices.Recipient:
+    return notices.Recipient(to["role"], to["name"], to.get("address") or to["email"],
+                             to.get("channel", "email"))
 
 
 def preview_notice(desk, ref: TicketRef, name: str) -> list:
@@ -202,19 +248,74 @@ def deliver(desk) -> Delivery:
         held = [e for e in pending if final is not None and e.meta["to"]["role"] ==
                 "customer" and not final(e.meta["relpath"])]
         pending = [e for e in pending if e not in held]
-        if server is not None and pending:
+        by_mail = [e for e in pending if e.channel == "email"]
+        if server is not None and by_mail:
             sender = desk.rules.notices.sender_email
             sent_now, error = server.send([
                 (e, e.message_bytes(), mail.wire_address(sender),
                  [mail.wire_address(e.meta["to"]["email"])])
-                for e in pending if e.message_bytes() is not None])
+                for e in by_mail if e.message_bytes() is not None])
             sent_now = [box.mark(e, state="sent", sent=now.isoformat()) for e in sent_now]
+        by_channel, problems = _send_by_channels(
+            desk, box, [e for e in pending if e.channel != "email"], now)
+        sent_now += by_channel
         done = [e for e in ready if e.state == "sent"] + sent_now
         sha = _record_deliveries(desk, change, done, ticket_of, now) if done else None
     for entry in done:
         box.remove(entry)
     return Delivery(done, len(pending) - len(sent_now) + len(held), failed, error,
-                    server.describe() if server else None, sha, len(held))
+                    server.describe() if server else None, sha, len(held), problems)
+
+
+BACKOFF_MINUTES = (1, 2, 5, 10, 30, 60)  # after the 1st, 2nd... failure; then every hour
+
+
+def _send_by_channels(desk, box, entries: list, now: datetime) -> tuple:
+    """Send the channels' notices (group robots, SMS, webhooks), oldest first. A failure
+    is kept on its notice with the time to try again (backing off to hourly), and holds
+    back the later notices of its channel so they never arrive out of order. Returns (the
+    entries sent, marked so; one line per channel that failed)."""
+    if not entries:
+        return [], []
+    import json
+    from datetime import timedelta
+
+    from svcdesk.adapters.webhooks import Sender
+
+    channels = desk.rules.notices.channels
+    render = renderer(desk)
+    timeout = os.environ.get("SVCDESK_HTTP_TIMEOUT")  # seconds; tests wait less
+    sender = Sender(lambda source, context, where: render.string(source, context, where),
+                    **({"timeout": float(timeout)} if timeout else {}))
+    sent, problems, stopped = [], [], set()
+    try:
+        for entry in entries:
+            name = entry.channel
+            if name in stopped:
+                continue
+            channel = channels.get(name)
+            retry = entry.meta.get("retry_at")
+            if retry and datetime.fromisoformat(retry) > now:
+                stopped.add(name)
+                continue
+            if channel is None:
+                why = f"channel {name} is no longer under notices.channels in rules.yaml"
+            else:
+                message = json.loads(entry.message_bytes() or b"{}")
+                why = sender.send(channel, entry.address, message) if message else \
+                    f"{channel.describe()}: the rendered message is missing"
+            if why is None:
+                sent.append(box.mark(entry, state="sent", sent=now.isoformat(), error=None))
+                continue
+            attempts = entry.meta.get("attempts", 0) + 1
+            wait = BACKOFF_MINUTES[min(attempts, len(BACKOFF_MINUTES)) - 1]
+            box.mark(entry, error=why, attempts=attempts,
+                     retry_at=(now + timedelta(minutes=wait)).isoformat())
+            problems.append(f"{why} (attempt {attempts}; tried again after {wait} min)")
+            stopped.add(name)
+    finally:
+        sender.close()
+    return sent, problems
 
 
 def renumbered(desk, numbers: dict) -> None:
@@ -244,10 +345,8 @@ def _rerender(desk, box, entry, ticket, failed):
     if event is None:  # a hand-sent notice: its event is made when it is recorded
         event = model.Event(meta["event_id"], ticket.events[-1].at, meta["by"], "notice")
         ticket = model.Ticket(ticket.fields, ticket.events + (event,))
-    to = meta["to"]
     notice = notices.Notice(meta["number"], ticket.fields["uid"], meta["event_id"],
-                            meta["event"], meta["template"],
-                            notices.Recipient(to["role"], to["name"], to["email"]))
+                            meta["event"], meta["template"], _recipient(meta["to"]))
     try:
         data, subject = _render(desk, notice, ticket, event)
     except (TemplateError, ValueError) as exc:
@@ -268,15 +367,28 @@ def _record_deliveries(desk, change, done: list, ticket_of, now: datetime) -> st
         event = model.Event(
             meta["event_id"] if meta["by"] != sla.SYSTEM else new_ulid(now), now,
             meta["by"], "notice", rule=f"notice: {meta['key']}",
-            note=f"{meta['template']} → {to['name']} <{to['email']}>: "
-                 f"{meta.get('subject', '')}".strip(),
+            note=f"{meta['template']} → {_said(entry)}: {meta.get('subject', '')}".strip(),
             visibility="public" if to["role"] == "customer" else "internal")
         touched[meta["relpath"]] = history.settle(
             desk.rules, model.append(desk.rules.schema, ticket, event))
     for relpath, ticket in touched.items():
         change.write(relpath, store.encode_ticket(ticket))
     numbers = ", ".join(t.number for t in touched.values())
-    body = "\n".join(f"{e.meta['number']}: {e.meta['template']} to {e.meta['to']['email']}"
-                     for e in done)
+    body = "\n".join(f"{e.meta['number']}: {e.meta['template']} to {_said(e)}" for e in done)
     return change.commit(f"notify: {len(done)} notice(s) delivered", body,
                          trailers_for(numbers, "notify"), SYSTEM, now)
+
+
+def _said(entry) -> str:
+    """Whom a delivered notice went to, as its ticket records it."""
+    to = entry.meta["to"]
+    if entry.channel == "email":
+        return f"{to['name']} <{to['email']}>"
+    if to["role"] == "channel":
+        return f"{entry.channel} ({entry.meta.get('kind', 'channel')})"
+    return f"{to['name']} {_masked(entry.address)} ({entry.channel})"
+
+
+def _masked(phone: str) -> str:
+    """A phone as a ticket's history shows it: 138****0000."""
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else phone

@@ -331,11 +331,11 @@ def _answer(rules, ticket, msg: inbound.Inbound, sender: Actor, now) -> tuple:
                             note=_cut(text, MAX_LENGTH["text"]), visibility="public")
     said = "the customer's reply recorded"
     words = (rules.mail or {}).get("reopen_when") or mailtext.NOT_FIXED
-    if status in rules.service.paused and "resume" in rules.transitions:
+    if status in rules.service.waiting and rules.allows("resume", status, sender.key):
         ticket = history.transition(rules, ticket, now, sender.key, "resume", {},
                                     note="the customer replied by mail")
         said += "; resumed"
-    elif status in rules.service.resolved and "reopen" in rules.transitions and \
+    elif status in rules.service.resolved and rules.allows("reopen", status, sender.key) and \
             mailtext.says_not_fixed(msg.text, words):
         ticket = history.transition(rules, ticket, now, sender.key, "reopen", {},
                                     rule="mail.reopen_when",

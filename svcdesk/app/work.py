@@ -176,6 +176,39 @@ def move(desk, ref: TicketRef, action: str, note: str | None = None,
     return update(desk, ref, action, build, note_body=note or "")
 
 
+def act(desk, ref: TicketRef, action: str, note: str | None = None,
+        values: dict | None = None, public: bool = True) -> model.Ticket:
+    """Take an action the desk declared in its workflow (a review, a wait for parts...),
+    with the fields ``values`` ({dotted path: text}) it sets."""
+    from svcdesk.domain import workflow
+
+    rules = desk.rules
+    if action in workflow.BUILT_IN:
+        raise UsageError(f"{action} has its own command: svcdesk {action} ID")
+    if action not in rules.transitions:
+        own = [a for a in rules.transitions if a not in workflow.BUILT_IN]
+        raise UsageError(f"{action!r} is not an action of the desk's workflow"
+                         + (f" (its own: {', '.join(own)})" if own else
+                            " (rules.yaml declares none besides svcdesk's own)"))
+    updates = {}
+    if values:
+        given = intake.check_values(desk, values)
+        updates = {path: model.get_path(given, path) for path in values}
+        managed = [p for p in updates if not rules.schema.specs[p].editable]
+        if managed:
+            raise ValidationError(f"{managed[0]} is kept by svcdesk; an action may not set it")
+    return move(desk, ref, action, note, updates, public)
+
+
+def declared_action(desk, name: str):
+    """The workflow's declaration of a desk's own action ``name`` (None: no such action,
+    or one of svcdesk's own, which have their commands)."""
+    from svcdesk.domain import workflow
+
+    rule = desk.rules.transitions.get(name)
+    return None if rule is None or name in workflow.BUILT_IN else rule
+
+
 def rate(desk, ref: TicketRef, csat: int, feedback: str | None = None) -> model.Ticket:
     """Record the customer's rating (1-5) of a closed ticket: the answer to the survey its
     closing sent; a second one replaces the first, both kept in the history."""

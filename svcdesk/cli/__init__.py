@@ -35,11 +35,14 @@ class State:
 
     def desk(self):
         """The desk, opened for the running subcommand."""
+        return self.desk_for(click.get_current_context().info_name)
+
+    def desk_for(self, command: str):
+        """The desk, opened for ``command``."""
         if self._desk is None:
             from svcdesk.app.desk import open_desk
             from svcdesk.cli.output import progress_factory
 
-            command = click.get_current_context().info_name
             self._desk = open_desk(self.desk_path, self.agent, command,
                                    progress_factory("Indexing tickets"), self._opening)
         return self._desk
@@ -51,7 +54,7 @@ MODULES = {
     "admin": ("init", "index"),
     "tickets": ("new", "show", "list", "search", "edit", "comment", "log", "fields"),
     "work": ("classify", "assign", "priority", "start", "wait", "resume", "resolve", "close",
-             "reopen", "escalate", "rate"),
+             "reopen", "escalate", "rate", "do"),
     "setup": ("rules", "agents"),
     "service": ("sla", "notify", "report"),
     "team": ("clone", "setup", "sync", "merge-file"),
@@ -77,6 +80,27 @@ def add_module(module: str, names) -> None:
     _HOME.update(dict.fromkeys(names, module))
 
 
+def _declared_action(ctx, name: str):
+    """The command of an action the desk's workflow declares (`svcdesk audit ID`), when
+    ``name`` is no command of svcdesk's; None when there is no such desk or action."""
+    import re
+
+    if not re.fullmatch(r"[a-z][a-z0-9_\-]*", name or ""):
+        return None
+    state = ctx.obj if isinstance(ctx.obj, State) else State(ctx.params.get("desk_path"),
+                                                              ctx.params.get("agent"))
+    try:
+        desk = state.desk_for(name)
+    except SvcdeskError:
+        return None
+    from svcdesk.cli.work import declared
+
+    command = declared(desk, name)
+    if command is not None:
+        ctx.obj = state
+    return command
+
+
 class SvcdeskGroup(click.Group):
     """The svcdesk group: its main() turns every error into one line and an exit code;
     its commands are loaded from their module on first use."""
@@ -92,7 +116,10 @@ class SvcdeskGroup(click.Group):
 
             raise UsageError("the command server is part of the speed machinery, which "
                              "SVCDESK_SPEED=0 switches off (or which is not installed)")
-        return self.commands.get(cmd_name)
+        found = self.commands.get(cmd_name)
+        if found is None and cmd_name not in _HOME:
+            found = _declared_action(ctx, cmd_name)
+        return found
 
     def main(self, args=None, prog_name=None, **extra):
         """Run, then exit with the documented code (also under click's CliRunner)."""
@@ -152,7 +179,8 @@ def cli(ctx, desk_path, agent, debug):
 
     Set SVCDESK_NOW (ISO 8601) to run any command at another time.
     """
-    ctx.obj = State(desk_path, agent)
+    if not isinstance(ctx.obj, State):  # (a declared action's command made it already)
+        ctx.obj = State(desk_path, agent)
     if ctx.invoked_subcommand in INDEXED:
         ctx.obj.prefetch(worktree=ctx.invoked_subcommand not in AS_COMMITTED)
 

@@ -64,7 +64,8 @@ COMMANDS = [sla]
 
 @click.group()
 def notify():
-    """Notices by email: what is queued, what a notice would say, send them."""
+    """Notices by email, SMS, group robots and webhooks: what is queued, what a notice
+    would say, send them."""
 
 
 @notify.command("list")
@@ -79,16 +80,20 @@ def notify_list(state, fmt):
 
     entries = delivery.queued(state.desk())
     rows = [{"ticket": e.meta["number"], "event": e.meta["event"],
-             "template": e.meta["template"], "to": e.meta["to"]["email"], "state": e.state,
-             "subject": e.meta.get("subject") or "", "error": e.meta.get("error") or "",
-             "file": str(e.path.with_suffix(".eml"))} for e in entries]
+             "template": e.meta["template"], "to": e.address, "channel": e.channel,
+             "state": e.state, "subject": e.meta.get("subject") or "",
+             "error": e.meta.get("error") or "", "attempts": e.meta.get("attempts", 0),
+             "retry_at": e.meta.get("retry_at"),
+             "file": str(e.path.with_suffix(".eml" if e.channel == "email" else ".msg"))}
+            for e in entries]
     if fmt == "json":
         echo(as_json(rows))
         return
     if not rows:
         echo("The outbox is empty.")
         return
-    echo(table([[r["ticket"], r["event"], r["to"], r["state"],
+    echo(table([[r["ticket"], r["event"], r["to"] if r["channel"] == "email" else
+                 f"{r['to']} ({r['channel']})", r["state"],
                  clip(r["error"] or r["subject"], 60)] for r in rows],
                ["ticket", "event", "to", "state", "subject / error"]))
 
@@ -132,7 +137,8 @@ def notify_send(state, ticket, event):
         raise UsageError("give both TICKET and EVENT, or neither (to deliver the outbox)")
     run = delivery.send_notice(desk, ticket, event) if ticket else delivery.deliver(desk)
     for entry in run.sent:
-        echo(f"{entry.meta['number']}  {entry.meta['template']} → {entry.meta['to']['email']}")
+        to = entry.address if entry.channel == "email" else f"{entry.address} ({entry.channel})"
+        echo(f"{entry.meta['number']}  {entry.meta['template']} → {to}")
     if run.smtp is None and run.queued and sys.stderr.isatty():
         # on a terminal only: a desk with no SMTP keeps its notices by choice, and cron
         # mails whatever a job writes, every five minutes
@@ -143,8 +149,13 @@ def notify_send(state, ticket, event):
              "numbers final", err=True)
     for entry, why in run.failed:
         echo(f"Warning: {entry.meta['number']} {entry.meta['template']}: {why}", err=True)
+    for problem in run.problems[1:] if not run.error else run.problems:
+        echo(f"Error: {problem}", err=True)
     if run.error:
         raise DeliveryError(f"{run.error}; {run.queued} notice(s) stay queued for the next run")
+    if run.problems:
+        raise DeliveryError(f"{run.problems[0]}; {run.queued} notice(s) stay queued for the "
+                            "next run")
     if run.failed:
         raise TemplateError(f"{len(run.failed)} notice(s) could not be rendered (or their "
                             "ticket read); they stay queued (see the warnings)")

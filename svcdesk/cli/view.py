@@ -252,8 +252,8 @@ def _signed(minutes: float, rules, w) -> str:
 
 def _event_lines(event: model.Event, rules, w) -> list:
     who = rules.label("agents", event.by) if event.by in rules.agents else event.by
-    what = w.get({"priority": "re-priority", "sla": "sla-event"}.get(event.action, event.action),
-                 event.action)
+    what = w.get({"priority": "re-priority", "sla": "sla-event"}.get(event.action, event.action)
+                 ) or rules.label("actions", event.action)
     if event.action == "comment" and event.visibility == "internal":
         what = w["internal"]
     head = f"  {style(when(event.at, rules.tz), fg='bright_black')}  {who}  {what}"

@@ -4,7 +4,7 @@ import click
 
 from svcdesk.app import work
 from svcdesk.cli.output import echo, style
-from svcdesk.cli.params import TICKET_ID, completes
+from svcdesk.cli.params import ASSIGNMENT, TICKET_ID, completes
 
 pass_state = click.pass_obj
 
@@ -177,5 +177,46 @@ def rate(state, ticket, score, feedback):
     echo(f"{style(result.number, bold=True)}: rated {result.fields['csat']}")
 
 
+@click.command("do")
+@click.argument("action", shell_complete=completes("actions"))
+@click.argument("ticket", type=TICKET_ID)
+@click.option("-m", "--message", help="A note (a reason, when the action requires one).")
+@click.option("--set", "sets", type=ASSIGNMENT, multiple=True,
+              help="A field the action fills in: --set parts.order=PO-1234 (repeatable).")
+@click.option("--internal", is_flag=True, help="Keep the message from the customer.")
+@pass_state
+def do(state, action, ticket, message, sets, internal):
+    """Take ACTION, one the desk declared in rules.yaml's workflow (审核, 待备件...), on a
+    ticket. A declared action is also a command of its own: `svcdesk ACTION TICKET`."""
+    desk = state.desk()
+    _moved(desk, work.act(desk, ticket, action, message, dict(sets), public=not internal))
+
+
+def declared(desk, name: str):
+    """The command of a desk's own workflow action ``name`` (None: it declares none)."""
+    rule = work.declared_action(desk, name)
+    if rule is None:
+        return None
+    rules = desk.rules
+    sources = ", ".join(rules.label("statuses", s) for s in rule.sources)
+    target = rules.label("statuses", rule.target) if rule.target else "the same status"
+    summary = (f"{rules.label('actions', name)}: {sources} → {target} (declared in rules.yaml)"
+               + (f"; only a {' or '.join(rule.roles)}" if rule.roles else ""))
+    needs_note = "note" in rule.requires
+
+    @click.command(name, help=summary)
+    @click.argument("ticket", type=TICKET_ID)
+    @click.option("-m", "--message", required=needs_note, help="A note" + (
+        " (required: the action asks for a reason)." if needs_note else "."))
+    @click.option("--set", "sets", type=ASSIGNMENT, multiple=True,
+                  help="A field the action fills in (repeatable).")
+    @click.option("--internal", is_flag=True, help="Keep the message from the customer.")
+    @pass_state
+    def command(state, ticket, message, sets, internal):
+        _moved(desk, work.act(desk, ticket, name, message, dict(sets), public=not internal))
+
+    return command
+
+
 COMMANDS = (classify, assign, priority, start, wait, resume, resolve, close, reopen, escalate,
-            rate)
+            rate, do)

@@ -17,7 +17,8 @@ def record(rules, ticket: model.Ticket, now: datetime, by: str, action: str, upd
     after = model.with_fields(ticket, **updates)
     if moves:
         after["status"] = workflow.check(rules.transitions, rules.statuses, ticket.number,
-                                         ticket.fields["status"], action, after, note)
+                                         ticket.fields["status"], action, after, note,
+                                         rules.role_of(by), by)
     new, _ = model.change(rules.schema, ticket, after, new_ulid(now), now, by, action,
                           note=note, rule=rule, visibility=visibility, ref=ref)
     return new

@@ -4,22 +4,38 @@ it (adapters/mail renders it and makes the message)."""
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
+
 from svcdesk.base import fields as F
 from svcdesk.base import model
 from svcdesk.domain import sla
-from svcdesk.domain.rules import NOTICE_EVENTS
+from svcdesk.domain.rules import NOTICE_EVENTS, NOTIFY_ROLES
 
 EVENTS = NOTICE_EVENTS  # what rules.yaml may route, and what notify preview/send accept
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
 
 
+class Route(NamedTuple):
+    """One line of notices.events: a template, to whom, and how people are told."""
+
+    template: str
+    to: tuple  # roles, email addresses, group channels
+    via: tuple = ("email",)  # email and/or sms channels
+
+
 @dataclass(frozen=True)
 class Recipient:
-    """Who a notice goes to."""
+    """Who a notice goes to, and how: an email address, a phone by an SMS channel, or a
+    group channel itself (its name is its address)."""
 
-    role: str  # customer, assignee, team_lead, manager, team, or address
+    role: str  # customer, assignee, team_lead, manager, team, address, or channel
     name: str
-    email: str
+    address: str
+    channel: str = "email"
+
+    @property
+    def email(self) -> str | None:
+        return self.address if self.channel == "email" else None
 
 
 @dataclass(frozen=True)
@@ -29,14 +45,17 @@ class Notice:
     number: str
     uid: str
     event_id: str
-    event: str  # one of EVENTS
+    event: str  # one of EVENTS, or one an action declares
     template: str
     recipient: Recipient
 
     @property
     def key(self) -> str:
         """What makes it one notice: never sent twice."""
-        return f"{self.event_id}/{self.template}/{self.recipient.email.casefold()}"
+        to = self.recipient
+        where = to.address.casefold() if to.channel == "email" else \
+            f"{to.channel}:{to.address.casefold()}"
+        return f"{self.event_id}/{self.template}/{where}"
 
     @property
     def file_stem(self) -> str:
@@ -45,8 +64,9 @@ class Notice:
         return f"{self.number}-{self.template}-{digest}"
 
 
-def triggers(event) -> list:
-    """The notice events one ticket event triggers (created, assigned, resolved...)."""
+def triggers(event, transitions: dict | None = None) -> list:
+    """The notice events one ticket event triggers (created, assigned, resolved...): a
+    workflow action queues those its declaration lists."""
     action, changes = event.action, event.changes
     if action == "create":
         return ["created"]
@@ -69,47 +89,52 @@ def triggers(event) -> list:
         out.append("escalated")
     elif "assignee" in changes and changes["assignee"][1]:
         out.append("assigned")
-    if "status" in changes:
-        if action == "resolve":
-            out.append("resolved")
-        elif action == "close":
-            out.append("closed")
-            if event.changes.get("csat") is None:
-                out.append("survey")
-        elif action not in ("assign", "escalate"):
-            out.append("status_changed")
+    rule = (transitions or {}).get(action)
+    if rule is not None:
+        if "status" in changes or rule.notices is not None:
+            out += [n for n in rule.queues() if n not in out and not (
+                n == "survey" and changes.get("csat") is not None)]
+    elif "status" in changes:
+        out.append("status_changed")
     return out
 
 
-def recipients(roles, fields: dict, rules) -> list:
-    """The people ``roles`` (roles or addresses) name for a ticket; those without an
-    address are left out."""
+def recipients(route: Route, fields: dict, rules) -> list:
+    """The notices' recipients ``route`` names for a ticket, one per way each is told;
+    people without the address a way needs (an email, a mobile) are left out."""
     out, seen = [], set()
     team = rules.teams.get(fields.get("team")) or {}
+    channels = rules.notices.channels if rules.notices else {}
 
-    def agent(key, role):
-        found = rules.agents.get(key) if key else None
-        return Recipient(role, found.name, found.email) if found else None
-
-    for role in roles:
+    def person(role):
         if role == "customer":
-            customer = fields.get("customer") or {}
-            found = Recipient(role, customer.get("name") or customer.get("company") or "",
-                              customer["email"]) if customer.get("email") else None
-        elif role == "assignee":
-            found = agent(fields.get("assignee"), role)
-        elif role == "team_lead":
-            found = agent(team.get("lead"), role)
-        elif role == "manager":
-            found = agent(rules.manager, role)
-        elif role == "team":
-            found = Recipient(role, team.get("label", ""), team["email"]) \
-                if team.get("email") else None
-        else:
-            found = Recipient("address", "", role)
-        if found is not None and found.email.casefold() not in seen:
-            seen.add(found.email.casefold())
+            c = fields.get("customer") or {}
+            return c.get("name") or c.get("company") or "", c.get("email"), c.get("phone")
+        if role == "team":
+            return team.get("label", ""), team.get("email"), None
+        key = {"assignee": fields.get("assignee"), "team_lead": team.get("lead"),
+               "manager": rules.manager}.get(role)
+        found = rules.agents.get(key) if key else None
+        return (found.name, found.email, found.phone) if found else ("", None, None)
+
+    def add(found):
+        key = (found.channel, found.address.casefold())
+        if key not in seen:
+            seen.add(key)
             out.append(found)
+
+    for who in route.to:
+        if who in channels:
+            add(Recipient("channel", who, who, who))
+        elif who not in NOTIFY_ROLES:
+            add(Recipient("address", "", who))
+        else:
+            name, email, phone = person(who)
+            for way in route.via:
+                if way == "email" and email:
+                    add(Recipient(who, name, email))
+                elif way != "email" and phone:
+                    add(Recipient(who, name, phone, way))
     return out
 
 
@@ -180,8 +205,10 @@ def context(rules, ticket, event, notice: Notice, level, step) -> dict:
         "step": step.name if step else None,
         "event": {"action": event.action, "note": event.note or "", "by": by,
                   "at": event.at, "rule": event.rule or ""},
+        "notice": notice.event,
+        "action": rules.label("actions", event.action),
         "recipient": {"name": notice.recipient.name, "role": notice.recipient.role,
-                      "email": notice.recipient.email},
+                      "email": notice.recipient.email, "channel": notice.recipient.channel},
         "missing": _missing(rules, f),
     }
 

@@ -14,7 +14,8 @@ from svcdesk.domain import worktime as W
 from svcdesk.domain.assign import DaysOff
 from svcdesk.base.errors import RulesError
 from svcdesk.base.fields import FieldSpec
-from svcdesk.domain.workflow import ACTIONS, Transition, reachable
+from svcdesk.domain import workflow
+from svcdesk.domain.workflow import Transition
 
 # ---- compiled rules -----------------------------------------------------------------------
 
@@ -37,6 +38,7 @@ class Status(NamedTuple):
     label: str
     label_en: str
     open: bool
+    clock: str | None = None  # runs, paused or done (None: as its actions make it)
 
 
 class Agent(NamedTuple):
@@ -51,6 +53,7 @@ class Agent(NamedTuple):
     regions: tuple = ()
     capacity: int | None = None
     off: DaysOff = DaysOff()
+    phone: str | None = None  # for notices by SMS
 
 
 class PriorityPolicy(NamedTuple):
@@ -116,6 +119,16 @@ class Rules:
         entry = self.vocabularies.get(vocabulary, {}).get(key)
         return entry if entry else str(key)
 
+    def role_of(self, key: str) -> str | None:
+        """The role of agent ``key`` (None: not an agent)."""
+        agent = self.agents.get(key)
+        return agent.role if agent else None
+
+    def allows(self, action: str, status: str, by: str = workflow.SYSTEM) -> bool:
+        """Whether ``by`` may take ``action`` on a ticket in ``status``."""
+        return workflow.refusal(self.transitions, self.statuses, "", status, action,
+                                self.role_of(by), by) is None
+
     def agent_by_email(self, email: str):
         """Return the agent whose email is ``email`` (case-insensitive), or None."""
         folded = email.strip().casefold()
@@ -126,9 +139,14 @@ class Rules:
         never match."""
         out = []
         if self.transitions:
-            reached = reachable(self.transitions, self.initial_status)
+            reached = workflow.reachable(self.transitions, self.initial_status)
             out += [f"statuses.{s}: unreachable (no transition leads to it from "
                     f"{self.initial_status})" for s in self.statuses if s not in reached]
+        roles = {a.role for a in self.agents.values()}
+        for action, rule in self.transitions.items():
+            if rule.roles and not roles & set(rule.roles):
+                out.append(f"workflow.transitions.{action}: only a {' or '.join(rule.roles)} "
+                           "may take it, and no agent has that role")
         out += C.never_matching(self.classify)
         policies = self.service.policies
         for priority in self.priorities if policies else ():
@@ -159,8 +177,8 @@ def compile_rules(data) -> Rules:
                 for k, v in table.items()}
 
     priorities = checked["priorities"]
-    statuses = {k: Status(k, v["label"], v.get("label_en", k), v.get("open", True))
-                for k, v in checked["statuses"].items()}
+    statuses = {k: Status(k, v["label"], v.get("label_en", k), v.get("open", True),
+                          v.get("clock")) for k, v in checked["statuses"].items()}
     teams = checked.get("teams", {})
     agents = {}
     for k, v in checked.get("agents", {}).items():
@@ -170,7 +188,7 @@ def compile_rules(data) -> Rules:
             raise RulesError(str(exc), ("agents", k, "days_off")) from None
         agents[k] = Agent(k, v["name"], v["email"], v["team"], v.get("role", "agent"),
                           tuple(v.get("skills", ())), tuple(v.get("regions", ())),
-                          v.get("capacity"), off)
+                          v.get("capacity"), off, v.get("phone"))
     vocabularies = {
         "types": labels(checked["types"]),
         "priorities": labels(priorities),
@@ -209,6 +227,9 @@ def compile_rules(data) -> Rules:
                                 entry.get("team"))
     assign = checked.get("assign", {})
     transitions = _transitions(checked.get("workflow"), statuses, schema)
+    vocabularies["actions"] = {a: (t.label if zh else t.label_en or t.label) or a
+                               for a, t in transitions.items()}
+    notices = _notices(checked.get("notices", {}), desk["name"], transitions)
     return Rules(
         name=desk["name"], prefix=desk["prefix"], tz=tz, language=desk.get("language", "zh"),
         default_priority=default_priority, warranty_months=desk.get("warranty_months", 12),
@@ -221,7 +242,7 @@ def compile_rules(data) -> Rules:
         strategies=tuple(assign.get("strategies", Rules.strategies)),
         auto_assign=assign.get("auto", True),
         service=_service(checked, tz, vocabularies, statuses, transitions),
-        notices=_notices(checked.get("notices", {}), desk["name"]),
+        notices=notices,
         mail=checked.get("mail", {}), attachments=checked.get("attachments", {}),
         imports=_imports(checked.get("imports", {}), schema),
         words=tuple(checked.get("words", ())),
@@ -311,9 +332,9 @@ def _service(checked: dict, tz, vocabularies: dict, statuses: dict,
         if status not in statuses:
             raise RulesError(f"{status!r} is not a status", ("sla", "pause", i))
     for i, action in enumerate(section.get("first_response", ())):
-        if action not in ACTIONS:
-            raise RulesError(f"{action!r} is not an action ({', '.join(ACTIONS)})",
-                             ("sla", "first_response", i))
+        if action not in transitions:
+            raise RulesError(f"{action!r} is not an action of the workflow ("
+                             + ", ".join(transitions) + ")", ("sla", "first_response", i))
     policies = []
     for i, entry in enumerate(section["policies"]):
         where = ("sla", "policies", i)
@@ -353,15 +374,23 @@ def _service(checked: dict, tz, vocabularies: dict, statuses: dict,
             if who not in NOTIFY_ROLES and not _EMAIL.fullmatch(who):
                 raise RulesError(f"{who!r} is not one of {', '.join(NOTIFY_ROLES)} nor an "
                                  "email address", ("escalation", i, "notify", j))
-    paused = tuple(section.get("pause", S.Service.paused))
-    done = {t.target for a, t in transitions.items() if a == "resolve"}
+    waiting = tuple(section.get("pause", S.Service.waiting))
+    paused = waiting + tuple(s for s, v in statuses.items()
+                             if v.clock == "paused" and s not in waiting)
+    done = {t.target for a, t in transitions.items() if a == "resolve"} - {None}
+    done = (done - {s for s, v in statuses.items() if v.clock in ("runs", "paused")}) | {
+        s for s, v in statuses.items() if v.clock == "done"}
     closed = {t.target for a, t in transitions.items() if a == "close"}
     counting = tuple(s for s, v in statuses.items() if v.open and s not in paused
                      and s not in done | closed)
+    resolved = tuple(s for s in statuses if s in done)
+    close = transitions.get("close")
+    closable = tuple(s for s in resolved if close and s in close.sources)
     return S.Service(calendars, desk_calendar, tuple(policies),
                      section.get("warn_at", 80),
                      tuple(section.get("first_response", S.Service.response_actions)),
-                     paused, counting, tuple(done - {None}), ladder, _automation(checked))
+                     paused, counting, resolved, ladder, _automation(checked), waiting,
+                     closable)
 
 
 NOTIFY_ROLES = ("assignee", "team_lead", "manager", "customer", "team")
@@ -372,15 +401,20 @@ _EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
 
 
 class NoticeRules(NamedTuple):
-    """The notices section: the sender, SMTP, and event -> ((template, recipients), ...)."""
+    """The notices section: the sender, SMTP, the channels besides email, and event ->
+    (notices.Route, ...)."""
 
     sender_name: str
     sender_email: str
     smtp: str | None
     routes: dict
+    channels: dict = {}  # name -> channels.Channel
 
 
-def _notices(entry: dict, desk_name: str) -> NoticeRules:
+def _notices(entry: dict, desk_name: str, transitions: dict) -> NoticeRules:
+    from svcdesk.domain import channels as CH
+    from svcdesk.domain.notices import Route
+
     sender = entry.get("sender", {})
     email = sender.get("email", "svcdesk@localhost")
     if "email" in sender and not _EMAIL.fullmatch(email):
@@ -389,18 +423,36 @@ def _notices(entry: dict, desk_name: str) -> NoticeRules:
             and "@" in entry["smtp"]:
         raise RulesError("put the SMTP password in SVCDESK_SMTP_PASSWORD, never in rules.yaml",
                          ("notices", "smtp"))
+    channels = {}
+    for name, spec in entry.get("channels", {}).items():
+        try:
+            channels[name] = CH.compile_channel(name, spec)
+        except CH.ChannelSpecError as exc:
+            raise RulesError(str(exc), ("notices", "channels", name) + exc.key) from None
+    declared = {n for t in transitions.values() for n in t.queues()}
     routes = {}
     for event, items in entry.get("events", {}).items():
-        if event not in NOTICE_EVENTS:
+        if event not in NOTICE_EVENTS and event not in declared:
             raise RulesError(f"{event!r} is not a notice event; events: "
-                             + ", ".join(NOTICE_EVENTS), ("notices", "events", event))
+                             + ", ".join(NOTICE_EVENTS) + ", or one a workflow action lists "
+                             "under notices:", ("notices", "events", event))
         for i, item in enumerate(items):
+            where = ("notices", "events", event, i)
             for j, who in enumerate(item["to"]):
-                if who not in NOTIFY_ROLES and not _EMAIL.fullmatch(who):
-                    raise RulesError(f"{who!r} is not one of {', '.join(NOTIFY_ROLES)} nor "
-                                     "an email address", ("notices", "events", event, i, "to", j))
-        routes[event] = tuple((item["template"], tuple(item["to"])) for item in items)
-    return NoticeRules(sender.get("name", desk_name), email, entry.get("smtp"), routes)
+                if who not in NOTIFY_ROLES and not _EMAIL.fullmatch(who) and (
+                        who not in channels or not channels[who].group):
+                    raise RulesError(f"{who!r} is not one of {', '.join(NOTIFY_ROLES)}, an "
+                                     "email address, nor a group channel under "
+                                     "notices.channels", where + ("to", j))
+            for j, way in enumerate(item.get("via", ())):
+                if way != "email" and (way not in channels or channels[way].group):
+                    raise RulesError(f"{way!r} is neither email nor an sms channel under "
+                                     "notices.channels", where + ("via", j))
+        routes[event] = tuple(Route(item["template"], tuple(item["to"]),
+                                    tuple(item.get("via", ("email",))))
+                              for item in items)
+    return NoticeRules(sender.get("name", desk_name), email, entry.get("smtp"), routes,
+                       channels)
 
 
 def _automation(checked: dict) -> S.Automation:
@@ -457,26 +509,45 @@ def _priority_policy(entry, vocabularies: dict, priorities: dict):
 
 
 def _transitions(entry, statuses: dict, schema: model.Schema) -> dict:
-    if entry is None:
-        return {}
+    """The workflow's actions (svcdesk's own declaration when rules.yaml has none), checked
+    as a graph: every status they name exists, every role is one agents may have, and no
+    status a ticket can reach leaves it unable ever to close."""
+    declared = entry is not None
+    entry = entry if declared else workflow.DEFAULT
     out = {}
     for action, rule in entry["transitions"].items():
-        path = ("workflow", "transitions", action)
-        if action not in ACTIONS:
-            raise RulesError(f"unknown action {action!r}; actions: " + ", ".join(ACTIONS), path)
+        path = ("workflow", "transitions", action) if declared else ("statuses",)
+        where = "" if declared else (f"rules.yaml declares no workflow:, and svcdesk's own "
+                                     f"{action} action needs status ")
         for i, status in enumerate(rule["from"]):
             if status not in statuses:
-                raise RulesError(f"{status!r} is not a status under statuses: ("
-                                 + ", ".join(statuses) + ")", path + ("from", i))
+                raise RulesError(f"{where}{status!r}, which is not a status under statuses: ("
+                                 + ", ".join(statuses) + ")", path + (("from", i) if declared
+                                                                      else ()))
         target = rule.get("to")
         if target is not None and target not in statuses:
-            raise RulesError(f"a transition to {target!r}, which is not a status under "
-                             "statuses: (" + ", ".join(statuses) + ")", path + ("to",))
+            raise RulesError(f"{where or 'a transition to '}{target!r}, which is not a status "
+                             "under statuses: (" + ", ".join(statuses) + ")",
+                             path + (("to",) if declared else ()))
         for i, need in enumerate(rule.get("requires", [])):
             if need != "note" and need not in schema.specs:
                 raise RulesError(f"{need!r} is neither note nor a field", path + ("requires", i))
+        notices = rule.get("notices")
+        own = workflow.DEFAULT["transitions"].get(action, {})  # svcdesk's names for its own
         out[action] = Transition(action, tuple(rule["from"]), target,
-                                 tuple(rule.get("requires", ())))
+                                 tuple(rule.get("requires", ())),
+                                 rule.get("label", own.get("label", "")),
+                                 rule.get("label_en", own.get("label_en", "")),
+                                 tuple(rule.get("by", ())),
+                                 None if notices is None else tuple(notices))
+    closed = [s for s, v in statuses.items() if not v.open]
+    if not closed:
+        raise RulesError("no status has open: false, so no ticket can ever be closed",
+                         ("statuses",))
+    first = next(iter(statuses))
+    for status in workflow.dead_ends(out, statuses, first):
+        raise RulesError(f"a ticket that reaches {status} can never be closed: no action "
+                         f"leads from it to {' or '.join(closed)}", ("statuses", status))
     return out
 
 

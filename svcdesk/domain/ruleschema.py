@@ -11,6 +11,7 @@ from datetime import date
 from svcdesk.base.errors import RulesError
 from svcdesk.base.fields import TYPES
 from svcdesk.base.identity import PREFIX_RE
+from svcdesk.domain.workflow import ROLES
 
 # ---- the schema language ---------------------------------------------------------------
 
@@ -186,6 +187,7 @@ class Money(Node):
             raise RulesError(str(exc), path) from None
 
 
+_ENV = r"[A-Z_][A-Z0-9_]*"
 _LABEL_RECORD = Record({"label": Text(doc="显示名 (Chinese)"),
                         "label_en": Text(doc="English display name")}, required=("label",))
 _NAME = r"[a-z][a-z0-9_]*"
@@ -233,6 +235,10 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
                           "label_en": Text(doc="English name"),
                           "open": Flag(doc="Whether the ticket still needs work (listed by "
                                            "default, counted in backlog and load)."),
+                          "clock": Text(choices=("runs", "paused", "done"),
+                                        doc="The SLA clock in this status: runs, paused "
+                                            "(待备件: time here does not count) or done (the "
+                                            "resolution is reached, as after resolve)."),
                       })),
     "channels": Table(doc="Where requests arrive from.", value=Label()),
     "tiers": Table(doc="Customer tiers.", value=Label()),
@@ -250,8 +256,8 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
             "name": Text(doc="Display name."),
             "email": Text(doc="Address; git's user.email is matched to it."),
             "team": Text(doc="The agent's team."),
-            "role": Text(choices=("agent", "engineer", "specialist", "lead", "manager"),
-                         doc="What the agent does."),
+            "role": Text(choices=ROLES, doc="What the agent does."),
+            "phone": Text(doc="A mobile number, for notices sent by SMS."),
             "skills": Seq(Text(), doc="Types, categories or products the agent handles."),
             "regions": Seq(Text(), doc="Regions the agent covers on site."),
             "capacity": Whole(minimum=0, doc="Most open tickets at once."),
@@ -267,14 +273,24 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
         "raise": Table(value=Whole(minimum=0, maximum=3), nonempty=False,
                        doc="Customer tier -> how many levels it raises the priority."),
     }),
-    "workflow": Record(doc="The ticket workflow.", required=("transitions",), keys={
-        "transitions": Table(doc="What each action may do: from which statuses to which, "
-                                 "and what it needs.", value=Record(
+    "workflow": Record(doc="The ticket workflow (left out: svcdesk's own eight actions).",
+                       required=("transitions",), keys={
+        "transitions": Table(key=r"[a-z][a-z0-9_\-]*",
+                             doc="The actions: from which statuses to which, what each "
+                                 "needs, who may take it and whom it tells.", value=Record(
             required=("from",), keys={
+                "label": Text(doc="显示名 of the action (审核通过)."),
+                "label_en": Text(doc="English name of the action."),
                 "from": Seq(Text(), doc="Statuses the action is allowed from."),
                 "to": Text(doc="The status it leads to (left out: the status stays)."),
                 "requires": Seq(Text(), doc="What must be there: note (a message), or "
                                             "fields that must be filled in afterwards."),
+                "by": Seq(Text(choices=ROLES), doc="Only agents of these roles may take it "
+                                                    "(an approval by a lead, say)."),
+                "notices": Seq(Text(pattern=r"[a-z][a-z0-9_]*"),
+                               doc="The notice events it queues (routed under "
+                                   "notices.events); left out: status_changed when it "
+                                   "moves the ticket."),
             })),
     }),
     "classify": Seq(doc="Classification rules, tried in order; the first that matches "
@@ -425,7 +441,8 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
                                "`attach` refuses a larger one and a message bringing one is "
                                "taken with the file kept in the quarantine."),
     }),
-    "notices": Record(doc="Who is told what, by email.", keys={
+    "notices": Record(doc="Who is told what: by email, SMS, group robots and webhooks.",
+                      keys={
         "sender": Record(required=("email",), doc="Who notices come from.", keys={
             "name": Text(doc="Display name, e.g. the desk's name."),
             "email": Text(doc="The From address; replies should reach the desk."),
@@ -433,15 +450,59 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
         "smtp": Text(doc="Where to deliver: smtp://user@host:587?starttls=1 or "
                          "smtps://host:465 (SVCDESK_SMTP_URL wins; the password only ever "
                          "from SVCDESK_SMTP_PASSWORD). Left out: notices stay in the outbox."),
+        "channels": Table(key=r"[a-z][a-z0-9_\-]*", nonempty=False,
+                          doc="Ways besides email (docs/channels.md): name -> a group "
+                              "robot, an SMS gateway or a webhook.", value=Record(
+            required=("kind",), keys={
+                "kind": Text(choices=("dingtalk", "wecom", "feishu", "sms", "webhook"),
+                             doc="钉钉, 企业微信 or 飞书 group robot, SMS, or a JSON webhook."),
+                "url": Text(doc="The address, when it holds no secret."),
+                "url_env": Text(pattern=_ENV, doc="The environment variable holding the "
+                                                  "address (a robot's address is its key)."),
+                "secret_env": Text(pattern=_ENV, doc="The environment variable holding the "
+                                                     "signing secret (钉钉 加签, 飞书 签名校验, "
+                                                     "the webhook's HMAC, Aliyun's "
+                                                     "AccessKeySecret)."),
+                "format": Text(choices=("markdown", "text", "card"),
+                               doc="How a robot's message is laid out (default markdown; "
+                                   "card on 飞书)."),
+                "gateway": Text(choices=("aliyun", "http"),
+                                doc="sms: Aliyun SMS (signed requests), or any HTTP gateway "
+                                    "described by request:."),
+                "key_id_env": Text(pattern=_ENV, doc="aliyun: the variable holding the "
+                                                     "AccessKeyId."),
+                "sign_name": Text(doc="aliyun: the approved 短信签名."),
+                "template_code": Text(doc="aliyun: the approved template (SMS_...); it is "
+                                          "given the text as ${content}."),
+                "request": Record(doc="http: the request, rendered for each message.",
+                                  keys={
+                    "method": Text(choices=("GET", "POST"), doc="GET or POST (default)."),
+                    "headers": Table(value=Text(), nonempty=False,
+                                     key=r"[A-Za-z0-9\-]+", doc="Headers (templates)."),
+                    "body": Text(doc="The body: a template given phone, text and secret."),
+                }),
+                "ok": Record(doc="http: the answer that means sent.", keys={
+                    "field": Text(doc="A field of the JSON answer (dotted path)."),
+                    "equals": Text(doc="What it must be."),
+                }),
+                "parts": Whole(minimum=1, maximum=10,
+                               doc="sms: the most parts a message may take (70 Chinese "
+                                   "characters each, 67 once split; default 3)."),
+            })),
         "events": Table(doc="Event (created, assigned, status_changed, commented, "
                             "waiting_reminder, sla_warning, breached, escalated, resolved, "
-                            "closed, survey, quoted) -> the notices it sends.",
+                            "closed, survey, quoted, or one an action declares) -> the "
+                            "notices it sends.",
                         nonempty=False, value=Seq(Record(required=("template", "to"), keys={
                             "template": Text(pattern=r"[a-z][a-z0-9_]*",
                                              doc="templates/notices/NAME.j2 (NAME.en.j2 in "
-                                                 "English)."),
+                                                 "English; NAME.sms.j2 and NAME.md.j2 for "
+                                                 "SMS and group robots)."),
                             "to": Seq(Text(), doc="customer, assignee, team_lead, manager, "
-                                                  "team, or email addresses."),
+                                                  "team, email addresses, or channels (a "
+                                                  "group robot or webhook by its name)."),
+                            "via": Seq(Text(), doc="How people are told: email (the "
+                                                   "default) and/or SMS channels."),
                         }))),
     }),
     "automation": Record(doc="Time rules sla check runs.", keys={

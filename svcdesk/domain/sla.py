@@ -81,11 +81,14 @@ class Service:
     policies: tuple = ()
     warn_at: int = 80
     response_actions: tuple = ("wait", "resolve")
-    paused: tuple = ("waiting",)
+    paused: tuple = ("waiting",)  # statuses whose time does not count (sla.pause, clock)
     counting: tuple = ()  # statuses whose time counts: open, not paused, not resolved
     resolved: tuple = ()  # statuses the resolve action leads to
     ladder: tuple = ()
     automation: Automation = field(default_factory=Automation)
+    waiting: tuple = ("waiting",)  # of the paused, those waiting on the customer (sla.pause):
+    # reminded by the time rules, resumed by the customer's reply
+    closable: tuple | None = None  # resolved statuses the time rules may close (None: all)
 
     def policy_for(self, fields: dict) -> Policy | None:
         """The first policy matching ``fields``."""
@@ -477,13 +480,14 @@ def due_now(facts: Facts, service: Service, now: datetime) -> list:
                 out.append(Due("update", key, f"the customer is owed word of progress since "
                                               f"{update:%Y-%m-%d %H:%M}"))
     automation, calendar = service.automation, service.calendar
-    if automation.close_resolved_after and status in service.resolved and facts.resolved_at:
+    if automation.close_resolved_after and status in service.resolved and facts.resolved_at \
+            and (service.closable is None or status in service.closable):
         limit = calendar.to_minutes(*automation.close_resolved_after)
         if calendar.minutes(facts.resolved_at, now) >= limit:
             out.append(Due("close", "automation: close_resolved_after",
                            f"no reply in {_amount(automation.close_resolved_after)} of working "
                            f"time since it was resolved; closed automatically"))
-    if automation.remind_waiting_after and status in service.paused and facts.paused_since:
+    if automation.remind_waiting_after and status in service.waiting and facts.paused_since:
         every = calendar.to_minutes(*automation.remind_waiting_after)
         times = int(calendar.minutes(facts.paused_since, now) // every) if every else 0
         key = f"remind: {facts.paused_since:%Y-%m-%dT%H:%M} #{times}"

@@ -1,35 +1,97 @@
-"""The ticket workflow: a transition table from rules.yaml, enforced on every change."""
+"""The ticket workflow: statuses and the actions between them, declared in rules.yaml
+(``workflow.transitions``), enforced on every change and checked as a graph.
+
+svcdesk's eight own actions are a declaration too (DEFAULT, used by a rules.yaml with no
+``workflow:``); what they do besides moving the status (assign chooses an agent, resolve
+records the resolution...) is their command's. A desk adds its own actions (a review before
+close, a wait for parts, an engineer setting off) by declaring them: from, to, what they
+need, who may take them, and the notices they queue."""
 
 from typing import NamedTuple
 
 from svcdesk.base.errors import WorkflowError
 from svcdesk.base.model import get_path
+from svcdesk.domain.sla import SYSTEM
 
-# The actions that move a ticket, one command each.
-ACTIONS = ("assign", "start", "wait", "resume", "resolve", "close", "reopen", "escalate")
+# The actions svcdesk itself takes somewhere (intake assigns, mail resumes and reopens, the
+# time rules close): each has its own command; a desk's other actions go through `do`.
+BUILT_IN = ("assign", "start", "wait", "resume", "resolve", "close", "reopen", "escalate")
+ROLES = ("agent", "engineer", "specialist", "lead", "manager")  # rules.yaml agents.*.role
+
+# The notice events an action queues when its declaration does not say (status changes
+# tell the customer; assign and escalate are noticed by the change of assignee)
+DEFAULT_NOTICES = {"assign": (), "escalate": (), "resolve": ("resolved",),
+                   "close": ("closed", "survey")}
+
+# The workflow of a rules.yaml that declares none, as it would be written there.
+_OPEN = ["new", "assigned", "in_progress", "waiting", "reopened"]
+DEFAULT = {"transitions": {
+    "assign": {"from": _OPEN, "to": "assigned", "label": "派工", "label_en": "Assign"},
+    "start": {"from": ["new", "assigned", "reopened"], "to": "in_progress",
+              "requires": ["assignee"], "label": "开始处理", "label_en": "Start"},
+    "wait": {"from": ["assigned", "in_progress", "reopened"], "to": "waiting",
+             "requires": ["note"], "label": "等待客户", "label_en": "Wait on the customer"},
+    "resume": {"from": ["waiting"], "to": "in_progress", "label": "继续处理",
+               "label_en": "Resume"},
+    "resolve": {"from": ["assigned", "in_progress", "waiting", "reopened"], "to": "resolved",
+                "requires": ["resolution"], "label": "处理完成", "label_en": "Resolve"},
+    "close": {"from": ["resolved"], "to": "closed", "label": "关闭", "label_en": "Close"},
+    "reopen": {"from": ["resolved", "closed"], "to": "reopened", "requires": ["note"],
+               "label": "重新打开", "label_en": "Reopen"},
+    "escalate": {"from": _OPEN, "requires": ["note"], "label": "升级",
+                 "label_en": "Escalate"},
+}}
 
 
 class Transition(NamedTuple):
-    """What one action may do: from which statuses, to which, and what it needs."""
+    """What one action may do: from which statuses, to which, what it needs, who may take
+    it and the notice events it queues."""
 
     action: str
     sources: tuple
     target: str | None  # None: the status stays
     requires: tuple = ()
+    label: str = ""
+    label_en: str = ""
+    roles: tuple = ()  # agents' roles that may take it (empty: anyone)
+    notices: tuple | None = None  # None: DEFAULT_NOTICES, else status_changed on a move
+
+    def queues(self) -> tuple:
+        """The notice events this action queues when it is taken."""
+        if self.notices is not None:
+            return self.notices
+        if self.action in DEFAULT_NOTICES:
+            return DEFAULT_NOTICES[self.action]
+        return ("status_changed",) if self.target else ()
 
 
-def check(transitions: dict, statuses: dict, number: str, status: str, action: str,
-          after: dict, note: str | None) -> str:
-    """Return the status ``action`` leads to from ``status``; raise WorkflowError, naming
-    what is wrong and what is allowed, when the table does not allow it."""
+def refusal(transitions: dict, statuses: dict, number: str, status: str, action: str,
+            role: str | None = None, by: str = SYSTEM) -> str | None:
+    """Why ``action`` may not be taken from ``status`` by ``by`` (an agent of ``role``, the
+    desk itself, or anyone else such as a customer), or None when it may."""
     rule = transitions.get(action)
     if rule is None:
-        raise WorkflowError(f"the workflow in rules.yaml has no {action!r} transition")
+        return f"the workflow in rules.yaml has no {action!r} action"
     if status not in rule.sources:
         label = statuses[status].label if status in statuses else status
         allowed = [s for s in rule.sources if s in statuses]
-        raise WorkflowError(f"{number} is {status} ({label}); {action} is allowed only from "
-                            + ", ".join(allowed))
+        return (f"{number} is {status} ({label}); {action} is allowed only from "
+                + ", ".join(allowed))
+    if rule.roles and by != SYSTEM and role not in rule.roles:
+        return (f"{action} is for the roles {', '.join(rule.roles)} (rules.yaml workflow); "
+                + (f"{by}'s role is {role}" if role else f"{by} is not an agent"))
+    return None
+
+
+def check(transitions: dict, statuses: dict, number: str, status: str, action: str,
+          after: dict, note: str | None, role: str | None = None,
+          by: str = SYSTEM) -> str:
+    """Return the status ``action`` leads to from ``status``; raise WorkflowError, naming
+    what is wrong and what is allowed, when the declaration does not allow it."""
+    why = refusal(transitions, statuses, number, status, action, role, by)
+    if why:
+        raise WorkflowError(why)
+    rule = transitions[action]
     for need in rule.requires:
         if need == "note":
             if not (note and note.strip()):
@@ -50,3 +112,10 @@ def reachable(transitions: dict, start: str) -> set:
                 todo.append(rule.target)
     return seen
 
+
+def dead_ends(transitions: dict, statuses: dict, start: str) -> list:
+    """The open statuses a ticket can reach from ``start`` but never leave for a closed one
+    (a loop that never closes), in the order statuses are declared."""
+    reached = reachable(transitions, start)
+    return [s for s, v in statuses.items() if s in reached and v.open
+            and not any(not statuses[t].open for t in reachable(transitions, s))]

@@ -300,8 +300,33 @@ BAD = [
      "agents.li.qiang.capacity", "expected a whole number"),
     ("transition to nowhere", lambda d: d["workflow"]["transitions"]["close"].update(
         to="archived"), "workflow.transitions.close.to", "not a status"),
-    ("unknown action", lambda d: d["workflow"]["transitions"].update(
-        archive={"from": ["closed"]}), "workflow.transitions.archive", "unknown action"),
+    ("action from an unknown status", lambda d: d["workflow"]["transitions"].update(
+        archive={"from": ["gone"], "to": "closed"}), "workflow.transitions.archive.from.0",
+     "not a status"),
+    ("action for an unknown role", lambda d: d["workflow"]["transitions"]["close"].update(
+        by=["boss"]), "workflow.transitions.close.by.0", "one of"),
+    ("a loop that never closes", lambda d: (
+        d["statuses"].update(parked={"label": "搁置"}),
+        d["workflow"]["transitions"].update(park={"from": ["waiting"], "to": "parked"},
+                                            unpark={"from": ["parked"], "to": "parked"})),
+     "statuses.parked", "can never be closed"),
+    ("no closed status", lambda d: d["statuses"]["closed"].update(open=True),
+     "statuses", "no ticket can ever be closed"),
+    ("a notice event nothing queues", lambda d: d["notices"]["events"].update(
+        departed=[{"template": "status", "to": ["customer"]}]),
+     "notices.events.departed", "not a notice event"),
+    ("a robot's key in rules.yaml", lambda d: d["notices"].update(channels={"team": {
+        "kind": "wecom", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"}}),
+     "notices.channels.team.url", "holds a secret"),
+    ("an sms channel without its gateway", lambda d: d["notices"].update(channels={
+        "sms": {"kind": "sms", "url_env": "SMS_URL"}}), "notices.channels.sms",
+     "needs gateway"),
+    ("people told by a group channel", lambda d: (
+        d["notices"].update(channels={"team": {"kind": "dingtalk", "url_env": "DING"}}),
+        d["notices"]["events"]["created"][0].update(via=["team"])),
+     "notices.events.created.0.via.0", "neither email nor an sms channel"),
+    ("a status clock that is not one", lambda d: d["statuses"]["waiting"].update(
+        clock="stopped"), "statuses.waiting.clock", "one of"),
     ("rule sets an unknown field", lambda d: d["classify"][0]["set"].update(colour="red"),
      "classify.0.set.colour", "not a field"),
     ("rule sets a managed field", lambda d: d["classify"][0]["set"].update(status="closed"),
