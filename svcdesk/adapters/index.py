@@ -35,7 +35,7 @@ from svcdesk.base.identity import NUMBER_RE, TicketRef
 from svcdesk.base.query import Filter
 from svcdesk.domain import metrics
 
-FORMAT = 11  # bump when the tables or what goes in them change: old indexes are rebuilt
+FORMAT = 12  # bump when the tables or what goes in them change: old indexes are rebuilt
 MAIL_RULE = "mail: "  # the rule of an event a message made: "mail: <its Message-ID>"
 IMPORT_RULE = "import: "  # of a ticket a file's row made: "import: <source>: <its key>"
 TAKEN_RULES = (MAIL_RULE, IMPORT_RULE)  # what came from outside, kept so as to take it once
@@ -58,7 +58,7 @@ COLUMNS = ("path", "mtime_ns", "size", "indexed_ns", "uid", "id", "seq", "title"
            "first_response", "resolved", "closed", "reopens", "escalations", "reassignments",
            "paused", "paused_since", "csat", "response_due", "resolution_due", "update_due",
            "sla_done", "timeline", "customer_text", "product_text", "filter_text",
-           "customer_id", "serial", "doc")
+           "customer_id", "serial", "visit_at", "doc")
 
 SCHEMA = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
@@ -75,6 +75,7 @@ CREATE INDEX tickets_response_due ON tickets(response_due);
 CREATE INDEX tickets_resolution_due ON tickets(resolution_due);
 CREATE INDEX tickets_customer_id ON tickets(customer_id);
 CREATE INDEX tickets_serial ON tickets(serial);
+CREATE INDEX tickets_visit_at ON tickets(visit_at);
 CREATE TABLE problems(path TEXT PRIMARY KEY, mtime_ns, size, indexed_ns, line, message)
     WITHOUT ROWID;
 CREATE TABLE folders(path TEXT PRIMARY KEY, mtime_ns) WITHOUT ROWID;
@@ -778,6 +779,14 @@ class Index:
         return [dict(zip(names, row)) for row in cur]
 
     @healing
+    def visits_between(self, start: datetime, end: datetime) -> list:
+        """The fields (``doc``) of tickets whose visit is booked for [start, end)."""
+        con = self.refresh()
+        cur = con.execute("SELECT doc FROM tickets WHERE visit_at >= ? AND visit_at < ? "
+                          "ORDER BY visit_at, seq", (start.timestamp(), end.timestamp()))
+        return [json.loads(row[0]) for row in cur]
+
+    @healing
     def service_rows(self, statuses) -> list:
         """Tickets in ``statuses`` with what `sla check` decides on: their fields (``doc``),
         first response, resolution, pause and the time-rule steps already taken."""
@@ -857,6 +866,7 @@ def _entry(root: Path, schema: model.Schema, relpath: str,
            "\x1f".join(figures["done"]), _timeline(ticket.events), _folded(customer.values()), _folded(product.values()),
            _folded((f.get("title"), f.get("description"), number, f.get("category"))),
            customer.get("id"), _serial(product.get("serial")),
+           _ts((f.get("visit") or {}).get("at")),
            json.dumps(dump(f), ensure_ascii=False, separators=(",", ":")))
     # the trailing space makes a column's last two characters begin a trigram as well
     taken = tuple(e.rule for e in ticket.events if e.rule and e.rule.startswith(TAKEN_RULES))

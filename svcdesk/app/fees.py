@@ -12,9 +12,9 @@ from svcdesk.domain.records import fee_schedule
 
 def quote(desk, ref: TicketRef, given: dict, on_site: bool = False, note: str | None = None,
           covered_too: bool = False) -> model.Ticket:
-    """Quote a repair: labour and (``on_site``) travel from the product's fee schedule, else
-    the desk's, the parts the ticket used at their prices; ``given`` ({labour, travel,
-    parts}: Decimal) wins. A ticket in warranty is repaired free and is not quoted unless
+    """Quote a repair: labour and (``on_site``, or a visit booked) travel from the product's
+    fee schedule, else the desk's, the parts the ticket used at their prices; ``given``
+    ({labour, travel, parts}: Decimal) wins. A ticket in warranty is repaired free and is not quoted unless
     ``covered_too`` (damage the warranty does not cover)."""
     rules = desk.rules
 
@@ -24,12 +24,13 @@ def quote(desk, ref: TicketRef, given: dict, on_site: bool = False, note: str | 
             raise WorkflowError(f"{ticket.number} is in warranty ({warranty}): its repair is "
                                 "free; --not-covered quotes damage the warranty does not cover")
         schedule = fee_schedule(rules.products, ticket.get("product.model"), rules.fees)
+        visited = on_site or ticket.get("visit.at") is not None  # a visit's travel is owed
         used = fees.parts_used(ticket.events)
         prices = {}
         for part, _ in used:
             fields = known.load(desk, "part", part).fields
             prices[part] = fields.get("price") or fields.get("unit_cost") or fees.ZERO
-        values = fees.quote(schedule, fees.parts_amount(used, prices), on_site, given)
+        values = fees.quote(schedule, fees.parts_amount(used, prices), visited, given)
         updates = {f"fee.{k}": v for k, v in values.items()}
         said = (f"报价 ¥{values['quote']}：人工 ¥{values['labour']}，上门 ¥{values['travel']}，"
                 f"备件 ¥{values['parts']}" + (f"。{note}" if note else ""))

@@ -22,7 +22,8 @@ from svcdesk.adapters.index import MAIL_RULE
 from svcdesk.adapters.repo import Identity
 from svcdesk.app import attachments, delivery, intake
 from svcdesk.app.desk import Actor, Desk
-from svcdesk.base.errors import SvcdeskError, UsageError
+from svcdesk.base.errors import (SvcdeskError, TicketFileError, UncommittedChangesError,
+                                 UsageError)
 from svcdesk.base.fields import MAX_LENGTH
 from svcdesk.domain import history, links, mailtext
 
@@ -38,7 +39,7 @@ MOST_PER_HOUR = 10  # new tickets one sender may open by mail in an hour (mail.m
 class Taken(NamedTuple):
     """What one message became."""
 
-    kind: str  # new, reply, rating, duplicate, kept
+    kind: str  # new, reply, rating, progress, duplicate, kept
     number: str | None
     said: str
     kept: str | None = None  # the quarantine entry's name, when kept aside
@@ -168,7 +169,10 @@ def _take_one(desk: Desk, change, batch, work: _Work, msg: inbound.Inbound, now)
     be: the caller keeps it aside)."""
     sender = _sender(desk, msg)
     relpath, ticket = _ticket_of(desk, msg, work.made), None
-    if relpath is not None:
+    asked = False
+    if relpath is None:
+        relpath = asked = _asked_about(desk, change, msg)
+    if relpath:
         relpath, ticket = _merged_target(desk, change, work, relpath)
     if relpath is None:
         opened = work.opened.get(msg.sender_email, 0)
@@ -191,7 +195,7 @@ def _take_one(desk: Desk, change, batch, work: _Work, msg: inbound.Inbound, now)
         ticket = history.absorb_hand_edits(desk.rules, ticket, now)
         work.before[relpath] = len(ticket.events)
     before = len(ticket.events)
-    ticket, kind, said = _answer(desk.rules, ticket, msg, sender, now)
+    ticket, kind, said = _answer(desk.rules, ticket, msg, sender, now, bool(asked))
     ticket, writes, attached = attachments.add(desk.rules, ticket, list(_files(msg)), now,
                                                sender.key, rule=MAIL_RULE + msg.key)
     for path, data in writes.items():
@@ -314,12 +318,49 @@ def _said_files(ticket, before: int = 0) -> str:
     return f"; {count} attachment{'s' if count != 1 else ''} stored" if count else ""
 
 
-def _answer(rules, ticket, msg: inbound.Inbound, sender: Actor, now) -> tuple:
-    """(ticket, kind, said): a customer's reply recorded on their ticket, as a rating when
+def _asked_about(desk: Desk, change, msg: inbound.Inbound) -> str | None:
+    """The ticket a new message (no reply, no [tag]) asks the progress of: one whose number
+    it names, when the sender is that ticket's customer and the message says no more than
+    the number and a progress word. Anyone else naming a number asks nothing: a ticket's
+    progress is its customer's to know."""
+    rules = desk.rules
+    if "progress" not in (rules.notices.routes if rules.notices else {}):
+        return None
+    text = f"{msg.subject}\n{msg.text or ''}"
+    words = (rules.mail or {}).get("progress_when") or mailtext.PROGRESS
+    for number in mailtext.mentioned_numbers(text, rules.prefix)[:3]:
+        relpath = store.ticket_relpath(number)
+        try:
+            raw = change.read_committed(relpath)
+        except (OSError, UncommittedChangesError):
+            continue
+        try:
+            ticket = store.ticket_from_bytes(rules.schema, raw, relpath)
+        except TicketFileError:
+            continue
+        email = (ticket.get("customer.email") or "").casefold()
+        asks = mailtext.asks_progress(f"{mailtext.plain_subject(msg.subject)}\n"
+                                      f"{msg.text or ''}", rules.prefix, words, True)
+        if email and email == msg.sender_email.casefold() and asks:
+            return relpath
+    return None
+
+
+def _answer(rules, ticket, msg: inbound.Inbound, sender: Actor, now,
+            asked: bool = False) -> tuple:
+    """(ticket, kind, said): a customer's reply recorded on their ticket, as a progress
+    query (the customer is sent where it stands) when it asks no more than that, as a rating when
     it answers the survey of a closed one, else a comment that resumes a ticket waiting on
     them or reopens a resolved one it says is not fixed."""
     rule = MAIL_RULE + msg.key
     status = ticket.fields["status"]
+    words = (rules.mail or {}).get("progress_when") or mailtext.PROGRESS
+    if asked or ("progress" in (rules.notices.routes if rules.notices else {}) and msg.text
+                 and mailtext.asks_progress(msg.text, rules.prefix, words)):
+        said = _cut(mailtext.new_text(msg.text or "") or msg.subject, 200)
+        ticket = history.record(rules, ticket, now, sender.key, "progress", {}, rule=rule,
+                                note=said or None, visibility="public")
+        return ticket, "progress", "asked for its progress: the customer is sent where it stands"
     score = mailtext.rating(msg.text) if status not in rules.open_statuses() else None
     if score is not None:
         ticket = history.record(rules, ticket, now, sender.key, "rate", {"csat": score},

@@ -55,6 +55,13 @@ CORE_FIELDS = (
     ("links.children", "list", "子工单", "Children", None, False),
     ("links.caused_by", "list", "起因工单", "Caused by", None, False),
     ("links.causes", "list", "引发工单", "Causes", None, False),
+    # the ticket's current on-site visit (its events keep every one: domain/visits.py)
+    ("visit.at", "datetime", "预约上门时间", "Visit booked for", None, False),
+    ("visit.until", "datetime", "预约时段至", "Visit window until", None, False),
+    ("visit.engineer", "enum", "上门工程师", "Visiting engineer", "agents", False),
+    ("visit.departed", "datetime", "工程师出发", "Engineer set off", None, False),
+    ("visit.arrived", "datetime", "到达现场", "Arrived on site", None, False),
+    ("visit.left", "datetime", "离开现场", "Left the site", None, False),
     ("sla.policy", "string", "服务等级", "SLA policy", None, False),
     ("sla.calendar", "string", "工作日历", "Calendar", None, False),
     ("sla.response_minutes", "integer", "响应时限(工作分钟)", "Response target (minutes)", None,

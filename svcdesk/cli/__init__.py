@@ -65,6 +65,7 @@ MODULES = {
     "parts": ("parts", "quote", "approve", "decline", "charge"),
     "answers": ("templates", "replies", "similar", "kb"),
     "links": ("link", "unlink", "merge"),
+    "visits": ("visit", "depart", "arrive", "leave", "visits"),
 }
 _HOME = {name: f"svcdesk.cli.{module}" for module, names in MODULES.items() for name in names}
 

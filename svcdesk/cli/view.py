@@ -29,6 +29,9 @@ WORDS = {
            "conflict": "⚠ 两个副本同时修改了{field}：这次修改基于 {made}，合并后此前已是 {found}",
            "provisional": "编号暂定：同步（svcdesk sync）后才确定，可能改号",
            "attachments": "附件", "absent": "不在本副本中", "fee": "费用（保外）",
+           "visit": "上门服务", "visit-event": "预约上门", "depart": "工程师出发",
+           "arrive": "到达现场",
+           "leave": "离开现场",
            "part-use": "使用备件", "part-return": "退回备件", "quote": "报价",
            "approve": "客户同意报价", "decline": "客户拒绝报价", "charge": "收费",
            "links": "关联工单", "link": "关联工单", "unlink": "取消关联", "merge": "合并重复工单",
@@ -62,6 +65,9 @@ WORDS = {
                           "still change",
            "attachments": "Attachments", "absent": "not in this clone",
            "fee": "Fees (out of warranty)", "part-use": "part used",
+           "visit": "On-site visit", "visit-event": "visit booked",
+           "depart": "engineer set off", "arrive": "arrived on site",
+           "leave": "left the site",
            "part-return": "part given back", "quote": "quoted",
            "approve": "quote approved", "decline": "quote declined", "charge": "charged",
            "links": "Linked tickets", "link": "linked", "unlink": "unlinked",
@@ -252,8 +258,8 @@ def _signed(minutes: float, rules, w) -> str:
 
 def _event_lines(event: model.Event, rules, w) -> list:
     who = rules.label("agents", event.by) if event.by in rules.agents else event.by
-    what = w.get({"priority": "re-priority", "sla": "sla-event"}.get(event.action, event.action)
-                 ) or rules.label("actions", event.action)
+    what = w.get({"priority": "re-priority", "sla": "sla-event", "visit": "visit-event"}.get(
+        event.action, event.action)) or rules.label("actions", event.action)
     if event.action == "comment" and event.visibility == "internal":
         what = w["internal"]
     head = f"  {style(when(event.at, rules.tz), fg='bright_black')}  {who}  {what}"

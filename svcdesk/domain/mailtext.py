@@ -23,6 +23,8 @@ NOT_FIXED = ("没有解决", "没解决", "未解决", "还是不行", "还不�
              "还是有问题", "依然有问题", "仍然有问题", "还是老样子", "not fixed", "not resolved",
              "still not", "still broken", "doesn't work", "does not work", "not working",
              "happened again")  # what a reply to a resolved ticket says when it is not fixed
+PROGRESS = ("进度", "查询", "进展", "状态", "status", "progress")  # what asks where a ticket is
+_PROGRESS_MOST = 20  # characters a progress query may say besides the ticket number
 _RATINGS = {"非常满意": 5, "很满意": 5, "满意": 4, "一般": 3, "不满意": 2, "很不满意": 1,
             "非常不满意": 1, "very satisfied": 5, "satisfied": 4, "neutral": 3,
             "dissatisfied": 2, "very dissatisfied": 1}
@@ -84,3 +86,23 @@ def says_not_fixed(text: str, words=NOT_FIXED) -> bool:
     """Whether the new words of a reply say the problem is not fixed (``words``)."""
     said = new_text(text).casefold()
     return any(w.casefold() in said for w in words)
+
+
+def mentioned_numbers(text: str, prefix: str) -> list:
+    """The ticket numbers written anywhere in ``text`` (SD-20261122-0003), in order."""
+    found = re.findall(rf"(?<![A-Za-z0-9]){re.escape(prefix)}-\d{{8}}-\d{{4,6}}(?!\d)", text,
+                       re.IGNORECASE)
+    return list(dict.fromkeys(n.upper() for n in found))
+
+
+def asks_progress(text: str, prefix: str, words=PROGRESS, number_given: bool = False) -> bool:
+    """Whether a short message asks where its ticket stands: the new words, less any ticket
+    number and punctuation, hold one of ``words`` and little else; or (``number_given``)
+    they are only the number itself."""
+    said = new_text(text)
+    said = re.sub(rf"\[?{re.escape(prefix)}-\d{{8}}-\d{{4,6}}\]?", "", said,
+                  flags=re.IGNORECASE)
+    said = re.sub(r"[\s\W_]+", "", said).casefold()
+    if not said:
+        return number_given
+    return len(said) <= _PROGRESS_MOST and any(w.casefold() in said for w in words)

@@ -70,8 +70,8 @@ def ticket_figures(events, now: datetime | None = None, paused_statuses=PAUSED_S
 
 def brief(events) -> list:
     """The history in brief, for reports as of any moment: [[epoch seconds, action, status it
-    led to, assignee it set, rating given, response and resolution SLA state it recorded],
-    ...]."""
+    led to, assignee it set, rating given, response and resolution SLA state it recorded,
+    visiting engineer it booked], ...]."""
     out = []
     for e in events:
         if e.fields is not None:
@@ -80,5 +80,5 @@ def brief(events) -> list:
             plain = {path: new for path, (_, new) in e.changes.items()}
         out.append([int(e.at.timestamp()), e.action, plain.get("status"), plain.get("assignee"),
                     plain.get("csat"), plain.get("sla.response_state"),
-                    plain.get("sla.resolution_state")])
+                    plain.get("sla.resolution_state"), plain.get("visit.engineer")])
     return out

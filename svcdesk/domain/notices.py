@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from svcdesk.base import fields as F
 from svcdesk.base import model
-from svcdesk.domain import sla
+from svcdesk.domain import sla, workflow
 from svcdesk.domain.rules import NOTICE_EVENTS, NOTIFY_ROLES
 
 EVENTS = NOTICE_EVENTS  # what rules.yaml may route, and what notify preview/send accept
@@ -77,6 +77,8 @@ def triggers(event, transitions: dict | None = None) -> list:
         return ["waiting_reminder"]
     if action == "quote":
         return ["quoted"]
+    if action == "progress":  # the customer asked where the ticket stands
+        return ["progress"]
     if action == "sla" and event.rule:
         if event.rule.startswith(("warn:", "update:")):
             return ["sla_warning"]
@@ -94,6 +96,8 @@ def triggers(event, transitions: dict | None = None) -> list:
         if "status" in changes or rule.notices is not None:
             out += [n for n in rule.queues() if n not in out and not (
                 n == "survey" and changes.get("csat") is not None)]
+    elif action in workflow.DEFAULT_NOTICES:  # a visit's step the workflow does not declare
+        out += list(workflow.DEFAULT_NOTICES[action])
     elif "status" in changes:
         out.append("status_changed")
     return out
@@ -169,9 +173,12 @@ def about(rules, ticket) -> dict:
     return {
         "desk": {"name": rules.name}, "number": ticket.number, "title": f.get("title", ""),
         "ticket": full, "status": rules.label("statuses", f.get("status")),
+        "status_key": f.get("status"),
         "priority": f"{f.get('priority')} {rules.label('priorities', f.get('priority'))}",
         "type": rules.label("types", f.get("type")),
         "assignee": rules.label("agents", f["assignee"]) if f.get("assignee") else "",
+        "engineer": rules.label("agents", full["visit"]["engineer"])
+        if full["visit"]["engineer"] else "",
         "team": rules.label("teams", f["team"]) if f.get("team") else "",
         "customer": full["customer"], "product": full["product"],
     }
@@ -210,7 +217,32 @@ def context(rules, ticket, event, notice: Notice, level, step) -> dict:
         "recipient": {"name": notice.recipient.name, "role": notice.recipient.role,
                       "email": notice.recipient.email, "channel": notice.recipient.channel},
         "missing": _missing(rules, f),
+        "public": public_history(rules, ticket.events),
     }
+
+
+SHOWN_MOST = 10  # steps of a ticket's history a progress reply lists
+
+
+def public_history(rules, events) -> list:
+    """What a customer may see of a ticket's history, newest last: each change of status
+    (with its note only when that was public), public comments and the visit's steps; never
+    an internal note, a classification or who was chosen and why."""
+    out = []
+    for e in events:
+        note = e.note if e.visibility == "public" and e.action != "progress" else ""
+        if "status" in e.changes:
+            said = rules.label("statuses", e.changes["status"][1])
+        elif e.action == "comment" and e.visibility == "public":
+            said = ""
+        elif e.action in ("visit", "depart", "arrive", "leave"):
+            said = rules.label("actions", e.action)
+        elif e.action == "create":
+            said = rules.label("statuses", (e.fields or {}).get("status"))
+        else:
+            continue
+        out.append({"at": e.at, "what": said, "note": note or ""})
+    return out[-SHOWN_MOST:]
 
 
 def _missing(rules, fields: dict) -> list:

@@ -101,7 +101,8 @@ class Story:
     fields: dict
     created: datetime
     first_response: datetime | None
-    steps: tuple  # (at, action, status, assignee, csat, response state, resolution state)
+    steps: tuple  # (at, action, status, assignee, csat, response state, resolution state,
+    # visiting engineer)
 
     @staticmethod
     def from_row(row: dict, tz) -> "Story":
@@ -168,6 +169,21 @@ class Story:
 
     def within(self, period: Period, action: str) -> list:
         return [s for s in self.steps if s[1] == action and period.start <= s[0] < period.end]
+
+    def visits(self) -> list:
+        """Its on-site visits as the history has them: [(engineer, set off, arrived, left)],
+        each time unset until it happened (a visit booked again before the engineer set off
+        is the same visit)."""
+        out: list = []
+        for at, action, *rest in self.steps:
+            engineer = rest[5] if len(rest) > 5 else None
+            if action == "visit":
+                if out and out[-1][1] is None:
+                    out.pop()
+                out.append([engineer, None, None, None])
+            elif action in ("depart", "arrive", "leave") and out:
+                out[-1][("depart", "arrive", "leave").index(action) + 1] = at
+        return [tuple(v) for v in out]
 
     def merged(self, end: datetime, start: datetime | None = None) -> bool:
         """Whether it was merged into another ticket (closed as its duplicate) before
@@ -284,6 +300,25 @@ def figures(stories: list, period: Period, rules, labels) -> dict:
                      "resolved": sum(1 for s in resolved if day <= s.within(
                          period, "resolve")[-1][0] < following)})
         day = following
+    on_site = {}  # engineer -> [travel minutes, on-site minutes] of visits arrived in period
+    for s in stories:
+        for engineer, departed, arrived, left in s.visits():
+            if arrived is None or not period.start <= arrived < end:
+                continue
+            row = on_site.setdefault(engineer, {"visits": 0, "travel": [], "on_site": []})
+            row["visits"] += 1
+            if departed is not None:
+                row["travel"].append((arrived - departed).total_seconds() / 60)
+            if left is not None:
+                row["on_site"].append((left - arrived).total_seconds() / 60)
+    visits = [{"engineer": k, "name": labels("agent", k), "visits": v["visits"],
+               "travel_minutes": _round(sum(v["travel"])),
+               "mean_travel_minutes": _round(statistics.fmean(v["travel"]))
+               if v["travel"] else None,
+               "on_site_minutes": _round(sum(v["on_site"])),
+               "mean_on_site_minutes": _round(statistics.fmean(v["on_site"]))
+               if v["on_site"] else None}
+              for k, v in sorted(on_site.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))]
     products = Counter((s.fields.get("product") or {}).get("model") for s in created)
     products.pop(None, None)
     categories = Counter(s.fields.get("category") for s in created)
@@ -310,6 +345,7 @@ def figures(stories: list, period: Period, rules, labels) -> dict:
         "by_type": split("type"),
         "by_category": split("category"),
         "by_channel": split("channel"),
+        "visits": visits,
         "recurring": {"products": _top(products), "categories": _top(categories),
                       "terms": _top(_terms((s.fields.get("title") or "" for s in created),
                                             rules.words))},
@@ -505,6 +541,10 @@ def flat(data: dict) -> list:
             for figure, value in entry.items():
                 if figure not in (key, "name", "label"):
                     add(section, entry[key] or "", figure, value)
+    for entry in data["visits"]:
+        for figure in ("visits", "travel_minutes", "mean_travel_minutes", "on_site_minutes",
+                       "mean_on_site_minutes"):
+            add("visits", entry["engineer"] or "", figure, entry[figure])
     for kind, entries in data["recurring"].items():
         for entry in entries:
             add(f"recurring_{kind}", entry["name"], "count", entry["count"])

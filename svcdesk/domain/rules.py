@@ -227,8 +227,10 @@ def compile_rules(data) -> Rules:
                                 entry.get("team"))
     assign = checked.get("assign", {})
     transitions = _transitions(checked.get("workflow"), statuses, schema)
-    vocabularies["actions"] = {a: (t.label if zh else t.label_en or t.label) or a
-                               for a, t in transitions.items()}
+    vocabularies["actions"] = {a: zh_en[0 if zh else 1]
+                               for a, zh_en in workflow.VISIT_LABELS.items()}
+    vocabularies["actions"].update({a: (t.label if zh else t.label_en or t.label) or a
+                                    for a, t in transitions.items()})
     notices = _notices(checked.get("notices", {}), desk["name"], transitions)
     return Rules(
         name=desk["name"], prefix=desk["prefix"], tz=tz, language=desk.get("language", "zh"),
@@ -396,7 +398,7 @@ def _service(checked: dict, tz, vocabularies: dict, statuses: dict,
 NOTIFY_ROLES = ("assignee", "team_lead", "manager", "customer", "team")
 NOTICE_EVENTS = ("created", "assigned", "status_changed", "commented", "waiting_reminder",
                  "sla_warning", "breached", "escalated", "resolved", "closed", "survey",
-                 "quoted")
+                 "quoted", "visit_booked", "departed", "arrived", "progress")
 _EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
 
 
@@ -533,7 +535,9 @@ def _transitions(entry, statuses: dict, schema: model.Schema) -> dict:
             if need != "note" and need not in schema.specs:
                 raise RulesError(f"{need!r} is neither note nor a field", path + ("requires", i))
         notices = rule.get("notices")
-        own = workflow.DEFAULT["transitions"].get(action, {})  # svcdesk's names for its own
+        zh_en = workflow.VISIT_LABELS.get(action, ("", ""))
+        own = workflow.DEFAULT["transitions"].get(  # svcdesk's names for its own
+            action, {"label": zh_en[0], "label_en": zh_en[1]})
         out[action] = Transition(action, tuple(rule["from"]), target,
                                  tuple(rule.get("requires", ())),
                                  rule.get("label", own.get("label", "")),

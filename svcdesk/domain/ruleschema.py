@@ -372,6 +372,9 @@ SCHEMA = Record(doc="The desk's configuration.", required=("desk", "types", "pri
                    keys={
         "reopen_when": Seq(Text(), doc="Words in a reply to a resolved ticket that reopen it "
                                        "(default: 没有解决, 还是不行, not fixed...)."),
+        "progress_when": Seq(Text(), doc="Words that, as all a customer's short message "
+                                         "says, ask for the ticket's progress (default: 进度, "
+                                         "查询, 进展, status, progress)."),
         "most_per_hour": Whole(minimum=1, maximum=10_000,
                                doc="New tickets one sender may open by mail in an hour; "
                                    "more are kept aside for review (default 10)."),

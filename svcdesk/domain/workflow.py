@@ -13,15 +13,24 @@ from svcdesk.base.errors import WorkflowError
 from svcdesk.base.model import get_path
 from svcdesk.domain.sla import SYSTEM
 
-# The actions svcdesk itself takes somewhere (intake assigns, mail resumes and reopens, the
-# time rules close): each has its own command; a desk's other actions go through `do`.
-BUILT_IN = ("assign", "start", "wait", "resume", "resolve", "close", "reopen", "escalate")
+# The actions with svcdesk's own commands, doing more than move the status (intake
+# assigns, mail resumes and reopens, the time rules close, a visit records its times); a
+# desk's other actions go through `do`. The visit's four move a ticket only where the
+# workflow declares them.
+BUILT_IN = ("assign", "start", "wait", "resume", "resolve", "close", "reopen", "escalate",
+            "visit", "depart", "arrive", "leave")
 ROLES = ("agent", "engineer", "specialist", "lead", "manager")  # rules.yaml agents.*.role
 
 # The notice events an action queues when its declaration does not say (status changes
 # tell the customer; assign and escalate are noticed by the change of assignee)
 DEFAULT_NOTICES = {"assign": (), "escalate": (), "resolve": ("resolved",),
-                   "close": ("closed", "survey")}
+                   "close": ("closed", "survey"), "visit": ("visit_booked",),
+                   "depart": ("departed",), "arrive": ("arrived",), "leave": ()}
+
+# What a visit's steps are called where the workflow does not say (svcdesk's eight have
+# their labels in DEFAULT)
+VISIT_LABELS = {"visit": ("预约上门", "Book a visit"), "depart": ("工程师出发", "Set off"),
+                "arrive": ("到达现场", "Arrive on site"), "leave": ("离开现场", "Leave the site")}
 
 # The workflow of a rules.yaml that declares none, as it would be written there.
 _OPEN = ["new", "assigned", "in_progress", "waiting", "reopened"]

@@ -66,7 +66,7 @@ def test_the_customer_hears_by_sms_and_the_team_in_dingtalk_at_every_step(make_d
     assert all(len(s) <= 70 for s in sms)
     group = [(title, text) for kind, title, text in robots.taken if kind == "dingtalk"]
     assert [title.split("：")[0] for title, _ in group] == [
-        f"[{number}] 新工单", f"[{number}] 开始处理", f"[{number}] 处理完成",
+        f"[{number}] 新工单", f"[{number}] 开始处理（处理中）", f"[{number}] 处理完成",
         f"[{number}] 已关闭"]
     assert "**客户**：张伟" in group[0][1] and "X1-Pro 笔记本" in group[0][1]
     assert robots.refused == []
@@ -185,3 +185,67 @@ def test_any_sms_gateway_takes_the_request_its_template_makes(make_desk, run, ro
     assert refused.exit_code != 0
     assert "SMS channel sms (127.0.0.1): answered" in refused.stderr
     assert "(result.code is '21')" in refused.stderr and WEBHOOK_SECRET not in refused.stderr
+
+
+def test_done_when_every_step_of_an_on_site_repair_reaches_the_customer_and_the_group(
+        make_desk, run, robots, monkeypatch):
+    """A desk configured for 钉钉 and SMS: accepted, dispatched, the engineer setting off
+    and arriving, resolved after the desk's own review, closed; every step declared in
+    rules.yaml."""
+    data = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    statuses = dict(data["statuses"])
+    data["statuses"] = {}
+    for key, value in statuses.items():
+        if key == "resolved":
+            data["statuses"].update({
+                "dispatched": {"label": "已派工待上门"}, "on_the_way": {"label": "工程师出发"},
+                "on_site": {"label": "到达现场"},
+                "reviewing": {"label": "待审核", "clock": "done"}})
+            value = {**value, "clock": "done"}
+        data["statuses"][key] = value
+    moves = data["workflow"]["transitions"]
+    moves.update({
+        "visit": {"from": ["assigned", "in_progress"], "to": "dispatched"},
+        "depart": {"from": ["dispatched"], "to": "on_the_way", "notices": ["departed"]},
+        "arrive": {"from": ["on_the_way"], "to": "on_site", "notices": ["arrived"]},
+        "leave": {"from": ["on_site"], "to": "in_progress", "notices": []},
+        "audit": {"label": "审核通过", "from": ["reviewing"], "to": "resolved",
+                  "by": ["lead"], "notices": ["resolved"]}})
+    moves["visit"]["notices"] = ["visit_booked"]
+    moves["resolve"].update(to="reviewing", notices=["status_changed"])
+    data["notices"]["channels"] = {"group": DING, "sms": SMS}
+    both = {"created": "ack", "assigned": "status", "visit_booked": "visit_booked",
+            "departed": "departed", "arrived": "arrived", "resolved": "resolved",
+            "closed": "closed"}
+    data["notices"]["events"] = {
+        event: [{"template": template, "to": ["customer"], "via": ["sms"]},
+                {"template": "team", "to": ["group"]}] for event, template in both.items()}
+    data["notices"]["events"]["status_changed"] = [{"template": "team", "to": ["group"]}]
+    make_desk(files={"rules.yaml": yaml.safe_dump(data, allow_unicode=True, sort_keys=False)})
+    assert run("rules", "check").exit_code == 0
+    monkeypatch.setenv("SVCDESK_AGENT", "liu.yang")
+    assert run(*FAULT).exit_code == 0
+    number = ids(run)[0]
+    assert run("visit", number, "--at", "2026-11-23 14:00").exit_code == 0
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-23T13:20:00+08:00")
+    assert run("depart", number).exit_code == 0
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-23T13:55:00+08:00")
+    assert run("arrive", number).exit_code == 0
+    assert run("leave", number).exit_code == 0
+    assert run("resolve", number, "-m", "更换主板后测试正常").exit_code == 0
+    assert run("notify", "send").exit_code == 0
+    told = [text for kind, _, text in robots.taken if kind == "sms"]
+    assert not any("已处理完成" in text for text in told)  # not before the review
+    monkeypatch.setenv("SVCDESK_AGENT", "li.qiang")
+    assert run("audit", number).exit_code == 0
+    assert run("close", number, "--csat", "5").exit_code == 0
+    sent = run("notify", "send")
+    assert sent.exit_code == 0, sent.stderr
+    told = [text for kind, phone, text in robots.taken if kind == "sms" and phone == CUSTOMER]
+    said = ["已受理", "派工中", "已预约上门", "已出发", "已到达现场", "已处理完成", "已关闭"]
+    assert [next(w for w in said if w in text) for text in told] == said
+    group = [title for kind, title, _ in robots.taken if kind == "dingtalk"]
+    steps = [title.split("] ")[1].split("：")[0] for title in group]
+    assert steps == ["新工单", "已派工", "预约上门", "工程师出发", "到达现场",
+                     "处理完成（待审核）", "处理完成", "已关闭"], steps
+    assert robots.refused == []

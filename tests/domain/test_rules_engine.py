@@ -313,8 +313,8 @@ BAD = [
     ("no closed status", lambda d: d["statuses"]["closed"].update(open=True),
      "statuses", "no ticket can ever be closed"),
     ("a notice event nothing queues", lambda d: d["notices"]["events"].update(
-        departed=[{"template": "status", "to": ["customer"]}]),
-     "notices.events.departed", "not a notice event"),
+        handed_over=[{"template": "status", "to": ["customer"]}]),
+     "notices.events.handed_over", "not a notice event"),
     ("a robot's key in rules.yaml", lambda d: d["notices"].update(channels={"team": {
         "kind": "wecom", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"}}),
      "notices.channels.team.url", "holds a secret"),
