@@ -2,8 +2,9 @@
 # The README's demo: a sample desk, a list, a ticket, a new request from a returning
 # customer made from a template, classified and assigned by the rules with its promised
 # times, the similar solved tickets, a canned reply, the customer's second email merged as
-# a duplicate, a spare part used from stock, worked to the customer's rating, the
-# cron job that keeps the promises, the notices it queued, and its trail in git.
+# a duplicate, an on-site visit with a spare part used from stock, worked to the
+# customer's rating, the cron job that keeps the promises, the notices it queued, and its
+# trail in git.
 set -eu
 desk=$(mktemp -d "${TMPDIR:-/tmp}/svcdesk-demo.XXXXXX")
 export SVCDESK_AGENT=wang.fang          # act as 王芳, an agent of the sample desk
@@ -35,7 +36,12 @@ run svcdesk sla check
 run svcdesk --as "$owner" start "$new" -m "已电话联系客户，确认故障现象，先远程排查。"
 run svcdesk --as "$owner" wait "$new" -m "请提供卡纸位置的照片。"
 run svcdesk --as "$owner" resume "$new" -m "客户已发来照片：搓纸轮磨损。"
+run svcdesk --as "$owner" visit "$new" --at "明天 10:00" -m "请将卡纸的纸盒 2 留在机器上"
+run svcdesk visits --week tomorrow     # the engineers' visit calendar (上门日程)
+run svcdesk --as "$owner" depart "$new"   # the customer is told the engineer set off
+run svcdesk --as "$owner" arrive "$new"
 run svcdesk --as "$owner" parts use "$new" RL1-1442 -m "搓纸轮磨损"
+run svcdesk --as "$owner" leave "$new" -m "已更换搓纸轮，试打 50 页正常"
 run svcdesk parts stock
 again=$(svcdesk new --channel email --title "打印机又卡纸了" --customer 刘建国 \
     --phone 13706751234 --product "LP-404 激光打印机" --purchased "$(date +%Y)-01-01" \

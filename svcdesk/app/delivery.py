@@ -124,11 +124,11 @@ def _channel_message(desk, channel, notice, context: dict) -> tuple:
         head, _, rest = text.partition("\n")
         title = notices.full_subject(notice, head.lstrip("#").strip())
         if kind == "md":
-            text = f"### {title}\n{rest.strip()}".strip()
+            text = rest.strip()
     else:
         subject, body = mail.render(render, notice.template, context)
         title = notices.full_subject(notice, subject)
-        text = title if kind == "sms" else f"### {title}\n\n{body.strip()}"
+        text = title if kind == "sms" else body.strip()
     channels.check_length(channel, title, text)
     facts = {"ticket": notice.number, "event": notice.event,
              "status": context["ticket"]["status"], "at": context["event"]["at"].isoformat()}

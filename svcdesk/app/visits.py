@@ -3,6 +3,7 @@ and the week's calendar. Each step is one change; where the desk's workflow decl
 action of the step's name (visit, depart, arrive, leave), the step is that action: it moves
 the status and queues the notices the declaration lists."""
 
+import re
 from datetime import date, datetime, time, timedelta
 
 from svcdesk.app import work
@@ -13,18 +14,29 @@ from svcdesk.domain import history
 from svcdesk.domain import visits as V
 
 
+_DAYS = {"今天": 0, "today": 0, "明天": 1, "tomorrow": 1, "后天": 2}
+_RELATIVE = re.compile(r"(今天|明天|后天|today|tomorrow)\s*(\d{1,2}:\d{2})", re.IGNORECASE)
+
+
 def when(desk, text: str, day: date | None = None) -> datetime:
-    """A time the person typed (2026-12-08 14:00, or 16:00 on ``day``) in the desk's zone."""
+    """A time the person typed, in the desk's zone: 2026-12-08 14:00, 明天 14:00 (今天,
+    后天, today, tomorrow), or 16:00 on ``day``."""
     text = text.strip()
+    tz = desk.rules.tz
+    relative = _RELATIVE.fullmatch(text)
     try:
-        if day is not None and len(text) <= 5:
-            moment = datetime.combine(day, time.fromisoformat(text))
+        if relative:
+            base = desk.now().astimezone(tz).date() + timedelta(
+                days=_DAYS[relative[1].lower()])
+            moment = datetime.combine(base, time.fromisoformat(relative[2].zfill(5)))
+        elif day is not None and len(text) <= 5:
+            moment = datetime.combine(day, time.fromisoformat(text.zfill(5)))
         else:
             moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ValidationError(f"{text!r} is not a time (2026-12-08 14:00, or 16:00 for the "
-                              "end of the window)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=desk.rules.tz)
+        raise ValidationError(f"{text!r} is not a time (2026-12-08 14:00, 明天 14:00, or "
+                              "16:00 for the end of the window)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
 def _take(rules, ticket, now, actor, action, updates, note):

@@ -29,6 +29,10 @@ def completes(vocabulary: str):
             return []
         extra = {"statuses": {"all": "every status"}, "agents": {"me": "yourself"}}
         choices = {**extra.get(vocabulary, {}), **desk.rules.vocabularies.get(vocabulary, {})}
+        if vocabulary == "actions":  # `do` takes the desk's own; svcdesk's have commands
+            from svcdesk.app.work import declared_action
+
+            choices = {k: v for k, v in choices.items() if declared_action(desk, k)}
         return [click.shell_completion.CompletionItem(key, help=str(label))
                 for key, label in choices.items() if key.startswith(incomplete)]
 

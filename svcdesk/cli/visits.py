@@ -1,7 +1,7 @@
 """On-site visits: book one, the engineer's departure, arrival and leaving, the week's
 calendar."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import click
 
@@ -63,8 +63,9 @@ leave = _step("leave", "The engineer leaves the site now (time on site is kept).
 
 
 @click.command("visits")
-@click.option("--week", "day", type=DAY, default=None, metavar="YYYY-MM-DD",
-              help="The week holding this day (default: this week).")
+@click.option("--week", "day", default="this", show_default=True,
+              metavar="DAY", help="The week holding DAY: YYYY-MM-DD, this, next, tomorrow "
+                                  "(明天)...")
 @click.option("--engineer", metavar="AGENT", shell_complete=completes("agents"),
               help="Only this engineer's visits.")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
@@ -74,7 +75,12 @@ def visits_command(state, day, engineer, fmt):
     """The visit calendar of a week (上门日程), per engineer and day."""
     desk = state.desk()
     rules = desk.rules
-    monday, found = visits.week(desk, day or desk.now().astimezone(rules.tz).date(), engineer)
+    today = desk.now().astimezone(rules.tz).date()
+    words = {"this": today, "next": today + timedelta(days=7), "today": today, "今天": today,
+             "tomorrow": today + timedelta(days=1), "明天": today + timedelta(days=1),
+             "后天": today + timedelta(days=2)}
+    day = words[day] if day in words else DAY.convert(day, None, click.get_current_context())
+    monday, found = visits.week(desk, day, engineer)
     rows = []
     for f in found:
         v = f.get("visit") or {}

@@ -139,8 +139,12 @@ def check_length(channel: Channel, title: str, text: str) -> None:
                 f"the channel sends at most {channel.parts} (parts: in rules.yaml)")
         return
     limit = channel.limit()
-    size = len(json.dumps(message(channel, title, text), ensure_ascii=False).encode()) \
-        if channel.kind in ("feishu", "webhook") else len(text.encode())
+    body = message(channel, title, text)
+    if channel.kind in ("feishu", "webhook"):  # the whole request body counts
+        size = len(json.dumps(body, ensure_ascii=False).encode())
+    else:  # the message's text counts
+        inner = body[body["msgtype"]]
+        size = len((inner.get("content") or inner.get("text") or "").encode())
     if limit is not None and size > limit:
         raise MessageTooLong(f"{channel.describe()}: the message is {size:,} bytes; "
                              f"{NAMES[channel.kind]} takes at most {limit:,}")
@@ -150,14 +154,15 @@ def message(channel: Channel, title: str, text: str, facts: dict | None = None) 
     """The JSON body a group channel is sent, as its platform documents it (before any
     signature)."""
     kind, fmt = channel.kind, channel.format
+    headed = f"### {title}\n{text}"  # a Markdown message's first line is its title
     if kind == "dingtalk":
         if fmt == "text":
             return {"msgtype": "text", "text": {"content": f"{title}\n{text}"}}
-        return {"msgtype": "markdown", "markdown": {"title": title, "text": text}}
+        return {"msgtype": "markdown", "markdown": {"title": title, "text": headed}}
     if kind == "wecom":
         if fmt == "text":
             return {"msgtype": "text", "text": {"content": f"{title}\n{text}"}}
-        return {"msgtype": "markdown", "markdown": {"content": text}}
+        return {"msgtype": "markdown", "markdown": {"content": headed}}
     if kind == "feishu":
         if fmt == "text":
             return {"msg_type": "text", "content": {"text": f"{title}\n{text}"}}

@@ -90,6 +90,10 @@ def subject(event: model.Event) -> str:
         text += f" {new.get('priority')}"
     elif event.action == "resolve" and new.get("resolution"):
         text += f": {new['resolution'].splitlines()[0][:60]}"
+    elif event.action == "visit" and new.get("visit.at"):
+        at, until = new["visit.at"], new.get("visit.until")
+        text += f" {at:%Y-%m-%d %H:%M}" + (f"-{until:%H:%M}" if until else "") + \
+            f" by {new.get('visit.engineer')}"
     elif event.action == "close" and new.get("csat"):
         text += f" (CSAT {new['csat']})"
     if event.note and event.action not in ("classify", "assign") and \

@@ -17,10 +17,10 @@ def test_an_sms_takes_as_many_parts_as_carriers_count(text, parts):
 
 def test_a_message_past_its_platforms_limit_is_refused_naming_channel_and_limit():
     wecom = CH.compile_channel("team", {"kind": "wecom", "url_env": "WECOM_URL"})
-    CH.check_length(wecom, "t", "字" * 1365)  # 4,095 bytes
+    CH.check_length(wecom, "t", "字" * 1363)  # "### t\n" and 4,089 bytes
     with pytest.raises(CH.MessageTooLong, match=r"企业微信 channel team: the message is "
                                                 r"4,098 bytes; 企业微信 takes at most 4,096"):
-        CH.check_length(wecom, "t", "字" * 1366)
+        CH.check_length(wecom, "t", "字" * 1364)
     sms = CH.compile_channel("sms", {"kind": "sms", "gateway": "http", "url_env": "U",
                                      "request": {"body": "{{ text }}"}, "parts": 2})
     CH.check_length(sms, "", "您" * 134)
@@ -51,8 +51,8 @@ def test_each_platform_gets_the_body_its_documentation_shows():
                           "标题", "正文")
 
     assert body("dingtalk") == {"msgtype": "markdown",
-                                "markdown": {"title": "标题", "text": "正文"}}
-    assert body("wecom") == {"msgtype": "markdown", "markdown": {"content": "正文"}}
+                                "markdown": {"title": "标题", "text": "### 标题\n正文"}}
+    assert body("wecom") == {"msgtype": "markdown", "markdown": {"content": "### 标题\n正文"}}
     assert body("wecom", format="text") == {"msgtype": "text",
                                             "text": {"content": "标题\n正文"}}
     card = body("feishu")["card"]
