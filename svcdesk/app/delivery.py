@@ -89,7 +89,7 @@ def notices_for(rules, ticket: model.Ticket, events, names=None) -> list:
 
 def _render(desk, notice, ticket: model.Ticket, event: model.Event) -> tuple:
     """(message bytes, subject) of a notice; raise TemplateError naming file and line (or
-    ValueError: a message longer than its channel takes)."""
+    the channel, for a message longer than it takes)."""
     rules = desk.rules
     at = max(event.at, ticket.events[-1].at)
     levels = desk.kept.setdefault("levels", {})
@@ -112,7 +112,7 @@ def _channel_message(desk, channel, notice, context: dict) -> tuple:
     """(JSON bytes, title) of a notice by a channel: its title and text from the template's
     NAME.sms.j2 (the whole text) or NAME.md.j2 (the first line the title, as for mail),
     else from the email's: its subject (SMS) or subject and body; MessageTooLong (a
-    ValueError) when the platform would not take it."""
+    TemplateError) when the platform would not take it."""
     import json
 
     from svcdesk.domain import channels

@@ -104,11 +104,22 @@ def notify_list(state, fmt):
 @pass_state
 def notify_preview(state, ticket, event):
     """Show the messages notice EVENT (created, assigned, resolved...) would send now."""
+    import json
     from email import message_from_bytes, policy
 
     from svcdesk.app import delivery
 
-    for _notice, data in delivery.preview_notice(state.desk(), ticket, event):
+    for notice, data in delivery.preview_notice(state.desk(), ticket, event):
+        to = notice.recipient
+        if to.channel != "email":  # a robot, an SMS or a webhook: its title and text
+            said = json.loads(data)
+            echo(f"Via: {to.channel}" + (f" to {to.name} {to.address}" if to.role != "channel"
+                                         else ""))
+            echo(f"Title: {said['title']}")
+            echo("")
+            echo(said["text"].rstrip("\n"))
+            echo("")
+            continue
         msg = message_from_bytes(data, policy=policy.default)
         raw = message_from_bytes(data, policy=policy.compat32)
         for name in ("From", "To", "Subject", "Message-ID", "In-Reply-To"):

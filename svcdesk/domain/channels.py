@@ -15,6 +15,8 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from svcdesk.base.errors import TemplateError
+
 KINDS = ("dingtalk", "wecom", "feishu", "sms", "webhook")
 NAMES = {"dingtalk": "钉钉", "wecom": "企业微信", "feishu": "飞书", "sms": "SMS",
          "webhook": "webhook"}
@@ -39,8 +41,8 @@ class ChannelSpecError(ValueError):
         self.key = key
 
 
-class MessageTooLong(ValueError):
-    """A rendered message is more than its platform takes."""
+class MessageTooLong(TemplateError):
+    """A rendered message is more than its platform takes (its template's to shorten)."""
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,11 @@ def test_the_customer_hears_by_sms_and_the_team_in_dingtalk_at_every_step(make_d
     assert sum("group (dingtalk)" in n for n in notes) == 4
     again = run("notify", "send")
     assert again.exit_code == 0 and len(robots.taken) == 8  # never sent twice
+    preview = run("notify", "preview", number, "closed")
+    assert preview.exit_code == 0, preview.stderr
+    assert f"Via: sms to 张伟 {CUSTOMER}" in preview.stdout
+    assert f"您的工单{number}已关闭，感谢您的支持！" in preview.stdout
+    assert "Via: group" in preview.stdout and "**状态**：已关闭" in preview.stdout
 
 
 def test_wecom_feishu_and_a_webhook_each_get_their_platforms_form_signed(make_desk, run,
