@@ -318,6 +318,10 @@ def _said_files(ticket, before: int = 0) -> str:
     return f"; {count} attachment{'s' if count != 1 else ''} stored" if count else ""
 
 
+PROGRESS_EVERY = timedelta(hours=1)  # one progress answer a ticket an hour; more asks
+# in that hour are replies a person reads (a mail loop or a flood gets one answer, not one each)
+
+
 def _asked_about(desk: Desk, change, msg: inbound.Inbound) -> str | None:
     """The ticket a new message (no reply, no [tag]) asks the progress of: one whose number
     it names, when the sender is that ticket's customer and the message says no more than
@@ -355,8 +359,11 @@ def _answer(rules, ticket, msg: inbound.Inbound, sender: Actor, now,
     rule = MAIL_RULE + msg.key
     status = ticket.fields["status"]
     words = (rules.mail or {}).get("progress_when") or mailtext.PROGRESS
-    if asked or ("progress" in (rules.notices.routes if rules.notices else {}) and msg.text
-                 and mailtext.asks_progress(msg.text, rules.prefix, words)):
+    answered_lately = any(e.action == "progress" and e.at > now - PROGRESS_EVERY
+                          for e in ticket.events[-20:])
+    if not answered_lately and (asked or (
+            "progress" in (rules.notices.routes if rules.notices else {}) and msg.text
+            and mailtext.asks_progress(msg.text, rules.prefix, words))):
         said = _cut(mailtext.new_text(msg.text or "") or msg.subject, 200)
         ticket = history.record(rules, ticket, now, sender.key, "progress", {}, rule=rule,
                                 note=said or None, visibility="public")

@@ -64,3 +64,12 @@ def test_a_longer_reply_that_mentions_progress_is_a_comment_as_ever(desk, run):
                                Message_ID="<q4@mail.example.cn>"))
     assert "reply: the customer's reply recorded" in said and outbox(desk) == []
 
+
+
+def test_asking_again_within_the_hour_is_a_reply_not_another_answer(desk, run):
+    made(run, desk)
+    ingest(run, message("进度", subject="Re: [SD-20261122-0001] 已受理",
+                        Message_ID="<q5@mail.example.cn>"))
+    again = ingest(run, message("进度？", subject="Re: [SD-20261122-0001] 已受理",
+                                Message_ID="<q6@mail.example.cn>"))
+    assert "reply: the customer's reply recorded" in again and len(outbox(desk)) == 1
