@@ -70,6 +70,11 @@ MODULES = {
 _HOME = {name: f"svcdesk.cli.{module}" for module, names in MODULES.items() for name in names}
 
 
+def command_names() -> set:
+    """The names of svcdesk's own commands."""
+    return set(_HOME)
+
+
 def command_modules() -> list:
     """The full names of every module that holds commands."""
     return sorted(set(_HOME.values()))
@@ -90,9 +95,11 @@ def _declared_action(ctx, name: str):
         return None
     state = ctx.obj if isinstance(ctx.obj, State) else State(ctx.params.get("desk_path"),
                                                               ctx.params.get("agent"))
-    try:
+    from svcdesk.base.errors import DeskNotFoundError
+
+    try:  # a broken rules.yaml says so: the name may be an action it would declare
         desk = state.desk_for(name)
-    except SvcdeskError:
+    except DeskNotFoundError:
         return None
     from svcdesk.cli.work import declared
 

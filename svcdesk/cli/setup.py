@@ -25,6 +25,12 @@ def check(state, strict, fmt):
     desk = state.desk()  # a broken rules.yaml stops here, naming file, line and key
     r = desk.rules
     findings = r.findings()
+    from svcdesk.app.work import declared_action
+    from svcdesk.cli import command_names
+
+    findings += [f"workflow.transitions.{a}: `svcdesk {a}` is svcdesk's own command; take "
+                 f"this action with `svcdesk do {a} ID`" for a in r.transitions
+                 if declared_action(desk, a) and a in command_names()]
     admin.look_ahead(desk)  # a year without holiday data ahead is warned about
     counts = {"types": len(r.types), "statuses": len(r.statuses), "transitions":
               len(r.transitions), "classify_rules": len(r.classify), "teams": len(r.teams),

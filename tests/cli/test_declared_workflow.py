@@ -156,3 +156,21 @@ def test_rules_check_warns_of_an_action_only_a_role_nobody_has_may_take(make_des
     checked = run("rules", "check")
     assert "workflow.transitions.audit: only a lead or manager may take it, and no agent " \
            "has that role" in checked.stdout + checked.stderr
+
+
+def test_an_action_named_like_a_command_is_taken_through_do_and_rules_check_says_so(
+        make_desk, run):
+    data = yaml.safe_load(declared())
+    data["workflow"]["transitions"]["approve"] = {"label": "主管批准", "from": ["reviewing"],
+                                                  "to": "resolved", "by": ["manager"]}
+    make_desk(files={"rules.yaml": yaml.safe_dump(data, allow_unicode=True)})
+    checked = run("rules", "check")
+    assert "workflow.transitions.approve: `svcdesk approve` is svcdesk's own command; take " \
+           "this action with `svcdesk do approve ID`" in checked.stderr
+    assert run(*FAULT).exit_code == 0
+    number = ids(run)[0]
+    assert run("start", number).exit_code == 0
+    assert run("resolve", number, "-m", "已修复").exit_code == 0
+    passed = run("--as", "he.wei", "do", "approve", number)
+    assert passed.exit_code == 0, passed.stderr
+    assert "已完成待确认 (resolved)" in passed.stdout
