@@ -368,7 +368,8 @@ def preset(desk, name: str):
         found = next(filter(None, (store.template_text(desk.root, "tickets", n, ".yaml")
                                    for n in names)), None)
     if found is None:
-        known = list(store.template_files(desk.root, "tickets", ".yaml"))
+        known = [n for n in store.template_files(desk.root, "tickets", ".yaml")
+                 if not n.endswith(".en")]  # an English one is its Chinese one's translation
         raise ValidationError(f"--template {name!r}: no such ticket template; the desk has "
                               + (", ".join(known) or "none (templates/tickets/*.yaml)"))
     shown, text = found

@@ -101,6 +101,7 @@ def test_an_unknown_template_names_the_ones_the_desk_has(desk, run):
     result = run("new", "-t", "no-such", *PRINTER)
     assert result.exit_code == ExitCode.INVALID
     assert "no-such" in result.stderr and "printer-jam" in result.stderr
+    assert "printer-jam.en" not in result.stderr  # a translation, not a template of its own
     assert run("new", "-t", "../../rules", *PRINTER).exit_code == ExitCode.INVALID
 
 
