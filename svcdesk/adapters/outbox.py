@@ -2,9 +2,9 @@
 
 Each notice is two files named after it: ``NAME.json`` (what it is, its state, the last
 error, the attempts and when to try again) and, once rendered, ``NAME.eml`` (the message)
-or, for a channel besides email, ``NAME.msg`` (its title and text, as JSON). States: ``pending`` (rendered, not yet
-delivered), ``failed`` (the template could not render; re-rendered by the next send) and
-``sent`` (delivered, not yet recorded on its ticket). Without SMTP, pending messages stay
+or, for a channel besides email, ``NAME.msg`` (its title and text, as JSON). States:
+``pending`` (rendered, not yet delivered), ``failed`` (the template could not render;
+re-rendered by the next send) and ``sent`` (delivered, not yet recorded on its ticket). Without SMTP, pending messages stay
 here as .eml files for another program (or a person) to pick up.
 """
 

@@ -111,7 +111,7 @@ def _render(desk, notice, ticket: model.Ticket, event: model.Event) -> tuple:
 def _channel_message(desk, channel, notice, context: dict) -> tuple:
     """(JSON bytes, title) of a notice by a channel: its title and text from the template's
     NAME.sms.j2 (the whole text) or NAME.md.j2 (the first line the title, as for mail),
-    else from the email's: its subject (SMS) or subject and body; MessageTooLong (a
+    else from the email's: its subject (SMS) or subject and body; MessageTooLongError (a
     TemplateError) when the platform would not take it."""
     import json
 

@@ -14,8 +14,8 @@ def quote(desk, ref: TicketRef, given: dict, on_site: bool = False, note: str | 
           covered_too: bool = False) -> model.Ticket:
     """Quote a repair: labour and (``on_site``, or a visit booked) travel from the product's
     fee schedule, else the desk's, the parts the ticket used at their prices; ``given``
-    ({labour, travel, parts}: Decimal) wins. A ticket in warranty is repaired free and is not quoted unless
-    ``covered_too`` (damage the warranty does not cover)."""
+    ({labour, travel, parts}: Decimal) wins. A ticket in warranty is repaired free and is
+    not quoted unless ``covered_too`` (damage the warranty does not cover)."""
     rules = desk.rules
 
     def build(ticket, now, actor):

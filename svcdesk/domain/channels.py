@@ -41,7 +41,7 @@ class ChannelSpecError(ValueError):
         self.key = key
 
 
-class MessageTooLong(TemplateError):
+class MessageTooLongError(TemplateError):
     """A rendered message is more than its platform takes (its template's to shorten)."""
 
 
@@ -131,12 +131,12 @@ def sms_parts(text: str) -> int:
 
 
 def check_length(channel: Channel, title: str, text: str) -> None:
-    """Raise MessageTooLong, naming the channel and the platform's limit, when the message
+    """Raise MessageTooLongError, naming the channel and the platform's limit, when the message
     is more than it takes."""
     if channel.kind == "sms":
         parts = sms_parts(text)
         if parts > channel.parts:
-            raise MessageTooLong(
+            raise MessageTooLongError(
                 f"{channel.describe()}: the text is {len(text)} characters, {parts} SMS; "
                 f"the channel sends at most {channel.parts} (parts: in rules.yaml)")
         return
@@ -148,7 +148,7 @@ def check_length(channel: Channel, title: str, text: str) -> None:
         inner = body[body["msgtype"]]
         size = len((inner.get("content") or inner.get("text") or "").encode())
     if limit is not None and size > limit:
-        raise MessageTooLong(f"{channel.describe()}: the message is {size:,} bytes; "
+        raise MessageTooLongError(f"{channel.describe()}: the message is {size:,} bytes; "
                              f"{NAMES[channel.kind]} takes at most {limit:,}")
 
 

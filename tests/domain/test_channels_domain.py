@@ -18,13 +18,13 @@ def test_an_sms_takes_as_many_parts_as_carriers_count(text, parts):
 def test_a_message_past_its_platforms_limit_is_refused_naming_channel_and_limit():
     wecom = CH.compile_channel("team", {"kind": "wecom", "url_env": "WECOM_URL"})
     CH.check_length(wecom, "t", "字" * 1363)  # "### t\n" and 4,089 bytes
-    with pytest.raises(CH.MessageTooLong, match=r"企业微信 channel team: the message is "
+    with pytest.raises(CH.MessageTooLongError, match=r"企业微信 channel team: the message is "
                                                 r"4,098 bytes; 企业微信 takes at most 4,096"):
         CH.check_length(wecom, "t", "字" * 1364)
     sms = CH.compile_channel("sms", {"kind": "sms", "gateway": "http", "url_env": "U",
                                      "request": {"body": "{{ text }}"}, "parts": 2})
     CH.check_length(sms, "", "您" * 134)
-    with pytest.raises(CH.MessageTooLong, match="135 characters, 3 SMS; the channel sends "
+    with pytest.raises(CH.MessageTooLongError, match="135 characters, 3 SMS; the channel sends "
                                                 "at most 2"):
         CH.check_length(sms, "", "您" * 135)
 
