@@ -23,6 +23,7 @@ class ExitCode(IntEnum):
     READ_ONLY = 14       # the desk cannot be written: a read-only file system, no permission
     NOT_SET_UP = 15      # this clone lacks svcdesk's set-up (the ticket merge driver)
     REMOTE = 16          # a server the desk talks to (its git remote, its mailbox) fails it
+    UNHEALTHY = 17       # doctor found problems (left unfixed, or needing a person)
 
 
 class SvcdeskError(Exception):

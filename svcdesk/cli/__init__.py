@@ -51,7 +51,7 @@ class State:
 # Where each command lives: a command's module is imported only when it runs (or for --help),
 # so `svcdesk show` does not pay for the report, notice and rules-editing commands.
 MODULES = {
-    "admin": ("init", "index"),
+    "admin": ("init", "index", "doctor"),
     "tickets": ("new", "show", "list", "search", "edit", "comment", "log", "fields"),
     "work": ("classify", "assign", "priority", "start", "wait", "resume", "resolve", "close",
              "reopen", "escalate", "rate", "do"),

@@ -1,4 +1,4 @@
-"""Desk commands: init, index."""
+"""Desk commands: init, index, doctor."""
 
 from pathlib import Path
 
@@ -55,4 +55,42 @@ def rebuild(state):
     echo(f"Indexed {count} ticket(s)")
 
 
-COMMANDS = (init, index)
+@click.command()
+@click.option("--fix", is_flag=True, help="Do the fixes that lose nothing (an interrupted "
+              "change finished, hand edits recorded, the index rebuilt, the merge driver "
+              "set up, broken outbox files moved aside).")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+              show_default=True, help="text for people; json for scripts.")
+@click.pass_obj
+def doctor(state, fix, fmt):
+    """Check the desk as a careful admin would: every file parses, histories explain their
+    tickets, numbers are unique, links hold, the merge driver is set up, no change was left
+    half done, the index is in step, the outbox is sane, no secret is committed."""
+    from svcdesk.app import doctor as checks
+    from svcdesk.base.errors import ExitCode
+
+    desk = state.desk()
+    findings = checks.examine(desk, fix)
+    left, fixed, fixable = checks.summary(findings)
+    if fmt == "json":
+        echo(as_json({"problems": left, "fixed": fixed, "findings": [
+            {"check": f.check, "where": f.where, "problem": f.problem, "fix": f.fix,
+             "fixed": f.fixed} for f in findings]}))
+    else:
+        for f in findings:
+            said = f"  {f.check}: {f.where}: {f.problem}"
+            if f.fixed:
+                said += f" — fixed: {f.fix}"
+            elif f.fix:
+                said += f" — --fix would {f.fix}"
+            echo(said)
+        if not findings:
+            echo("The desk is healthy: nothing to fix.")
+        else:
+            echo(f"{left} problem(s) left, {fixed} fixed"
+                 + (f"; `svcdesk doctor --fix` would fix {fixable}" if fixable and not fix
+                    else ""))
+    return ExitCode.UNHEALTHY if left else ExitCode.OK
+
+
+COMMANDS = (init, index, doctor)
