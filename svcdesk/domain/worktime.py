@@ -9,6 +9,7 @@ base's make-up working days, the base's holidays, and last the weekday's hours.
 All arithmetic is on epoch seconds, so a zone with daylight saving still counts real minutes.
 """
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
@@ -196,8 +197,8 @@ class Calendar:
                 if e <= at:
                     continue
                 s = max(s, at)
-                if e - s >= need:
-                    return datetime.fromtimestamp(round(s + need), self.tz)
+                if e - s >= need:  # a due time is a whole second, never before the moment
+                    return datetime.fromtimestamp(math.ceil(s + need - 1e-6), self.tz)
                 need -= e - s
             day += timedelta(days=1)
         raise ValueError(f"calendar {self.name} has no working time within "
