@@ -21,6 +21,16 @@ AGENT = "wang.fang"
 BIN = Path(sys.executable).parent
 
 
+def pytest_report_header(config):
+    """The seed of this run's sample of the hostile corpus (tests/hostile), to replay it."""
+    import random
+
+    seed = os.environ.setdefault("SVCDESK_HOSTILE_SEED", str(random.randrange(10**6)))
+    return (f"hostile corpus: a sample of {os.environ.get('SVCDESK_HOSTILE', '120')} cases, "
+            f"seed {seed} (replay: SVCDESK_HOSTILE_SEED={seed}; every case: "
+            "SVCDESK_HOSTILE=all)")
+
+
 def pytest_collection_modifyitems(config, items):
     """With the speed machinery switched off (SVCDESK_SPEED=0), its own tests (tests/speed/)
     are skipped: every other test then checks that the commands work without it."""

@@ -19,8 +19,8 @@ from svcdesk.adapters.records import kind_of as records_kind
 from svcdesk.adapters.repo import Git, attributes_added
 from svcdesk.app import delivery
 from svcdesk.app.desk import SYSTEM, Actor, Desk
-from svcdesk.base.errors import (DeskExistsError, MergeError, RemoteError, TicketFileError,
-                                 UncommittedChangesError, UsageError)
+from svcdesk.base.errors import (DeskExistsError, MergeError, RemoteError, RulesError,
+                                 TicketFileError, UncommittedChangesError, UsageError)
 from svcdesk.base.identity import NUMBER_RE, format_number
 from svcdesk.domain import history, merge, records
 
@@ -141,12 +141,32 @@ def exchange(desk: Desk, change, remote: str, branch: str, actor, dry_run: bool 
             if left:
                 git.reset_to(start)  # the renumbering undone too
                 raise MergeError(_conflict_text(left, remote, branch))
+            broken = _rules_broken(git, change.head)
+            if broken:  # a desk without working rules cannot run a command to mend them
+                git.reset_to(start)
+                raise RulesError(f"{remote}/{branch} ({theirs[:10]}) would leave this desk "
+                                 f"with {broken}; nothing was merged: mend it in the clone "
+                                 "that pushed it, then sync again")
             desk.warnings.extend(_shortages(desk, before, change.head))
         if not push or theirs == change.head or git.push(remote, branch):
             return Synced(remote, branch, incoming, outgoing, renumbered, False, attempt)
     raise RemoteError(f"{remote} refused the push {PUSH_ATTEMPTS} times because other clones "
                       "kept pushing first; your changes are committed here, run `svcdesk "
                       "sync` again")
+
+
+def _rules_broken(git: Git, commit: str) -> str | None:
+    """What is wrong with rules.yaml at ``commit`` (None: it is there and checks)."""
+    text = git.read_blob(commit, store.RULES)
+    if text is None:
+        return "no rules.yaml (it was deleted)"
+    try:
+        store.rules_from_text(text.decode("utf-8"), store.RULES)
+    except UnicodeDecodeError:
+        return "a rules.yaml that is not UTF-8"
+    except RulesError as exc:
+        return f"a rules.yaml that does not check ({exc})"
+    return None
 
 
 def _shortages(desk: Desk, before: str | None, after: str) -> list:

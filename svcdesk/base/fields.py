@@ -85,6 +85,8 @@ def parse(spec: FieldSpec, raw, tz: tzinfo, strict: bool = True):
     if raw is None:
         return None
     kind = spec.type
+    if strict:
+        _no_surrogates(raw)
     if type(raw) is str and (kind == "string" or kind == "enum"):  # most values: be quick
         text = raw.strip()
         if not text:
@@ -150,6 +152,18 @@ def parse(spec: FieldSpec, raw, tz: tzinfo, strict: bool = True):
             raise ValueError(f"{number} is out of range ({spec.describe()})")
         return number
     raise ValueError(f"unknown field type {kind!r}")
+
+
+def _no_surrogates(raw) -> None:
+    """Refuse text holding a lone surrogate (JSON's "\\ud800", bytes that were no UTF-8): it
+    is no character, and no file or terminal could take it."""
+    for item in raw if isinstance(raw, list) else (raw,):
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValueError(f"holds U+{ord(item[exc.start]):04X}, a lone surrogate, "
+                                 "which is no character") from None
 
 
 def dump(value):
