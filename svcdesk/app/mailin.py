@@ -358,6 +358,16 @@ def _answer(rules, ticket, msg: inbound.Inbound, sender: Actor, now,
     them or reopens a resolved one it says is not fixed."""
     rule = MAIL_RULE + msg.key
     status = ticket.fields["status"]
+    customer = (ticket.get("customer.email") or "").casefold()
+    if sender.key not in rules.agents and msg.sender_email.casefold() != customer:
+        # anyone can name a ticket (its number, a forged In-Reply-To): only its customer's
+        # mail may move it, rate it or ask its progress; the rest is a note for a person
+        text = mailtext.new_text(msg.text) or msg.text or "(empty message)"
+        note = (f"邮件来自 {msg.sender_email}，不是本工单客户的邮箱，未改变工单：\n{text}")
+        ticket = history.record(rules, ticket, now, sender.key, "comment", {}, rule=rule,
+                                note=_cut(note, MAX_LENGTH["text"]), visibility="internal")
+        return ticket, "reply", ("kept as an internal note: not the ticket's customer's "
+                                 "address, so it changes nothing")
     words = (rules.mail or {}).get("progress_when") or mailtext.PROGRESS
     answered_lately = any(e.action == "progress" and e.at > now - PROGRESS_EVERY
                           for e in ticket.events[-20:])

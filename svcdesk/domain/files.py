@@ -16,7 +16,9 @@ MAX_BYTES = 20 * 1024 * 1024  # one file, unless rules.yaml attachments.max_byte
 MOST_FILES = 100  # files one command or one message may attach
 NAME_LENGTH = 100 - DIGEST_LENGTH - 1  # an entry is a list item: at most 100 characters
 NAME_BYTES = 200  # and a file name at most 255 bytes on most file systems
-_UNSAFE_RE = re.compile(r'[\x00-\x1f\x7f<>:"|?*]')
+# control and reserved characters, and the bidi controls that make invoice\u202efdp.exe
+# read as invoiceexe.pdf
+_UNSAFE_RE = re.compile('[\x00-\x1f\x7f<>:"|?*\u200e\u200f\u202a-\u202e\u2066-\u2069]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
              *(f"LPT{i}" for i in range(1, 10))}
 

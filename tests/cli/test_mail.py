@@ -354,3 +354,19 @@ def test_a_message_too_large_to_read_is_refused_and_left_with_the_mail_server(de
     result = run("mail", "ingest", input=message("大" * 2000, Message_ID="<huge@x.cn>"))
     assert result.exit_code == 2 and "more than" in result.stderr
     assert not list(desk.root.glob("tickets/*/*/*.yaml"))
+
+
+def test_a_reply_from_another_address_than_the_customers_changes_nothing(desk, run):
+    ingest(run, message("打印机卡纸", Message_ID="<o1@mail.example.cn>"))
+    run("--as", "li.qiang", "resolve", "1122-1", "-m", "已更换搓纸轮")
+    ack = next(desk.root.glob(".git/svcdesk/outbox/*.eml")).read_bytes()
+    answered = re.search(rb"Message-ID: (<[^>]+>)", ack)[1].decode()
+    forged = message("还是不行，问题依旧", subject="Re: [SD-20261122-0001] 已处理完成",
+                     In_Reply_To=answered, Message_ID="<o2@evil.example>").replace(
+        CUSTOMER.encode(), b"mallory@evil.example")
+    said = ingest(run, forged)
+    assert "kept as an internal note: not the ticket's customer's address" in said
+    data = ticket(desk.root)
+    assert data["status"] == "resolved"  # not reopened by a stranger
+    note = data["events"][-1]
+    assert note["visibility"] == "internal" and "mallory@evil.example" in note["note"]

@@ -18,6 +18,8 @@ from svcdesk.domain.files import File
     ("line\r\nbreak.txt", "line__break.txt"),
     ("trailing dots...", "trailing dots"),
     ("ﾃﾞｼﾞﾀﾙ.txt", "ﾃﾞｼﾞﾀﾙ.txt"),
+    ("invoice\u202efdp.exe", "invoice_fdp.exe"),  # read as invoiceexe.pdf (the corpus)
+    ("a\u2067b\u2069.txt", "a_b_.txt"),
 ])
 def test_a_name_is_made_safe_to_keep_in_one_folder_on_every_system(given, safe):
     assert files.safe_name(given) == safe
