@@ -90,7 +90,9 @@ def _cell(value) -> str:
     text = str(value)
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
         text = "'" + text
-    return text
+    # a bare CR inside a cell is a line break to Excel, but csv quotes only the "\n" it ends
+    # lines with (Hypothesis found the row split in two): as "\n", the cell is quoted whole
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class Progress:
