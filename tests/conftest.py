@@ -1,5 +1,6 @@
 """Shared test helpers: isolated environments, desks from a dict of files, the CLI."""
 
+import functools
 import json
 import os
 import shutil
@@ -17,8 +18,19 @@ from svcdesk.app.desk import Desk
 from svcdesk.base.settings import speed_on
 
 NOW = "2026-11-22T10:03:00+08:00"
+RULES_FILE = Path(__file__).parents[1] / "rules.yaml"  # the rules svcdesk ships
 AGENT = "wang.fang"
 BIN = Path(sys.executable).parent
+
+
+@functools.cache
+def shipped_rules():
+    """The rules svcdesk ships, compiled (for tests that need no desk)."""
+    import yaml
+
+    from svcdesk.domain.rules import compile_rules
+
+    return compile_rules(yaml.safe_load(RULES_FILE.read_text(encoding="utf-8")))
 
 
 def pytest_report_header(config):

@@ -322,13 +322,18 @@ class Git:
             raise GitError("git is not installed (svcdesk needs the git command)") from None
         return Running(proc, "update-index")
 
+    def lock_files(self, ref: str | None = None, repository: bool = True) -> list:
+        """The git lock files present: the repository's own (the index, HEAD, packed refs,
+        config) unless ``repository`` is False, and ``ref``'s."""
+        names = (list(_LOCKS) if repository else []) + ([ref + ".lock"] if ref else [])
+        return [self.git_dir / n for n in names if (self.git_dir / n).exists()]
+
     def clear_stale_locks(self, ref: str | None = None, repository: bool = True) -> list:
         """Remove git lock files a killed process left; wait while a live git may hold one.
 
         The locks are the repository's own (the index, HEAD, packed refs, config) unless
         ``repository`` is False, and ``ref``'s."""
-        names = (list(_LOCKS) if repository else []) + ([ref + ".lock"] if ref else [])
-        present = [self.git_dir / n for n in names if (self.git_dir / n).exists()]
+        present = self.lock_files(ref, repository)
         removed = []
         if not present:
             return removed

@@ -39,11 +39,6 @@ class Finding(NamedTuple):
     fixed: bool = False
 
 
-class _Seen(NamedTuple):
-    """What the file checks learnt, for the checks after them."""
-
-    tickets: dict  # relpath -> model.Ticket
-    hand_edited: list  # relpaths
 
 
 def examine(desk, fix: bool = False) -> list:
@@ -51,11 +46,11 @@ def examine(desk, fix: bool = False) -> list:
     out: list = []
     out += _merge_driver(desk, fix)  # first: no change is taken in a clone without it
     out += _interrupted(desk, fix)
-    seen = _Seen({}, [])
-    out += _files(desk, seen)
-    out += _numbers(seen)
-    out += _links(seen)
-    out += _hand_edits(desk, seen, fix)
+    tickets: dict = {}  # relpath -> model.Ticket, as _files read them, for the checks after
+    out += _files(desk, tickets)
+    out += _numbers(tickets)
+    out += _links(tickets)
+    out += _hand_edits(desk, tickets, fix)
     out += _index(desk, fix)
     out += _outbox(desk, fix)
     out += _secrets(desk)
@@ -67,10 +62,9 @@ def examine(desk, fix: bool = False) -> list:
 def _interrupted(desk, fix: bool) -> list:
     """A change or a sync's merge a killed process left half done (the next change finishes
     it), and git's lock files such a process left."""
-    state, git_dir = desk.state, desk.git.git_dir
+    state = desk.state
     left = [p for p in (state.journal, state.merging) if p.exists()]
-    locks = [p for p in (git_dir / n for n in ("index.lock", "HEAD.lock", "packed-refs.lock",
-                                                "config.lock")) if p.exists()]
+    locks = desk.git.lock_files()
     if not left and not locks:
         return []
     said = ", ".join(p.name for p in left + locks)
@@ -84,7 +78,7 @@ def _interrupted(desk, fix: bool) -> list:
                     fixed)]
 
 
-def _files(desk, seen: _Seen) -> list:
+def _files(desk, tickets: dict) -> list:
     """Every ticket file parses (its YAML, its fields, its history); a file under tickets/
     that is no ticket's name is never read; records and articles parse."""
     out = []
@@ -93,7 +87,7 @@ def _files(desk, seen: _Seen) -> list:
     for relpath in sorted(named):
         try:
             raw = (desk.root / relpath).read_bytes()
-            seen.tickets[relpath] = store.ticket_from_bytes(schema, raw, relpath)
+            tickets[relpath] = store.ticket_from_bytes(schema, raw, relpath)
         except TicketFileError as exc:
             where = f"{relpath}:{exc.line}" if exc.line else relpath
             out.append(Finding("files", where, exc.message, None))
@@ -115,10 +109,10 @@ def _files(desk, seen: _Seen) -> list:
     return out
 
 
-def _numbers(seen: _Seen) -> list:
+def _numbers(tickets: dict) -> list:
     """Each number names one ticket, in the file of its name; each uid is one ticket's."""
     out, numbers, uids = [], {}, {}
-    for relpath, ticket in seen.tickets.items():
+    for relpath, ticket in tickets.items():
         number = ticket.fields.get("id")
         if number and not relpath.endswith(f"/{number}.yaml"):
             out.append(Finding("numbers", relpath, f"holds ticket {number}, whose file this "
@@ -134,14 +128,14 @@ def _numbers(seen: _Seen) -> list:
     return out
 
 
-def _links(seen: _Seen) -> list:
+def _links(tickets: dict) -> list:
     """Every link names a ticket that exists, and that ticket links back."""
     out = []
-    by_uid = {t.fields.get("uid"): (p, t) for p, t in seen.tickets.items()}
+    by_uid = {t.fields.get("uid"): (p, t) for p, t in tickets.items()}
     reverse = {}
     for first, second in links.KINDS.values():
         reverse[first], reverse[second] = second, first
-    for relpath, ticket in seen.tickets.items():
+    for relpath, ticket in tickets.items():
         uid = ticket.fields.get("uid")
         for slot, targets in links.links_of(ticket.fields).items():
             for target in targets:
@@ -157,11 +151,11 @@ def _links(seen: _Seen) -> list:
     return out
 
 
-def _hand_edits(desk, seen: _Seen, fix: bool) -> list:
+def _hand_edits(desk, tickets: dict, fix: bool) -> list:
     """A ticket's snapshot is the replay of its history: a hand edit committed without an
     event is recorded as one (the next change of the ticket would)."""
     out = []
-    edited = [(p, t) for p, t in seen.tickets.items() if model.hand_edits(t)]
+    edited = [(p, t) for p, t in tickets.items() if model.hand_edits(t)]
     if not edited:
         return out
     fixed = set()

@@ -194,9 +194,6 @@ def act(desk, ref: TicketRef, action: str, note: str | None = None,
     if values:
         given = intake.check_values(desk, values)
         updates = {path: model.get_path(given, path) for path in values}
-        managed = [p for p in updates if not rules.schema.specs[p].editable]
-        if managed:
-            raise ValidationError(f"{managed[0]} is kept by svcdesk; an action may not set it")
     return move(desk, ref, action, note, updates, public)
 
 

@@ -27,6 +27,9 @@ ALIYUN_SMS = "https://dysmsapi.aliyuncs.com/"
 # text), the whole body for a webhook.
 LIMITS = {("wecom", "markdown"): 4096, ("wecom", "text"): 2048, ("dingtalk", None): 20000,
           ("feishu", None): 20 * 1024, ("webhook", None): 64 * 1024}
+# the layouts each kind takes, its default first
+FORMATS = {"dingtalk": ("markdown", "text"), "wecom": ("markdown", "text"),
+           "feishu": ("card", "text"), "sms": ("text",), "webhook": ("markdown", "text")}
 SMS_SINGLE, SMS_PART = 70, 67  # UCS-2 characters: one message, a part of a long one
 GSM_SINGLE, GSM_PART = 160, 153  # plain ASCII text
 _SECRET_QUERY = re.compile(r"[?&](access_token|key|token|secret|sign)=", re.I)
@@ -91,13 +94,10 @@ def compile_channel(name: str, spec: dict) -> Channel:
     if url is None and spec.get("url_env") is None and not (
             kind == "sms" and spec.get("gateway") == "aliyun"):
         raise ChannelSpecError(f"a {kind} channel needs url_env: (or url:)", ())
-    fmt = spec.get("format", "card" if kind == "feishu" else "markdown")
-    allowed = {"dingtalk": ("markdown", "text"), "wecom": ("markdown", "text"),
-               "feishu": ("card", "text"), "sms": ("text",), "webhook": ("markdown", "text")}
-    if kind == "sms":
-        fmt = spec.get("format", "text")
-    if fmt not in allowed[kind]:
-        raise ChannelSpecError(f"a {kind} channel takes format " + " or ".join(allowed[kind]),
+    allowed = FORMATS[kind]
+    fmt = spec.get("format", allowed[0])
+    if fmt not in allowed:
+        raise ChannelSpecError(f"a {kind} channel takes format " + " or ".join(allowed),
                                ("format",))
     gateway = spec.get("gateway")
     if kind == "sms":

@@ -228,7 +228,7 @@ def compile_rules(data) -> Rules:
     assign = checked.get("assign", {})
     transitions = _transitions(checked.get("workflow"), statuses, schema)
     vocabularies["actions"] = {a: zh_en[0 if zh else 1]
-                               for a, zh_en in workflow.VISIT_LABELS.items()}
+                               for a, zh_en in workflow.LABELS.items()}
     vocabularies["actions"].update({a: (t.label if zh else t.label_en or t.label) or a
                                     for a, t in transitions.items()})
     notices = _notices(checked.get("notices", {}), desk["name"], transitions)
@@ -514,34 +514,32 @@ def _transitions(entry, statuses: dict, schema: model.Schema) -> dict:
     """The workflow's actions (svcdesk's own declaration when rules.yaml has none), checked
     as a graph: every status they name exists, every role is one agents may have, and no
     status a ticket can reach leaves it unable ever to close."""
-    declared = entry is not None
-    entry = entry if declared else workflow.DEFAULT
+    if entry is None:
+        missing = [s for s in workflow.default_statuses() if s not in statuses]
+        if missing:
+            raise RulesError("rules.yaml declares no workflow:, and svcdesk's own needs the "
+                             f"statuses {', '.join(missing)}: add them, or declare a "
+                             "workflow (docs/rules.md)", ("statuses",))
+        entry = workflow.DEFAULT
     out = {}
     for action, rule in entry["transitions"].items():
-        path = ("workflow", "transitions", action) if declared else ("statuses",)
-        where = "" if declared else (f"rules.yaml declares no workflow:, and svcdesk's own "
-                                     f"{action} action needs status ")
+        path = ("workflow", "transitions", action)
         for i, status in enumerate(rule["from"]):
             if status not in statuses:
-                raise RulesError(f"{where}{status!r}, which is not a status under statuses: ("
-                                 + ", ".join(statuses) + ")", path + (("from", i) if declared
-                                                                      else ()))
+                raise RulesError(f"{status!r} is not a status under statuses: ("
+                                 + ", ".join(statuses) + ")", path + ("from", i))
         target = rule.get("to")
         if target is not None and target not in statuses:
-            raise RulesError(f"{where or 'a transition to '}{target!r}, which is not a status "
-                             "under statuses: (" + ", ".join(statuses) + ")",
-                             path + (("to",) if declared else ()))
+            raise RulesError(f"a transition to {target!r}, which is not a status under "
+                             "statuses: (" + ", ".join(statuses) + ")", path + ("to",))
         for i, need in enumerate(rule.get("requires", [])):
             if need != "note" and need not in schema.specs:
                 raise RulesError(f"{need!r} is neither note nor a field", path + ("requires", i))
         notices = rule.get("notices")
-        zh_en = workflow.VISIT_LABELS.get(action, ("", ""))
-        own = workflow.DEFAULT["transitions"].get(  # svcdesk's names for its own
-            action, {"label": zh_en[0], "label_en": zh_en[1]})
+        own = workflow.LABELS.get(action, ("", ""))  # svcdesk's names for its own
         out[action] = Transition(action, tuple(rule["from"]), target,
-                                 tuple(rule.get("requires", ())),
-                                 rule.get("label", own.get("label", "")),
-                                 rule.get("label_en", own.get("label_en", "")),
+                                 tuple(rule.get("requires", ())), rule.get("label", own[0]),
+                                 rule.get("label_en", own[1]),
                                  tuple(rule.get("by", ())),
                                  None if notices is None else tuple(notices))
     closed = [s for s, v in statuses.items() if not v.open]

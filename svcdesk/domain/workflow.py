@@ -27,29 +27,36 @@ DEFAULT_NOTICES = {"assign": (), "escalate": (), "resolve": ("resolved",),
                    "close": ("closed", "survey"), "visit": ("visit_booked",),
                    "depart": ("departed",), "arrive": ("arrived",), "leave": ()}
 
-# What a visit's steps are called where the workflow does not say (svcdesk's eight have
-# their labels in DEFAULT)
-VISIT_LABELS = {"visit": ("预约上门", "Book a visit"), "depart": ("工程师出发", "Set off"),
-                "arrive": ("到达现场", "Arrive on site"), "leave": ("离开现场", "Leave the site")}
+# What svcdesk's own actions are called where a declaration does not say
+LABELS = {"assign": ("派工", "Assign"), "start": ("开始处理", "Start"),
+          "wait": ("等待客户", "Wait on the customer"), "resume": ("继续处理", "Resume"),
+          "resolve": ("处理完成", "Resolve"), "close": ("关闭", "Close"),
+          "reopen": ("重新打开", "Reopen"), "escalate": ("升级", "Escalate"),
+          "visit": ("预约上门", "Book a visit"), "depart": ("工程师出发", "Set off"),
+          "arrive": ("到达现场", "Arrive on site"), "leave": ("离开现场", "Leave the site")}
 
 # The workflow of a rules.yaml that declares none, as it would be written there.
 _OPEN = ["new", "assigned", "in_progress", "waiting", "reopened"]
 DEFAULT = {"transitions": {
-    "assign": {"from": _OPEN, "to": "assigned", "label": "派工", "label_en": "Assign"},
+    "assign": {"from": _OPEN, "to": "assigned"},
     "start": {"from": ["new", "assigned", "reopened"], "to": "in_progress",
-              "requires": ["assignee"], "label": "开始处理", "label_en": "Start"},
+              "requires": ["assignee"]},
     "wait": {"from": ["assigned", "in_progress", "reopened"], "to": "waiting",
-             "requires": ["note"], "label": "等待客户", "label_en": "Wait on the customer"},
-    "resume": {"from": ["waiting"], "to": "in_progress", "label": "继续处理",
-               "label_en": "Resume"},
+             "requires": ["note"]},
+    "resume": {"from": ["waiting"], "to": "in_progress"},
     "resolve": {"from": ["assigned", "in_progress", "waiting", "reopened"], "to": "resolved",
-                "requires": ["resolution"], "label": "处理完成", "label_en": "Resolve"},
-    "close": {"from": ["resolved"], "to": "closed", "label": "关闭", "label_en": "Close"},
-    "reopen": {"from": ["resolved", "closed"], "to": "reopened", "requires": ["note"],
-               "label": "重新打开", "label_en": "Reopen"},
-    "escalate": {"from": _OPEN, "requires": ["note"], "label": "升级",
-                 "label_en": "Escalate"},
+                "requires": ["resolution"]},
+    "close": {"from": ["resolved"], "to": "closed"},
+    "reopen": {"from": ["resolved", "closed"], "to": "reopened", "requires": ["note"]},
+    "escalate": {"from": _OPEN, "requires": ["note"]},
 }}
+
+
+def default_statuses() -> list:
+    """The statuses svcdesk's own workflow names, in the order it names them."""
+    named = [s for rule in DEFAULT["transitions"].values()
+             for s in (*rule["from"], rule.get("to")) if s]
+    return list(dict.fromkeys(named))
 
 
 class Transition(NamedTuple):

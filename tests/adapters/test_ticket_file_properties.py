@@ -4,12 +4,12 @@ number), checked by Hypothesis; and a CSV cell a spreadsheet would run as a form
 leaves svcdesk as one."""
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from conftest import shipped_rules
 
 from svcdesk.adapters import store
 from svcdesk.base import model
@@ -17,12 +17,10 @@ from svcdesk.base.errors import ValidationError
 from svcdesk.base.identity import new_ulid
 from svcdesk.cli.output import as_csv
 from svcdesk.domain import history
-from svcdesk.domain.rules import compile_rules
 
 TZ = ZoneInfo("Asia/Shanghai")
 AT = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
-RULES = compile_rules(yaml.safe_load(
-    Path(__file__).parents[2].joinpath("rules.yaml").read_text(encoding="utf-8")))
+RULES = shipped_rules()
 PROPERTIES = settings(max_examples=80, deadline=None,
                       suppress_health_check=[HealthCheck.too_slow])
 

@@ -61,7 +61,7 @@ def test_the_customer_hears_by_sms_and_the_team_in_dingtalk_at_every_step(make_d
     assert sent.exit_code == 0, sent.stderr
     sms = [text for kind, phone, text in robots.taken if kind == "sms" and phone == CUSTOMER]
     assert [s.split("，")[0].split("「")[0] for s in sms] == [
-        f"您的服务请求已受理", f"您的工单{number}状态已更新为", f"您的工单{number}已处理完成",
+        "您的服务请求已受理", f"您的工单{number}状态已更新为", f"您的工单{number}已处理完成",
         f"您的工单{number}已关闭"]
     assert all(len(s) <= 70 for s in sms)
     group = [(title, text) for kind, title, text in robots.taken if kind == "dingtalk"]

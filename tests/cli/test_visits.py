@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from conftest import FAULT, ids
+from conftest import ids
 from svcdesk.base.errors import ExitCode
 
 RULES = Path(__file__).parents[2] / "rules.yaml"

@@ -5,23 +5,21 @@ the working-time calendar (adding a duration then measuring it gives it back), t
 No disk: the examples are made in memory."""
 
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import shipped_rules
+
 from svcdesk.base import model
 from svcdesk.base.identity import format_number, new_ulid, parse_number, parse_ref
-from svcdesk.domain import history, merge, worktime
-from svcdesk.domain.rules import compile_rules
+from svcdesk.domain import history, merge
 
 TZ = ZoneInfo("Asia/Shanghai")
 AT = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
-RULES = compile_rules(yaml.safe_load(
-    Path(__file__).parents[2].joinpath("rules.yaml").read_text(encoding="utf-8")))
+RULES = shipped_rules()
 PROPERTIES = settings(max_examples=60, deadline=None,
                       suppress_health_check=[HealthCheck.too_slow])
 

@@ -43,7 +43,7 @@ class Case:
 
 # ---- YAML: ticket files edited by hand --------------------------------------------------------
 
-GOOD = """id: SD-20261122-0009
+_FIELDS = """id: SD-20261122-0009
 uid: 01JDZ0000000000000000000B9
 title: 打印机卡纸
 type: fault
@@ -52,22 +52,15 @@ status: new
 customer:
   name: 张伟
   phone: '13800000000'
-events:
+"""
+# a ticket as svcdesk writes it: the fields, then the history whose create event holds them
+GOOD = _FIELDS + """events:
 - id: 01JDZ0000000000000000000B9
   at: 2026-11-22T10:03:00+08:00
   by: wang.fang
   action: create
   fields:
-    id: SD-20261122-0009
-    uid: 01JDZ0000000000000000000B9
-    title: 打印机卡纸
-    type: fault
-    priority: P3
-    status: new
-    customer:
-      name: 张伟
-      phone: '13800000000'
-"""
+""" + "".join(f"    {line}\n" for line in _FIELDS.splitlines())
 PLANTED = "tickets/2026/11/SD-20261122-0009.yaml"
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, FAULT, commit_all, run_cli
+from conftest import BIN, FAULT, NOW, commit_all, run_cli
 from corpus import CUSTOMER, SECRET, cases
 from svcdesk.app import admin
 from svcdesk.app.desk import Desk
@@ -44,15 +44,13 @@ KEPT = ("files", "numbers", "links", "history", "secrets")  # what a case must n
 def base(tmp_path_factory):
     """A desk with one ticket (SD-20261122-0001, the customer's), made once."""
     root = tmp_path_factory.mktemp("hostile-base") / "desk"
-    os.environ.setdefault("SVCDESK_NOW", "2026-11-22T10:03:00+08:00")
-    admin.init(root)
-    here = Path.cwd()
-    os.chdir(root)
-    try:
+    with pytest.MonkeyPatch.context() as env:  # as the autouse isolation, for a module
+        env.setenv("SVCDESK_NOW", NOW)
+        env.setenv("SVCDESK_AGENT", "wang.fang")
+        admin.init(root)
+        env.chdir(root)
         made = run_cli(*FAULT, "--email", CUSTOMER)
         assert made.exit_code == 0, made.stderr
-    finally:
-        os.chdir(here)
     return root
 
 
