@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from conftest import git
-from test_notices import smtp  # noqa: F401  (the fixture: a real SMTP server)
+from servers import smtp  # noqa: F401  (the fixture: a real SMTP server)
 
 MAIL = Path(__file__).parents[1] / "data" / "mail"
 

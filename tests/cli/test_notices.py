@@ -1,60 +1,21 @@
 """Notices by email through a real SMTP server (aiosmtpd, started by the test): headers,
 encoding, threading, never twice, failures that leave them queued, and broken templates."""
 
-import socket
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from conftest import FAULT, commit_count, git, svcdesk_process
 from svcdesk.adapters import mail
 from svcdesk.domain import notices
 from svcdesk.base.errors import ExitCode
+from servers import free_port, smtp, start_server  # noqa: F401  (smtp: the fixture)
 
 FRIDAY_1730 = "2026-11-20T17:30:00+08:00"
 ID = "20261120-1"
 WITH_EMAIL = FAULT + ("--email", "zhang.wei@example.cn", "--impact", "single", "--urgency",
                       "high")
-
-
-class Inbox:
-    """What the server received: (envelope recipients, parsed message)."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-    def parsed(self):
-        return [(to, message_from_bytes(data, policy=policy.default))
-                for to, data in self.messages]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port, authenticator=None):
-    inbox = Inbox()
-    extra = {"authenticator": authenticator, "auth_require_tls": False} if authenticator else {}
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, **extra)
-    controller.start()
-    return controller, inbox
-
-
-@pytest.fixture
-def smtp(monkeypatch):
-    port = free_port()
-    controller, inbox = start_server(port)
-    monkeypatch.setenv("SVCDESK_SMTP_URL", f"smtp://127.0.0.1:{port}")
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture

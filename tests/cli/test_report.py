@@ -178,7 +178,7 @@ def test_commit_puts_the_report_under_reports_once(week_desk, run):
 def test_mail_sends_the_markdown_with_the_html_page_alongside(week_desk, run, monkeypatch):
     from email import message_from_bytes, policy
 
-    from test_notices import free_port, start_server
+    from servers import free_port, start_server
 
     port = free_port()
     controller, inbox = start_server(port)
@@ -197,7 +197,7 @@ def test_mail_sends_the_markdown_with_the_html_page_alongside(week_desk, run, mo
 
 
 def test_an_unreachable_mail_server_fails_the_run_with_one_line(week_desk, run, monkeypatch):
-    from test_notices import free_port
+    from servers import free_port
 
     monkeypatch.setenv("SVCDESK_SMTP_URL", f"smtp://127.0.0.1:{free_port()}")
     result = run("report", "weekly", "--mail", "manager")
@@ -300,7 +300,7 @@ def test_the_crontab_lines_run_as_documented(make_desk, tmp_path):
     import sys
     from pathlib import Path
 
-    from test_notices import free_port, start_server
+    from servers import free_port, start_server
 
     desk = make_desk(sample=True)
     port = free_port()

@@ -275,7 +275,7 @@ def test_two_clones_share_a_desk_through_git_daemon(make_desk, run, daemon, tmp_
 
 def test_customer_notices_wait_for_a_final_number_and_follow_a_renumbering(team, run,
                                                                            monkeypatch):
-    from test_notices import free_port, start_server
+    from servers import free_port, start_server
 
     a, b, _ = team
     port = free_port()
