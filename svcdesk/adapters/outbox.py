@@ -121,6 +121,10 @@ class Outbox:
         return out
 
 
+class _NotMarked(Exception):
+    """What marking a sent message raised, carried past the SMTP error handling."""
+
+
 @dataclass(frozen=True)
 class Smtp:
     """Where notices are delivered: from SVCDESK_SMTP_URL or rules.yaml's notices.smtp."""
@@ -156,9 +160,12 @@ class Smtp:
     def describe(self) -> str:
         return f"{self.host}:{self.port}"
 
-    def send(self, messages: list) -> tuple:
+    def send(self, messages: list, on_sent=None) -> tuple:
         """Deliver [(entry, bytes, sender, recipients)]; return (sent entries, error or
-        None). Stops at the first failure: the rest stay queued."""
+        None). Stops at the first failure: the rest stay queued. ``on_sent(entry)``, called
+        the moment the server took each one, gives the entry to return (the outbox marks it
+        sent there, so a run killed midway sends none of the taken ones again); what it
+        raises is raised as it is."""
         sent = []
         context = ssl.create_default_context()
         if os.environ.get("SVCDESK_SMTP_INSECURE"):  # a test server with its own certificate
@@ -179,7 +186,12 @@ class Smtp:
                     server.login(self.user, self.password)
                 for entry, data, sender, to in messages:
                     server.sendmail(sender, to, data)
-                    sent.append(entry)
+                    try:
+                        sent.append(on_sent(entry) if on_sent else entry)
+                    except Exception as exc:
+                        raise _NotMarked() from exc
+        except _NotMarked as exc:
+            raise exc.__cause__ from None
         except DeliveryError as exc:
             return sent, str(exc)
         except smtplib.SMTPAuthenticationError as exc:

@@ -147,7 +147,7 @@ def queue_notices(desk, ticket: model.Ticket, events, by: str = sla.SYSTEM, name
     box = outbox(desk)
     by_id = {e.id: e for e in ticket.events}
     for notice in todo:
-        meta = {"key": notice.key, "number": notice.number,
+        meta = {"key": notice.key, "number": notice.number, "uid": notice.uid,
                 "relpath": store.ticket_relpath(notice.number), "event_id": notice.event_id,
                 "event": notice.event, "template": notice.template, "by": by,
                 "to": _to(notice.recipient)}
@@ -230,6 +230,7 @@ def deliver(desk) -> Delivery:
         ready = []
         for entry in box.entries():
             try:
+                entry = _followed(desk, box, entry)
                 ticket = ticket_of(entry)
             except (UncommittedChangesError, TicketFileError, OSError) as exc:
                 failed.append((entry, str(exc)))
@@ -254,8 +255,8 @@ def deliver(desk) -> Delivery:
             sent_now, error = server.send([
                 (e, e.message_bytes(), mail.wire_address(sender),
                  [mail.wire_address(e.meta["to"]["email"])])
-                for e in by_mail if e.message_bytes() is not None])
-            sent_now = [box.mark(e, state="sent", sent=now.isoformat()) for e in sent_now]
+                for e in by_mail if e.message_bytes() is not None],
+                on_sent=lambda e: box.mark(e, state="sent", sent=now.isoformat()))
         by_channel, problems = _send_by_channels(
             desk, box, [e for e in pending if e.channel != "email"], now)
         sent_now += by_channel
@@ -324,12 +325,28 @@ def renumbered(desk, numbers: dict) -> None:
     box = outbox(desk)
     for entry in box.entries():
         new = numbers.get(entry.meta.get("number"))
-        if new is None:
-            continue
-        moved = {"number": new, "relpath": store.ticket_relpath(new)}
-        if entry.state != "sent":  # a sent one is only recorded, on the ticket's new path
-            moved["state"] = "renumbered"
-        box.mark(entry, **moved)
+        if new is not None:
+            _move(box, entry, new)
+
+
+def _move(box, entry, number: str):
+    moved = {"number": number, "relpath": store.ticket_relpath(number)}
+    if entry.state != "sent":  # a sent one is only recorded, on the ticket's new path
+        moved["state"] = "renumbered"
+    return box.mark(entry, **moved)
+
+
+def _followed(desk, box, entry):
+    """The entry, moved to where its ticket is now when the ticket is no longer at its
+    path: a sync renumbered it and was killed before the outbox followed, or the sync was
+    undone (a merge refused) after it had. Found by the ticket's uid in the index."""
+    uid = entry.meta.get("uid")
+    if uid is None or (desk.root / entry.meta["relpath"]).exists():
+        return entry
+    relpath = desk.index.by_uid(uid)
+    if relpath is None or relpath == entry.meta["relpath"]:
+        return entry
+    return _move(box, entry, relpath.rsplit("/", 1)[1].removesuffix(".yaml"))
 
 
 def _finality(desk):

@@ -1,6 +1,7 @@
 """Notices by email through a real SMTP server (aiosmtpd, started by the test): headers,
 encoding, threading, never twice, failures that leave them queued, and broken templates."""
 
+import time
 from email import message_from_bytes, policy
 
 import pytest
@@ -10,7 +11,7 @@ from conftest import FAULT, commit_count, git, svcdesk_process
 from svcdesk.adapters import mail
 from svcdesk.domain import notices
 from svcdesk.base.errors import ExitCode
-from servers import free_port, smtp, start_server  # noqa: F401  (smtp: the fixture)
+from servers import Inbox, free_port, smtp, start_server  # noqa: F401  (smtp: the fixture)
 
 FRIDAY_1730 = "2026-11-20T17:30:00+08:00"
 ID = "20261120-1"
@@ -103,6 +104,52 @@ def test_a_refused_login_leaves_the_notices_queued(ticket, run, monkeypatch):
         assert run("notify", "send").exit_code == 0 and len(inbox.messages) == 2
     finally:
         controller.stop()
+
+
+@pytest.mark.slow  # kill -9
+def test_a_run_killed_between_two_messages_never_sends_the_first_again(ticket, run,
+                                                                       monkeypatch):
+    """The server takes the first notice and holds the second; the run is killed there.
+    The first was marked sent the moment the server took it, so the next run records it
+    and sends only the second (before, a kill anywhere in a batch sent it all again)."""
+    import asyncio
+    import signal
+
+    class Holding(Inbox):
+        async def handle_DATA(self, server, session, envelope):
+            if self.messages:
+                await asyncio.sleep(60)  # the second: held until the run is killed
+            return await super().handle_DATA(server, session, envelope)
+
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    held = Holding()
+    controller = Controller(held, hostname="127.0.0.1", port=port)
+    controller.start()
+    env = {"SVCDESK_SMTP_URL": f"smtp://127.0.0.1:{port}"}
+    try:
+        proc = svcdesk_process("notify", "send", cwd=ticket.root, env=env)
+        deadline = time.monotonic() + 30
+        while not held.messages and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)  # the second message is on its way
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+    finally:
+        controller.stop()
+    first = held.messages[0][1]
+    port = free_port()
+    controller, inbox = start_server(port)
+    monkeypatch.setenv("SVCDESK_SMTP_URL", f"smtp://127.0.0.1:{port}")
+    try:
+        assert run("notify", "send").exit_code == 0
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1 and inbox.messages[0][1] != first  # the second only
+    assert _outbox(run) == []
+    shown = run("show", ID, "--format", "json").stdout
+    assert shown.count('"action": "notice"') == 2  # both recorded, once
 
 
 def test_a_password_in_the_address_is_refused(ticket, run, monkeypatch):

@@ -14,6 +14,7 @@ import yaml
 from svcdesk.base.errors import ExitCode
 
 from conftest import commit_all, git
+from servers import smtp  # noqa: F401  (the fixture: a real SMTP server)
 
 INQUIRY = ("new", "--type", "inquiry", "--customer", "张三", "--description", "问一下", "-q")
 
@@ -306,6 +307,31 @@ def test_customer_notices_wait_for_a_final_number_and_follow_a_renumbering(team,
         assert "SD-20261122-0001" not in message.get_body().get_content()
     finally:
         controller.stop()
+
+
+def test_queued_notices_find_their_ticket_when_a_refused_merge_undid_its_renumbering(
+        team, run, smtp):
+    """A sync renumbers, moves the notices with the ticket, then meets a conflict and puts
+    the desk back: the notices point at a number that is not there. (kill -9 between the
+    renumbering commit and the outbox's move leaves the opposite.) Delivery finds the
+    ticket by its uid and sends them with the number it has."""
+    a, b, _ = team
+    for root, limit in ((a, "20"), (b, "25")):  # a conflict sync cannot merge
+        text = (root / "rules.yaml").read_text(encoding="utf-8")
+        (root / "rules.yaml").write_text(text.replace("capacity: 20", f"capacity: {limit}0", 1),
+                                         encoding="utf-8")
+        commit_all(root, f"capacity {limit}0")
+    on(a, run, *INQUIRY, "--title", "保修期多久")
+    assert on(a, run, "sync").exit_code == 0
+    on(b, run, *INQUIRY, "--title", "发票怎么开", "--email", "zhang.san@example.cn")
+    refused = on(b, run, "sync")
+    assert refused.exit_code == ExitCode.CONFLICT and "rules.yaml" in refused.stderr
+    assert ticket(b, "SD-20261122-0001")["title"] == "发票怎么开"  # put back as it was
+    sent = on(b, run, "notify", "send")
+    assert sent.exit_code == 0, sent.stderr
+    subjects = [m["subject"] for _, m in smtp.parsed()]
+    assert any("[SD-20261122-0001]" in s and "发票怎么开" in s for s in subjects), subjects
+    assert json.loads(on(b, run, "notify", "list", "--format", "json").stdout) == []
 
 
 # ---- kill -9 in the middle of a sync --------------------------------------------------------------
