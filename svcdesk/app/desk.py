@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from svcdesk.adapters import store
-from svcdesk.adapters.change import Change, holder_text
+from svcdesk.adapters.change import Change, holder_text, settle
 from svcdesk.adapters.discovery import find_root, git_dir_of
 from svcdesk.adapters.index import Index
 from svcdesk.adapters.repo import Git, Identity
@@ -39,7 +39,14 @@ def open_desk(named: str | None, agent: str | None, command: str, progress=None,
     desk = Desk(root, agent, command, probe=opening.probe if opening else None,
                 progress=progress)
     desk.whole_command = True  # its Ctrl-C after a commit is said at the end (interrupted)
+    if command not in LOOKS_ONLY:
+        settle(root, desk.git, desk.state, holder_text(command, "svcdesk", desk.now()))
     return desk
+
+
+# commands that look at what a killed change left as it is (the others, reading, first put
+# it right, as the next change would: see adapters.change.settle)
+LOOKS_ONLY = ("doctor",)
 
 
 class Desk:

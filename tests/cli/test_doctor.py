@@ -79,3 +79,34 @@ def test_every_kind_of_damage_is_named_and_the_safe_fixes_are_done(make_desk, ru
     assert code == ExitCode.UNHEALTHY
     assert {f["check"] for f in left} == {"numbers", "links", "files", "secrets"}
     assert all(not f["fix"] for f in left)  # what is left is a person's to decide
+
+
+def test_a_reading_command_puts_right_what_a_killed_change_left_and_doctor_only_says_it(
+        make_desk, run):
+    """As a change killed between writing its files and committing them leaves the desk:
+    the journal names the files, which hold what was never committed. A later command that
+    only reads (here `list`, and `sla check` when nothing is due) must not show them, nor
+    leave them for `git status`; doctor names them and puts them right only with --fix."""
+    desk = make_desk(sample=True)
+    root = desk.root
+    path = sorted(root.glob("tickets/*/*/*.yaml"))[0]
+    relpath = path.relative_to(root).as_posix()
+    committed = path.read_bytes()
+    head = git(root, "rev-parse", "HEAD").strip()
+
+    def kill_mid_change():
+        path.write_bytes(committed.replace(b"\ntitle: ", b"\ntitle: \xe5\x8d\x8a"))  # 半
+        desk.state.journal.write_text(json.dumps({"head": head, "paths": [relpath]}))
+
+    kill_mid_change()
+    code, found = findings(run)
+    assert code == ExitCode.UNHEALTHY and ("interrupted", "journal") in {
+        (f["check"], f["where"]) for f in found}
+    assert path.read_bytes() != committed  # doctor without --fix changes nothing
+    listed = run("list", "--status", "all", "--format", "json")
+    assert listed.exit_code == 0 and "半" not in listed.stdout
+    assert path.read_bytes() == committed and not desk.state.journal.exists()
+    assert git(root, "status", "--porcelain") == ""
+    kill_mid_change()
+    assert run("sla", "check", "--dry-run").exit_code == 0
+    assert path.read_bytes() == committed and git(root, "status", "--porcelain") == ""
