@@ -1,6 +1,8 @@
 """Shared test helpers: isolated environments, desks from a dict of files, the CLI."""
 
+import csv
 import functools
+import io
 import json
 import os
 import shutil
@@ -181,3 +183,24 @@ def svcdesk_process(*args, cwd, env=None, **kwargs):
 FAULT = ("new", "--type", "fault", "--title", "电脑无法开机故障报修", "--customer", "张伟",
          "--phone", "13800000000", "--product", "X1-Pro 笔记本", "--purchased", "2026-03-15",
          "--description", "开机蓝屏，错误代码 0x0000007B，每次开机都出现")
+
+
+# ---- a 京东 service-order export --------------------------------------------------------
+
+JD_HEADERS = ["服务单号", "订单号", "商品编号", "商品名称", "服务类型", "申请原因", "问题描述",
+              "申请时间", "服务单状态", "客户姓名", "联系电话", "收货地址", "下单时间"]
+
+
+def jd_row(number: str, kind: str = "维修", phone: str = "13706751234") -> list:
+    """One row of a 京东 服务单 export, its 服务单号 ``number``."""
+    return [number, "2900" + number, "100012345678", "惠普 LP-404 激光打印机", kind, "质量问题",
+            "开机后指示灯一直闪烁", "2026-11-21 10:00:00", "待审核", "刘建国", phone,
+            "浙江省绍兴市柯桥区", "2026-06-18 21:05:33"]
+
+
+def jd_csv(path: Path, rows: list, encoding="utf-8-sig", delimiter=",") -> Path:
+    """Write ``rows`` (jd_row) as a 京东 export at ``path``, with its header."""
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows([JD_HEADERS] + rows)
+    path.write_bytes(out.getvalue().encode(encoding))
+    return path

@@ -155,6 +155,14 @@ def deliver(port, *messages):
             box.append(raw, "INBOX")
 
 
+def request_mail(n: int) -> bytes:
+    """A customer's request by mail, the ``n``th: its subject 邮件报修 n, its own sender."""
+    return (f"From: 客户{n} <customer{n}@example.cn>\r\nTo: {USER}\r\n"
+            f"Subject: 邮件报修 {n}\r\nMessage-ID: <fault{n}@mail.example.cn>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            f"打印机第 {n} 次卡纸，请派人来看看\r\n").encode()
+
+
 def point_at(root: Path, port, **more):
     """Point the desk at ``root`` to the mailbox (rules.yaml mail.imap)."""
     path = root / "rules.yaml"

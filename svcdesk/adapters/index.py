@@ -29,7 +29,7 @@ from svcdesk.adapters.lock import DeskLock
 from svcdesk.adapters.shortcuts import Shortcuts
 from svcdesk.adapters.state import State
 from svcdesk.base import model
-from svcdesk.base.errors import TicketFileError, TicketIndexError
+from svcdesk.base.errors import ReadOnlyDeskError, TicketFileError, TicketIndexError
 from svcdesk.base.fields import dump
 from svcdesk.base.identity import NUMBER_RE, TicketRef
 from svcdesk.base.query import Filter
@@ -136,8 +136,10 @@ def healing(method):
             return method(self, *args, **kwargs)
         except sqlite3.OperationalError as exc:  # locked too long, disk full, I/O error
             said = str(exc)
-            if "disk is full" in said:  # said as the user can act on it
-                said = f"No space left on device (SQLite: {said})"
+            if "disk is full" in said or "disk I/O error" in said and _full(self.path):
+                # SQLite says a write that found no room "disk I/O error" as often as not
+                raise ReadOnlyDeskError(f"No space left on device: the index {self.path} "
+                                        f"(SQLite: {said})") from None
             raise TicketIndexError(f"the index {self.path}: {said}") from None
         except sqlite3.DatabaseError:  # malformed, not a database: a cache, so start again
             self.close()
@@ -145,6 +147,15 @@ def healing(method):
             return method(self, *args, **kwargs)
 
     return read
+
+
+def _full(path: Path) -> bool:
+    """Whether the disk holding ``path`` has no room left (for a write that failed there)."""
+    try:
+        disk = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return disk.f_bavail * disk.f_frsize < 64 * 1024
 
 
 class Index:

@@ -20,7 +20,8 @@ class ExitCode(IntEnum):
     WORKFLOW = 11        # a transition the workflow does not allow
     TEMPLATE = 12        # a template does not parse, names an unknown variable, or breaks out
     DELIVERY = 13        # a notice could not be delivered (SMTP unreachable, login refused)
-    READ_ONLY = 14       # the desk cannot be written: a read-only file system, no permission
+    READ_ONLY = 14       # the desk cannot be written: a read-only file system, no permission,
+                         # a full disk
     NOT_SET_UP = 15      # this clone lacks svcdesk's set-up (the ticket merge driver)
     REMOTE = 16          # a server the desk talks to (its git remote, its mailbox) fails it
     UNHEALTHY = 17       # doctor found problems (left unfixed, or needing a person)

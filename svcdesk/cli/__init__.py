@@ -1,5 +1,6 @@
 """The svcdesk command line: click wiring only; every command makes one call on the library."""
 
+import errno
 import os
 import sys
 
@@ -16,6 +17,8 @@ INDEXED = ("list", "search", "index", "new", "assign", "classify", "agents", "ru
 # uncommitted hand edit is not the team's yet (nor worth git's look at every file: ~150 ms
 # at 100,000 tickets)
 AS_COMMITTED = ("new",)
+# what the disk says when the desk cannot be written: full, over quota, read-only (exit 14)
+_UNWRITABLE = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 
 
 class State:
@@ -161,7 +164,8 @@ class SvcdeskGroup(click.Group):
             code = ExitCode.OK
         except OSError as exc:
             where = f": {exc.filename}" if exc.filename else ""
-            code = _fail(f"{exc.strerror or exc}{where}", ExitCode.FAILURE, debug)
+            code = _fail(f"{exc.strerror or exc}{where}", ExitCode.READ_ONLY if exc.errno in
+                         _UNWRITABLE else ExitCode.FAILURE, debug)
         except Exception as exc:  # a bug: one line, the traceback with --debug
             code = _fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug "
                          "and report it)", ExitCode.FAILURE, debug)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FAULT, git
+from conftest import FAULT, commit_all, git, jd_csv, jd_row
+from servers import dovecot, smtp  # noqa: F401  (the fixtures)
 from svcdesk.base.errors import ExitCode
 
 UNSHARE = shutil.which("unshare")
@@ -72,3 +73,143 @@ git status --porcelain; git rev-parse HEAD; exit $code
     assert "No space left on device" in done.stderr, done.stderr
     assert "cannot rollback" not in done.stderr and "Traceback" not in done.stderr
     assert done.stdout.split() == [head.strip()]  # nothing committed, nothing left behind
+
+
+# ---- every changing command, on a read-only desk and on a full disk -------------------------
+
+# Inside a mount namespace of its own (unshare -rm): mount the desk as the fault makes it,
+# run each command with `git status` and HEAD after it, then (on the full disk) free the
+# space and run each again. Its report is JSON on stdout.
+DRIVER = r"""
+import json, os, subprocess, sys
+mode, desk, filler, svcdesk, commands = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], \
+    json.loads(sys.argv[5])
+def sh(*args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, **kw)
+def state():
+    return [sh("git", "status", "--porcelain", cwd=desk).stdout,
+            sh("git", "rev-parse", "HEAD", cwd=desk).stdout.strip()]
+if mode == "read-only":
+    assert sh("mount", "--bind", desk, desk).returncode == 0
+    assert sh("mount", "-o", "remount,ro,bind", desk).returncode == 0
+report = {"faulty": [], "after": []}
+for n, args in enumerate(commands):
+    if mode == "full":  # to its last page, again: what a failed command freed is taken
+        sh("dd", "if=/dev/zero", f"of={filler}.{n}", "bs=4k")
+    done = sh(svcdesk, *args, cwd=desk)
+    report["faulty"].append([args, done.returncode, done.stderr, *state()])
+if mode == "full":
+    for n in range(len(commands)):
+        os.unlink(f"{filler}.{n}")
+    for args in commands:
+        done = sh(svcdesk, *args, cwd=desk)
+        report["after"].append([args, done.returncode, done.stderr, *state()])
+print(json.dumps(report))
+"""
+
+
+@pytest.fixture
+def busy(make_desk, tmp_path, dovecot, smtp, monkeypatch):
+    """A desk with work waiting for every changing command: notices queued, mail in the
+    mailbox, an export to import, a teammate's push to sync, SLA steps due. Returns (the
+    desk's root, the commands, the mailbox's port)."""
+    from servers import PASSWORD, deliver, point_at, request_mail
+
+    port, _ = dovecot
+    root = make_desk(sample=True).root
+    point_at(root, port)
+    commit_all(root, "the service mailbox")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(root, "remote", "add", "origin", str(remote))
+    git(root, "push", "-q", "-u", "origin", "main")
+    monkeypatch.setenv("SVCDESK_IMAP_PASSWORD", PASSWORD)
+    env = {**__import__("os").environ, "SVCDESK_SERVER": "0"}
+    bin_ = Path(sys.executable).parent / "svcdesk"
+    for args in (("clone", f"file://{remote}", tmp_path / "b"),):
+        subprocess.run([bin_, *map(str, args)], check=True, capture_output=True, env=env)
+    teammate = subprocess.run([bin_, *FAULT, "-q"], cwd=tmp_path / "b", env=env,
+                              capture_output=True, text=True)
+    assert teammate.returncode == 0, teammate.stderr
+    subprocess.run([bin_, "sync"], cwd=tmp_path / "b", check=True, capture_output=True,
+                   env=env)
+    made = subprocess.run([bin_, *FAULT, "--email", "zhang.wei@example.cn", "-q"], cwd=root,
+                          env=env, capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    deliver(port, request_mail(1), request_mail(2))
+    monkeypatch.setenv("SVCDESK_NOW", "2026-11-26T10:00:00+08:00")  # SLA steps are due
+    export = jd_csv(tmp_path / "jd.csv", [jd_row("7001"), jd_row("7002")])
+    commands = [("comment", made.stdout.strip(), "-m", "已电话回访"), FAULT,
+                ("close", "1121-1"), ("sla", "check"), ("notify", "send"), ("mail", "fetch"),
+                ("import", str(export)), ("sync",)]
+    return root, commands, port
+
+
+def in_namespace(mode: str, root: Path, commands: list, tmp_path: Path) -> dict:
+    filler = tmp_path / "filler"
+    done = subprocess.run(
+        [UNSHARE, "-rm", sys.executable, "-c", DRIVER, mode, str(root), str(filler),
+         str(Path(sys.executable).parent / "svcdesk"), json.dumps(commands)],
+        capture_output=True, text=True, timeout=300,
+        env={**__import__("os").environ, "SVCDESK_SERVER": "0",
+             "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def unseen(port) -> int:
+    from imap_tools import AND, MailBoxUnencrypted
+
+    from servers import PASSWORD, USER
+
+    with MailBoxUnencrypted("127.0.0.1", port).login_utf8(USER, PASSWORD) as box:
+        return len(list(box.uids(AND(seen=False))))
+
+
+def test_every_changing_command_on_a_read_only_desk_is_refused_and_changes_nothing(
+        busy, tmp_path, smtp):
+    root, commands, port = busy
+    head = git(root, "rev-parse", "HEAD").strip()
+    report = in_namespace("read-only", root, commands, tmp_path)
+    for args, code, err, porcelain, after in report["faulty"]:
+        assert code == ExitCode.READ_ONLY, (args, err)
+        assert "Read-only file system" in err and "Traceback" not in err, (args, err)
+        assert len(err.strip().splitlines()) == 1, (args, err)
+        assert porcelain == "" and after == head, args
+    assert smtp.messages == [] and unseen(port) == 2  # nothing sent, no mail taken
+
+
+def test_every_changing_command_on_a_full_disk_fails_whole_and_works_once_there_is_room(
+        busy, tmp_path, smtp):
+    root, commands, port = busy
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    # the desk on a small tmpfs of the namespace: copied there by the driver's own mount
+    script = DRIVER.replace('if mode == "read-only":', f'''
+assert sh("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", "{mnt}").returncode == 0
+assert sh("cp", "-a", desk, "{mnt}/d").returncode == 0
+desk, filler = "{mnt}/d", "{mnt}/filler"
+if mode == "read-only":''')
+    head = git(root, "rev-parse", "HEAD").strip()
+    done = subprocess.run(
+        [UNSHARE, "-rm", sys.executable, "-c", script, "full", str(root), "",
+         str(Path(sys.executable).parent / "svcdesk"), json.dumps(commands)],
+        capture_output=True, text=True, timeout=300,
+        env={**__import__("os").environ, "SVCDESK_SERVER": "0",
+             "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    for args, code, err, porcelain, after in report["faulty"]:
+        assert code == ExitCode.READ_ONLY and "No space left on device" in err, (args, code,
+                                                                                 err)
+        assert len(err.strip().splitlines()) == 1, (args, err)
+        assert "Traceback" not in err and "cannot rollback" not in err, (args, err)
+        assert porcelain == "" and after == head, (args, porcelain)  # nothing half made
+    last = head
+    for args, code, err, porcelain, after in report["after"]:
+        assert code == 0, (args, err)  # the next run recovers, and does the work
+        assert porcelain == "" and after != last, args
+        last = after
+    assert unseen(port) == 0
+    received = [m["X-Svcdesk-Notice"] for _, m in smtp.parsed()]
+    assert received and len(received) == len(set(received))  # none sent twice

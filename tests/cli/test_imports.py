@@ -13,15 +13,11 @@ import yaml
 
 from svcdesk.base.errors import ExitCode
 
-from conftest import commit_count
+from conftest import JD_HEADERS, commit_count, jd_csv, jd_row
 
 DATA = Path(__file__).parents[1] / "data" / "imports"
 TAOBAO = DATA / "taobao_refunds_gbk.csv"
 JD = DATA / "jd_service_orders_utf8_bom.csv"
-JD_HEADERS = ["服务单号", "订单号", "商品编号", "商品名称", "服务类型", "申请原因", "问题描述",
-              "申请时间", "服务单状态", "客户姓名", "联系电话", "收货地址", "下单时间"]
-
-
 def ticket(root, number) -> dict:
     path = root / f"tickets/{number[3:7]}/{number[7:9]}/{number}.yaml"
     return yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -29,19 +25,6 @@ def ticket(root, number) -> dict:
 
 def tickets(root) -> list:
     return sorted(root.glob("tickets/*/*/*.yaml"))
-
-
-def jd_row(number: str, kind: str = "维修", phone: str = "13706751234") -> list:
-    return [number, "2900" + number, "100012345678", "惠普 LP-404 激光打印机", kind, "质量问题",
-            "开机后指示灯一直闪烁", "2026-11-21 10:00:00", "待审核", "刘建国", phone,
-            "浙江省绍兴市柯桥区", "2026-06-18 21:05:33"]
-
-
-def jd_csv(path: Path, rows: list, encoding="utf-8-sig", delimiter=",") -> Path:
-    out = io.StringIO()
-    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows([JD_HEADERS] + rows)
-    path.write_bytes(out.getvalue().encode(encoding))
-    return path
 
 
 def test_a_gbk_taobao_export_becomes_tickets_in_one_commit_and_bad_rows_are_named(desk, run):
