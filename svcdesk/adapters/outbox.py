@@ -106,6 +106,17 @@ class Outbox:
             entry.path.with_suffix(suffix).unlink(missing_ok=True)
         entry.path.unlink(missing_ok=True)
 
+    def sweep(self) -> list:
+        """Remove the messages with no notice file: a process killed between writing the
+        two (under the desk lock, so none is being written now). Returns their paths."""
+        if not self.path.is_dir():
+            return []
+        gone = [p for p in [*self.path.glob("*.eml"), *self.path.glob("*.msg")]
+                if not p.with_suffix(".json").exists()]
+        for path in gone:
+            path.unlink(missing_ok=True)
+        return gone
+
     def entries(self) -> list:
         """Every notice in the outbox, oldest first."""
         if not self.path.is_dir():

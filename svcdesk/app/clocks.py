@@ -89,11 +89,11 @@ def sla_check(desk, dry_run: bool = False) -> CheckRun:
         if not taken:
             return CheckRun([], None, skipped)
         body = "\n".join(f"{t.number}: {t.due.key}: {t.did}" for t in taken)
+        for ticket, events in changed:  # queued before the commit: see queue_notices
+            delivery.queue_notices(desk, ticket, events, sync=False)
+        delivery.outbox(desk).sync()
         sha = change.commit(f"sla check: {len(taken)} step(s) on {len(touched)} ticket(s)",
                             body, trailers_for(", ".join(touched), "sla-check"), SYSTEM, now)
-    for ticket, events in changed:
-        delivery.queue_notices(desk, ticket, events, sync=False)
-    delivery.outbox(desk).sync()
     return CheckRun(taken, sha, skipped)
 
 

@@ -137,10 +137,14 @@ def _channel_message(desk, channel, notice, context: dict) -> tuple:
 
 
 def queue_notices(desk, ticket: model.Ticket, events, by: str = sla.SYSTEM, names=None,
-                  sync: bool = True) -> list:
+                  sync: bool = True, hand: bool = False) -> list:
     """Render the notices of ``events`` into the outbox; a template that fails is kept as
-    a failed notice (retried by `notify send`) and said as a warning. The change that
-    triggered them has landed either way."""
+    a failed notice (retried by `notify send`) and said as a warning.
+
+    Under the desk lock, before the commit of the change that makes ``events``: a process
+    killed after the commit has queued them already, and one killed before it leaves
+    notices of events that never landed, which delivery drops (``hand``: a notice sent by
+    hand, whose event is made when it is delivered)."""
     todo = notices_for(desk.rules, ticket, events, names)
     if not todo:
         return []
@@ -150,7 +154,7 @@ def queue_notices(desk, ticket: model.Ticket, events, by: str = sla.SYSTEM, name
         meta = {"key": notice.key, "number": notice.number, "uid": notice.uid,
                 "relpath": store.ticket_relpath(notice.number), "event_id": notice.event_id,
                 "event": notice.event, "template": notice.template, "by": by,
-                "to": _to(notice.recipient)}
+                "to": _to(notice.recipient), **({"hand": True} if hand else {})}
         if notice.recipient.channel != "email":
             meta["kind"] = desk.rules.notices.channels[notice.recipient.channel].kind
         event = by_id.get(notice.event_id, ticket.events[-1])
@@ -194,8 +198,9 @@ def send_notice(desk, ref: TicketRef, name: str) -> Delivery:
     now, actor = desk.now(), desk.actor()
     event = model.Event(new_ulid(now), now, actor.key, "notice")
     _hand_notices(desk, ticket, event, name)
-    queue_notices(desk, model.Ticket(ticket.fields, ticket.events + (event,)), [event],
-                  by=actor.key, names=[name])
+    with desk.change(actor.key):  # every notice is queued under the lock
+        queue_notices(desk, model.Ticket(ticket.fields, ticket.events + (event,)), [event],
+                      by=actor.key, names=[name], hand=True)
     return deliver(desk)
 
 
@@ -227,16 +232,24 @@ def deliver(desk) -> Delivery:
                 tickets[relpath] = store.ticket_from_bytes(schema, raw, relpath)
             return tickets[relpath]
 
+        box.sweep()  # the messages of notices a killed change never finished queueing
         ready = []
         for entry in box.entries():
             try:
                 entry = _followed(desk, box, entry)
+                if _never_landed(desk, change, entry):
+                    box.remove(entry)
+                    continue
                 ticket = ticket_of(entry)
             except (UncommittedChangesError, TicketFileError, OSError) as exc:
                 failed.append((entry, str(exc)))
                 continue
             if any(e.rule == f"notice: {entry.meta['key']}" for e in ticket.events):
                 box.remove(entry)  # delivered and recorded before: never twice
+                continue
+            if not entry.meta.get("hand") and all(e.id != entry.meta["event_id"]
+                                                  for e in ticket.events):
+                box.remove(entry)  # its change was killed before its commit
                 continue
             if entry.state in ("failed", "renumbered"):
                 entry = _rerender(desk, box, entry, ticket, failed)
@@ -247,7 +260,7 @@ def deliver(desk) -> Delivery:
         pending = [e for e in ready if e.state == "pending"]
         final = _finality(desk)
         held = [e for e in pending if final is not None and e.meta["to"]["role"] ==
-                "customer" and not final(e.meta["relpath"])]
+                "customer" and not final(e.meta["relpath"], e.meta.get("uid"))]
         pending = [e for e in pending if e not in held]
         by_mail = [e for e in pending if e.channel == "email"]
         if server is not None and by_mail:
@@ -334,6 +347,14 @@ def _move(box, entry, number: str):
     if entry.state != "sent":  # a sent one is only recorded, on the ticket's new path
         moved["state"] = "renumbered"
     return box.mark(entry, **moved)
+
+
+def _never_landed(desk, change, entry) -> bool:
+    """Whether the entry's ticket is neither committed nor on disk, nor elsewhere by its
+    uid (see _followed): the new ticket it was queued for was never committed."""
+    relpath = entry.meta["relpath"]
+    folder, name = relpath.rsplit("/", 1)
+    return name not in change.head_names(folder) and not (desk.root / relpath).exists()
 
 
 def _followed(desk, box, entry):

@@ -167,10 +167,10 @@ def create_ticket(desk, given: dict, auto: bool = True, rule: str | None = None,
         ticket, body, refused = _record(desk, change, request, number, choice, now, actor)
         fields = ticket.fields
         kind = rules.types[fields["type"]]
+        delivery.queue_notices(desk, ticket, ticket.events)  # before the commit: see there
         change.commit(f"{number}: new {kind.name} ticket: {fields.get('title', '')}",
                       "\n".join(body), trailers_for(number, "create"), actor.identity, now)
     ticket = final_ticket(desk, ticket)
-    delivery.queue_notices(desk, ticket, ticket.events)
     return Outcome(ticket, request.decision, choice, refused=tuple(refused))
 
 
@@ -185,14 +185,14 @@ def create_tickets(desk, requests: list, subject: str, body: str = "",
         batch = Batch(desk, change, now, len(requests))
         out = [batch.add(request, actor) for request in requests]
         lines = [f"{o.ticket.number}: {o.ticket.fields.get('title', '')}"[:120] for o in out]
+        if notices:  # queued before the commit: see delivery.queue_notices
+            for outcome in out:
+                delivery.queue_notices(desk, outcome.ticket, outcome.ticket.events,
+                                       sync=False)
+            delivery.outbox(desk).sync()  # once for the batch
         change.commit(subject, (body.strip() + "\n\n" if body.strip() else "")
                       + "\n".join(lines), trailers_for(None, "import"), actor.identity, now)
-    out = [o._replace(ticket=final_ticket(desk, o.ticket)) for o in out]
-    if notices:
-        for outcome in out:
-            delivery.queue_notices(desk, outcome.ticket, outcome.ticket.events, sync=False)
-        delivery.outbox(desk).sync()  # once for the batch
-    return out
+    return [o._replace(ticket=final_ticket(desk, o.ticket)) for o in out]
 
 
 class Batch:

@@ -125,8 +125,8 @@ def take_batch(desk: Desk, items: list) -> list:
             work.tickets[relpath] = ticket = history.settle(desk.rules, work.tickets[relpath])
             change.write(relpath, store.encode_ticket(ticket))
         if work.tickets:
+            _notify(desk, work)  # queued before the commit: see delivery.queue_notices
             _commit(desk, change, work, now)
-    _notify(desk, work)
     for i, source, raw, msg in people:
         taken = out[i]
         if taken.number is not None and taken.kind != "duplicate":
@@ -234,7 +234,6 @@ def _notify(desk: Desk, work: _Work) -> None:
     comment, a file), only of what followed (a resume, a rating, a new ticket)."""
     for relpath, ticket in work.tickets.items():
         before = work.before[relpath]
-        ticket = intake.final_ticket(desk, ticket)
         events = ticket.events if before is None else [
             e for e in ticket.events[before:] if e.action not in ("comment", "attach")]
         delivery.queue_notices(desk, ticket, events, sync=False)

@@ -370,12 +370,16 @@ def provisional(desk: Desk, ticket) -> bool:
     remote) and the ticket was never pushed (the remote branch, as last fetched, does not
     have it)."""
     final = finality(desk)
-    return final is not None and not final(store.ticket_relpath(ticket.number))
+    return final is not None and not final(store.ticket_relpath(ticket.number),
+                                           ticket.fields.get("uid"))
 
 
 def finality(desk: Desk):
-    """A test of whether the ticket file at a path has a final number (it is on the remote
-    branch as last fetched), or None when the desk is not shared (every number is final)."""
+    """A test ``final(relpath, uid)`` of whether the ticket (of ``uid``) at a path has a
+    final number: the remote branch, as last fetched, has it there. Not another clone's
+    ticket of the same number, which a fetch brings before the sync that renumbers ours
+    (a sync killed between the two, or a `git fetch` by hand). None when the desk is not
+    shared (every number is final)."""
     upstream = desk.git.upstream()
     if upstream is None:
         return None
@@ -383,13 +387,21 @@ def finality(desk: Desk):
     theirs = desk.git.rev(f"refs/remotes/{remote}/{branch}")
     folders: dict = {}
 
-    def final(relpath: str) -> bool:
+    def final(relpath: str, uid: str | None = None) -> bool:
         if theirs is None:
             return False
         folder, name = relpath.rsplit("/", 1)
         if folder not in folders:
             folders[folder] = desk.git.tree_entries(theirs, folder)
-        return name in folders[folder]
+        blob = folders[folder].get(name)
+        if blob is None or uid is None:
+            return blob is not None
+        raw, = desk.git.blobs([blob])
+        try:
+            return store.ticket_from_bytes(desk.rules.schema, raw, relpath).fields.get(
+                "uid") == uid
+        except TicketFileError:
+            return False
 
     return final
 

@@ -59,10 +59,10 @@ def update_together(desk, refs: list, action: str, build, subject=None, note_bod
             change.write(path, data)
         first = results[changed[0]]
         numbers = ", ".join(results[i].number for i in changed)
+        for i in changed:  # queued before the commit: see delivery.queue_notices
+            delivery.queue_notices(desk, results[i], results[i].events[befores[i]:])
         change.commit(f"{numbers}: {subject or history.subject(first.events[-1])}",
                       body, trailers_for(first.number, action), actor.identity, now)
-    for i in changed:
-        delivery.queue_notices(desk, results[i], results[i].events[befores[i]:])
     return results
 
 

@@ -347,11 +347,13 @@ def test_a_dry_run_shows_every_step_the_run_then_takes(desk, run, monkeypatch):
     assert sha and taken == planned
 
 
-def test_ctrl_c_after_the_commit_lets_the_notices_be_queued_and_says_the_change_stands(
+def test_ctrl_c_while_the_notices_are_queued_makes_no_change_and_loses_no_notice(
         desk, run, monkeypatch):
     """Ctrl-C late in `sla check` once printed "Aborted." while the commit stood, and the
     notices it had not queued yet were lost for good (the steps are recorded, so no later
-    run queues them)."""
+    run queues them). Notices are now queued before the commit: cut short there, the
+    change is not made, the next run takes every step again, and the notices queued for
+    steps that never landed are dropped, not sent."""
     import os
     import signal
 
@@ -366,18 +368,23 @@ def test_ctrl_c_after_the_commit_lets_the_notices_be_queued_and_says_the_change_
 
     def interrupted_while_queuing(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 1:
-            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, after the commit
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, before the commit
         return queue(*args, **kwargs)
 
     monkeypatch.setattr(delivery, "queue_notices", interrupted_while_queuing)
     before = commit_count(desk.root)
     result = run("sla", "check")
-    assert result.exit_code == 130
-    assert "Interrupted after the change was committed" in result.stderr
-    assert "Aborted." not in result.stderr
-    assert commit_count(desk.root) == before + 1 and len(calls) == 3  # every ticket's
+    assert result.exit_code == 130 and "Aborted." in result.stderr
+    assert commit_count(desk.root) == before and git(desk.root, "status", "--porcelain") == ""
     monkeypatch.setattr(delivery, "queue_notices", queue)
-    queued = json.loads(run("notify", "list", "--format", "json").stdout)
-    assert len(queued) >= len(planned)
+    again = json.loads(run("sla", "check", "--format", "json").stdout)["steps"]
+    assert len(again) == len(planned)  # every step taken, once
+    assert run("notify", "send").exit_code == 0  # drops the notices of the cut-short run
+    events = {e["id"]: e["at"] for p in desk.root.glob("tickets/*/*/*.yaml")
+              for e in yaml.safe_load(p.read_text(encoding="utf-8"))["events"]}
+    queued = [json.loads(p.read_text(encoding="utf-8"))["event_id"]
+              for p in desk.state.outbox.glob("*.json")]
+    assert all(e in events for e in queued)  # none of a step that never landed
+    assert any(str(events[e]).startswith("2026-12-08") for e in queued)  # the steps' own
     assert run("sla", "check").stdout == ""  # nothing left to do, nothing lost

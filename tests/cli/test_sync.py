@@ -309,6 +309,25 @@ def test_customer_notices_wait_for_a_final_number_and_follow_a_renumbering(team,
         controller.stop()
 
 
+def test_a_fetch_that_brings_another_clones_ticket_of_the_same_number_makes_ours_not_final(
+        team, run, smtp):
+    """After a `git fetch` by hand (or a sync killed between its fetch and its renumbering)
+    the remote branch has b's number, but another clone's ticket: b's customer is not told
+    a number that the next sync changes, and b's ticket is still shown as provisional."""
+    a, b, _ = team
+    on(a, run, *INQUIRY, "--title", "保修期多久")
+    assert on(a, run, "sync").exit_code == 0
+    on(b, run, *INQUIRY, "--title", "发票怎么开", "--email", "zhang.san@example.cn")
+    git(b, "fetch", "-q")
+    assert on(b, run, "notify", "send").exit_code == 0
+    assert all("zhang.san@example.cn" not in to for to, _ in smtp.messages)
+    assert "编号暂定" in on(b, run, "show", "1122-1").stdout
+    assert "renumbered" in on(b, run, "sync").stdout
+    assert on(b, run, "notify", "send").exit_code == 0
+    told = [m for to, m in smtp.parsed() if to == ["zhang.san@example.cn"]]
+    assert len(told) == 1 and "[SD-20261122-0002]" in told[0]["subject"]
+
+
 def test_queued_notices_find_their_ticket_when_a_refused_merge_undid_its_renumbering(
         team, run, smtp):
     """A sync renumbers, moves the notices with the ticket, then meets a conflict and puts
