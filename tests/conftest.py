@@ -36,13 +36,15 @@ def shipped_rules():
 
 
 def pytest_report_header(config):
-    """The seed of this run's sample of the hostile corpus (tests/hostile), to replay it."""
+    """The seed of this run's samples of the hostile corpus and the fault runs
+    (tests/hostile), to replay them."""
     import random
 
     seed = os.environ.setdefault("SVCDESK_HOSTILE_SEED", str(random.randrange(10**6)))
     return (f"hostile corpus: a sample of {os.environ.get('SVCDESK_HOSTILE', '120')} cases, "
-            f"seed {seed} (replay: SVCDESK_HOSTILE_SEED={seed}; every case: "
-            "SVCDESK_HOSTILE=all)")
+            f"fault runs: {os.environ.get('SVCDESK_FAULTS', '64')}, seed {seed} (replay: "
+            f"SVCDESK_HOSTILE_SEED={seed}; every case: SVCDESK_HOSTILE=all; 500 fault runs: "
+            "SVCDESK_FAULTS=all)")
 
 
 def pytest_collection_modifyitems(config, items):
