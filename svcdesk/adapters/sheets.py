@@ -18,6 +18,9 @@ from svcdesk.adapters.encodings import decode_named
 from svcdesk.base.errors import UsageError
 
 MAX_BYTES = 200 * 1024 * 1024  # a file larger than this is refused, not read
+# what a zipped workbook (.xlsx, .ods) may inflate to: a 100,000-row export is about a third
+MAX_INFLATED = 128 * 1024 * 1024
+ZIPPED = (".xlsx", ".xlsm", ".xlsb", ".ods")
 MOST_ROWS = 100_000  # rows one import takes; a larger export is split
 WORKBOOKS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 _WRAPPED = re.compile(r'^="(.*)"$', re.S)
@@ -73,6 +76,8 @@ def _csv_rows(text: str):
 def _workbook(path: Path, sheet: str | None) -> Sheet:
     from python_calamine import CalamineWorkbook
 
+    if path.suffix.lower() in ZIPPED:
+        _bounded(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
         names = book.sheet_names
@@ -85,6 +90,33 @@ def _workbook(path: Path, sheet: str | None) -> Sheet:
     except Exception as exc:  # calamine's errors: a damaged or encrypted workbook
         raise UsageError(f"{path}: not a workbook it can read: {exc}") from None
     return _table(path, ((i + 1, row) for i, row in enumerate(rows)), f"sheet {name}")
+
+
+def _bounded(path: Path) -> None:
+    """Refuse a zipped workbook that would inflate past MAX_INFLATED (a zip bomb), by the
+    sizes its entries declare and, since a declaration can lie, by inflating each entry as
+    a stream, a megabyte at a time, up to what it declares: zipfile then checks its CRC,
+    which fails when the data is not what was declared. The reader then meets only
+    entries whose sizes are true."""
+    import zipfile
+    import zlib
+
+    try:
+        with zipfile.ZipFile(path) as book:
+            entries = book.infolist()
+            declared = sum(e.file_size for e in entries)
+            if declared > MAX_INFLATED:
+                raise UsageError(f"{path}: inflates to {declared >> 20} MB, more than an "
+                                 f"import reads ({MAX_INFLATED >> 20} MB); split it")
+            for entry in entries:
+                with book.open(entry) as stream:
+                    while stream.read(1 << 20):
+                        pass
+    except UsageError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
+            NotImplementedError) as exc:
+        raise UsageError(f"{path}: not a workbook it can read: {exc}") from None
 
 
 def _table(path: Path, rows, read_as: str) -> Sheet:
