@@ -21,7 +21,7 @@ from svcdesk.app import delivery
 from svcdesk.app.desk import SYSTEM, Actor, Desk
 from svcdesk.base.errors import (DeskExistsError, MergeError, RemoteError, RulesError,
                                  TicketFileError, UncommittedChangesError, UsageError)
-from svcdesk.base.identity import NUMBER_RE, format_number
+from svcdesk.base.identity import parse_number, renumbering
 from svcdesk.domain import history, merge, records
 
 PUSH_ATTEMPTS = 5  # fetch, merge and push again this often while other clones push first
@@ -315,22 +315,17 @@ def _uid(raw: bytes) -> str | None:
 
 
 def _numbering(desk: Desk, git: Git, change, clashes: list, theirs: str | None) -> list:
-    """[(old, new)]: the numbers the clashing tickets get, the next free of their day."""
-    out, given = [], set()
-    for relpath in clashes:
-        old = store.number_of(relpath)
-        m = NUMBER_RE.match(old)
-        day = datetime.strptime(m["date"], "%Y%m%d").date()
-        folder = relpath.rsplit("/", 1)[0]
-        names = set(store.numbers_of_day(desk.root, m["prefix"], day)) | given
+    """[(old, new)]: the numbers the clashing tickets get, the next free of their day in
+    HEAD, the remote branch and the folder on disk (identity.renumbering)."""
+    olds = [store.number_of(relpath) for relpath in clashes]
+    taken = set()
+    for folder in {relpath.rsplit("/", 1)[0] for relpath in clashes}:
         for commit in (change.head, theirs):
-            names |= {n[:-5] for n in git.tree_entries(commit, folder) if n.endswith(".yaml")}
-        taken = [int(x["seq"]) for n in names if (x := NUMBER_RE.match(n))
-                 and x["date"] == m["date"] and x["prefix"] == m["prefix"]]
-        new = format_number(m["prefix"], day, max(taken, default=0) + 1)
-        given.add(new)
-        out.append((old, new))
-    return out
+            taken |= {n[:-5] for n in git.tree_entries(commit, folder) if n.endswith(".yaml")}
+    for old in olds:
+        prefix, day, _ = parse_number(old)
+        taken |= set(store.numbers_of_day(desk.root, prefix, day))
+    return renumbering(olds, taken)
 
 
 def _renumber(desk: Desk, change, clashes: list, theirs: str, actor, now: datetime) -> list:
@@ -397,11 +392,7 @@ def finality(desk: Desk):
         if blob is None or uid is None:
             return blob is not None
         raw, = desk.git.blobs([blob])
-        try:
-            return store.ticket_from_bytes(desk.rules.schema, raw, relpath).fields.get(
-                "uid") == uid
-        except TicketFileError:
-            return False
+        return _uid(raw) == uid
 
     return final
 

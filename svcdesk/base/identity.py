@@ -47,6 +47,25 @@ def format_number(prefix: str, day: date, seq: int) -> str:
     return f"{prefix}-{day:%Y%m%d}-{seq:04d}"
 
 
+def renumbering(clashing: list, taken) -> list:
+    """[(old, new)]: each of the ``clashing`` numbers (in order) given the next number of its
+    day and prefix past every one ``taken`` (the numbers either side holds) and every one
+    given before it, so that none is given twice or given back."""
+    highest: dict = {}
+    for number in taken:
+        m = NUMBER_RE.match(number)
+        if m:
+            key = (m["prefix"], m["date"])
+            highest[key] = max(highest.get(key, 0), int(m["seq"]))
+    out = []
+    for old in clashing:
+        prefix, day, seq = parse_number(old)
+        key = (prefix, f"{day:%Y%m%d}")
+        highest[key] = max(highest.get(key, 0), seq) + 1
+        out.append((old, format_number(prefix, day, highest[key])))
+    return out
+
+
 class TicketRef(NamedTuple):
     """What a user typed to name a ticket: a full number or a unique suffix of one."""
 

@@ -350,7 +350,9 @@ def test_queued_notices_find_their_ticket_when_a_refused_merge_undid_its_renumbe
     assert sent.exit_code == 0, sent.stderr
     subjects = [m["subject"] for _, m in smtp.parsed()]
     assert any("[SD-20261122-0001]" in s and "发票怎么开" in s for s in subjects), subjects
-    assert json.loads(on(b, run, "notify", "list", "--format", "json").stdout) == []
+    waiting = json.loads(on(b, run, "notify", "list", "--format", "json").stdout)
+    assert [(n["ticket"], n["to"], n["error"]) for n in waiting] == [
+        ("SD-20261122-0001", "zhang.san@example.cn", "")]  # the customer's: not yet final
 
 
 # ---- kill -9 in the middle of a sync --------------------------------------------------------------

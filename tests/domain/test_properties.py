@@ -1,7 +1,8 @@
 """Properties that must hold for any input, checked by Hypothesis: a merge of two clones'
 histories (the same whichever side merges, a second merge changes nothing, no event lost),
 the working-time calendar (adding a duration then measuring it gives it back), ticket IDs
-(a number formatted then parsed is itself; anything else is a ValueError, never a crash).
+(a number formatted then parsed is itself; anything else is a ValueError, never a crash),
+renumbering (each clash a free number of its day, none given twice).
 No disk: the examples are made in memory."""
 
 from datetime import date, datetime, timedelta
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from conftest import shipped_rules
 
 from svcdesk.base import model
-from svcdesk.base.identity import format_number, new_ulid, parse_number, parse_ref
+from svcdesk.base.identity import format_number, new_ulid, parse_number, parse_ref, renumbering
 from svcdesk.domain import history, merge
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -142,3 +143,27 @@ def test_anything_else_typed_as_an_id_is_refused_as_a_value_error(text):
     except ValueError:
         return
     assert str(ref)  # what parses is a reference that prints
+
+
+# ---- renumbering what another clone numbered first ---------------------------------------------
+
+DAYS = [date(2026, 11, 22), date(2026, 11, 23), date(2026, 12, 1)]
+NUMBERS = st.builds(format_number, st.sampled_from(["SD", "RMA"]), st.sampled_from(DAYS),
+                    st.integers(1, 40))
+
+
+@PROPERTIES
+@given(taken=st.sets(NUMBERS, max_size=30), data=st.data())
+def test_renumbering_gives_each_clash_a_free_number_of_its_day_and_none_twice(taken, data):
+    clashing = data.draw(st.lists(st.sampled_from(sorted(taken)), unique=True)
+                         if taken else st.just([]))
+    pairs = renumbering(clashing, taken)
+    assert [old for old, _ in pairs] == clashing  # each, in order
+    new = [n for _, n in pairs]
+    assert len(set(new)) == len(new) and not set(new) & taken  # free, and none twice
+    for old, n in pairs:
+        (prefix, day, _), (prefix2, day2, seq) = parse_number(old), parse_number(n)
+        assert (prefix, day) == (prefix2, day2)  # the same day and prefix
+        assert all(parse_number(t)[2] < seq for t in taken
+                   if parse_number(t)[:2] == (prefix, day))  # past all that were given
+    assert renumbering(clashing, taken) == pairs  # both clones would choose alike
