@@ -309,6 +309,7 @@ def test_customer_notices_wait_for_a_final_number_and_follow_a_renumbering(team,
         controller.stop()
 
 
+@pytest.mark.slow  # an SMTP server
 def test_a_fetch_that_brings_another_clones_ticket_of_the_same_number_makes_ours_not_final(
         team, run, smtp):
     """After a `git fetch` by hand (or a sync killed between its fetch and its renumbering)
@@ -328,6 +329,7 @@ def test_a_fetch_that_brings_another_clones_ticket_of_the_same_number_makes_ours
     assert len(told) == 1 and "[SD-20261122-0002]" in told[0]["subject"]
 
 
+@pytest.mark.slow  # an SMTP server
 def test_queued_notices_find_their_ticket_when_a_refused_merge_undid_its_renumbering(
         team, run, smtp):
     """A sync renumbers, moves the notices with the ticket, then meets a conflict and puts
