@@ -24,8 +24,9 @@ _UNWRITABLE = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 class State:
     """What the global options say, and the desk they name (opened on first use)."""
 
-    def __init__(self, desk: str | None, agent: str | None):
+    def __init__(self, desk: str | None, agent: str | None, pager: bool = True):
         self.desk_path, self.agent = desk, agent
+        self.pager = pager  # a long listing on a terminal goes through the pager
         self._desk = None
         self._opening = None
 
@@ -185,14 +186,17 @@ class SvcdeskGroup(click.Group):
 @click.option("--as", "agent", metavar="AGENT", envvar="SVCDESK_AGENT",
               help="Act as this agent (default: SVCDESK_AGENT, else git's user.email).")
 @click.option("--debug", is_flag=True, help="Show a traceback when a command fails.")
+@click.option("--no-pager", is_flag=True,
+              help="Print a long listing as it is, not through the pager (SVCDESK_PAGER, "
+                   "else PAGER, else less) it goes through on a terminal.")
 @click.pass_context
-def cli(ctx, desk_path, agent, debug):
+def cli(ctx, desk_path, agent, debug, no_pager):
     """svcdesk — an after-sales service desk (售后工单系统) whose tickets live in git.
 
     Set SVCDESK_NOW (ISO 8601) to run any command at another time.
     """
     if not isinstance(ctx.obj, State):  # (a declared action's command made it already)
-        ctx.obj = State(desk_path, agent)
+        ctx.obj = State(desk_path, agent, not no_pager)
     if ctx.invoked_subcommand in INDEXED:
         ctx.obj.prefetch(worktree=ctx.invoked_subcommand not in AS_COMMITTED)
 

@@ -19,6 +19,25 @@ def echo(text: str = "", err: bool = False, nl: bool = True) -> None:
     click.echo(text, err=err, nl=nl, color=color_enabled())
 
 
+def page(text: str, allowed: bool = True) -> None:
+    """Print ``text`` as git prints a long output: on a terminal, through the pager
+    (SVCDESK_PAGER, else PAGER, else less, with LESS=FRX unless LESS is set: it quits at
+    once when the text fits the screen, keeps the colours, leaves the screen as it was).
+    ``allowed`` False (--no-pager), a pager of "cat" or none, or output that goes to no
+    terminal prints it as it is."""
+    import sys
+
+    pager = os.environ.get("SVCDESK_PAGER", os.environ.get("PAGER", "less")).strip()
+    if not allowed or pager in ("", "cat") or not (sys.stdout.isatty() and
+                                                    sys.stdin.isatty()):
+        echo(text, nl=False)
+        return
+    os.environ["PAGER"] = pager  # click's pager reads it
+    os.environ.setdefault("LESS", "FRX")
+    os.environ.setdefault("LV", "-c")
+    click.echo_via_pager(text, color=color_enabled())
+
+
 def style(text: str, **kwargs) -> str:
     """Colour ``text`` (removed again by echo where colour does not belong)."""
     return click.style(text, **kwargs)
@@ -26,10 +45,19 @@ def style(text: str, **kwargs) -> str:
 
 def width(text: str) -> int:
     """Display width in terminal columns (Chinese characters take two)."""
-    from wcwidth import wcswidth
-
-    w = wcswidth(text)
+    if text.isascii() and text.isprintable():  # most cells: numbers, dates, names
+        return len(text)
+    global _wcswidth
+    if _wcswidth is None:
+        from wcwidth import wcswidth as _wcswidth
+    w = _wcswidth(text)
     return w if w >= 0 else len(text)
+
+
+_wcswidth = None  # wcwidth's, imported when the first text wider than ASCII comes
+
+
+_ANSI = None  # the pattern of a colour code, compiled when a cell has one
 
 
 def clip(text: str, limit: int) -> str:
@@ -50,13 +78,64 @@ def clip(text: str, limit: int) -> str:
 
 def table(rows: list, headers: list) -> str:
     """A plain table whose columns line up with Chinese and emoji text (no headers: no
-    rules either)."""
-    import tabulate
+    rules either): tabulate's "simple" layout (its "plain" without headers), every column
+    left-aligned, cells stripped, a header's column two wider than the header, each line's
+    trailing spaces cut. Laid out here because every cell is text whose width is known:
+    tabulate guessed each cell's type and measured it again, which was most of the time of
+    a 2,000-row listing (docs/performance.md); tests/cli/test_output.py holds the two equal."""
+    measured: dict = {}  # text -> its width: statuses, types, agents repeat down a column
 
-    tabulate.PRESERVE_WHITESPACE = False
-    tabulate.WIDE_CHARS_MODE = True
-    return tabulate.tabulate(rows, headers=headers, tablefmt="simple" if headers else "plain",
-                             disable_numparse=True)
+    def measure(text: str) -> int:
+        w = measured.get(text)
+        if w is None:
+            w = measured[text] = _display(text)
+        return w
+
+    grid = [[_cell_lines(c) for c in row] for row in rows]
+    heads = [_cell_lines(h) for h in headers]
+    widths = [0] * max([len(headers)] + [len(row) for row in grid])
+    for row in grid:
+        for i, lines in enumerate(row):
+            for line in lines:
+                w = measure(line)
+                if w > widths[i]:
+                    widths[i] = w
+    for i, lines in enumerate(heads):
+        widths[i] = max(widths[i], max(measure(line) for line in lines) + 2)
+    out = []
+    for row in ([heads] if headers else []) + grid:
+        height = max(len(lines) for lines in row) if row else 1
+        for k in range(height):
+            parts = []
+            for i, w in enumerate(widths):
+                lines = row[i] if i < len(row) else ("",)
+                text = lines[k] if k < len(lines) else ""
+                parts.append(text + " " * (w - measure(text)))
+            out.append("  ".join(parts).rstrip())
+        if headers and row is heads:
+            out.append("  ".join("-" * w for w in widths).rstrip())
+    return "\n".join(out)
+
+
+def _cell_lines(value) -> tuple:
+    if value is None:
+        return ("",)
+    text = format(value, "g") if isinstance(value, float) else str(value)
+    if "\n" in text:
+        return tuple(line.strip() for line in text.strip().split("\n"))
+    return (text.strip(),)
+
+
+def _display(text: str) -> int:
+    """The width of ``text`` on a terminal, its colour codes taking none."""
+    global _ANSI
+    if "\x1b" in text:
+        if _ANSI is None:
+            import re
+
+            _ANSI = re.compile(r"\x1b\[[0-9;]*m|\x1b\]8;;.*?\x1b\\\\")
+        text = _ANSI.sub("", text)
+    return width(text)
 
 
 def as_json(data) -> str:

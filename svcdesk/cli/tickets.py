@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from svcdesk.cli.output import FORMATS, as_csv, as_json, echo, style
+from svcdesk.cli.output import FORMATS, as_csv, as_json, echo, page, style
 from svcdesk.cli.params import ASSIGNMENT, BOM, DAY, TICKET_ID, completes
 from svcdesk.base.errors import ExitCode, UsageError, ValidationError
 
@@ -332,7 +332,7 @@ def list_(state, status, types, priority, assignee, team, customer, product, sin
                         text=text)
     listing = lookup.listing(desk, flt, sort, not asc, limit, brief=fmt == "table",
                            present=lambda found: _listing_text(desk, found, fmt, bom))
-    echo(listing.shown, nl=False)
+    page(listing.shown, state.pager)
     return _report_problems(listing.problems)
 
 
@@ -405,7 +405,7 @@ def search(state, text, status, types, assignee, limit, fmt, bom, with_kb):
     found = lookup.search(desk, " ".join(text), flt, limit,
                           present=lambda found: _hits_text(desk, found.tickets, fmt, bom,
                                                            articles))
-    echo(found.shown, nl=False)
+    page(found.shown, state.pager)
     return _report_problems(found.problems)
 
 
@@ -502,9 +502,9 @@ def log(state, ticket, fmt):
     from svcdesk.cli.output import table
 
     tz = desk.rules.tz
-    echo(table([[e.when.astimezone(tz).strftime("%Y-%m-%d %H:%M"), e.author, e.action,
+    page(table([[e.when.astimezone(tz).strftime("%Y-%m-%d %H:%M"), e.author, e.action,
                  e.subject.split(": ", 1)[-1], e.commit[:10]] for e in entries],
-               ["when", "who", "action", "what", "commit"]))
+               ["when", "who", "action", "what", "commit"]) + "\n", state.pager)
 
 
 @click.command()

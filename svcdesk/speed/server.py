@@ -20,7 +20,7 @@ from svcdesk.speed.client import PROTOCOL, socket_path, trusted
 from svcdesk.base.errors import ExitCode, UsageError
 
 # what a command may import: loaded once in the server, shared by every worker
-PRELOAD = ("tabulate", "wcwidth", "sqlite3", "jinja2.sandbox", "chinese_calendar", "re2",
+PRELOAD = ("wcwidth", "sqlite3", "jinja2.sandbox", "chinese_calendar", "re2",
            "email.mime.text", "smtplib", "csv", "locale", "fcntl", "ctypes", "difflib",
            "_strptime", "encodings.idna", "stringprep", "encodings.unicode_escape")
 MAX_REQUEST = 1 << 24
