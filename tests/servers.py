@@ -25,6 +25,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def listening(port: int, seconds: float = 10) -> None:
+    """Wait until a server listens on 127.0.0.1:``port`` (at most ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
 class Inbox:
     """What the SMTP server received: (envelope recipients, raw message)."""
 
@@ -124,13 +135,7 @@ service imap-login {{
 }}
 """, encoding="utf-8")
     subprocess.run((DOVECOT, "-c", str(base / "dovecot.conf")), check=True)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    listening(port)
     try:
         yield port, base
     finally:

@@ -3,7 +3,6 @@ by path, and `git daemon` on 127.0.0.1), with numbers renumbered when another cl
 them first and tickets merged by their histories, never by git conflict markers."""
 
 import json
-import socket
 from email import message_from_bytes, policy
 import subprocess
 import time
@@ -14,7 +13,7 @@ import yaml
 from svcdesk.base.errors import ExitCode
 
 from conftest import commit_all, git
-from servers import smtp  # noqa: F401  (the fixture: a real SMTP server)
+from servers import free_port, listening, smtp  # noqa: F401  (smtp: the fixture)
 
 INQUIRY = ("new", "--type", "inquiry", "--customer", "张三", "--description", "问一下", "-q")
 
@@ -30,6 +29,16 @@ def team(make_desk, tmp_path, run):
     result = run("clone", f"file://{remote}", tmp_path / "b")  # git's pack protocol
     assert result.exit_code == 0, result.stderr
     return a, tmp_path / "b", remote
+
+
+def rules_changed_on_both_sides(a, b):
+    """rules.yaml changed by hand in both clones, each its own way: a conflict that sync
+    cannot merge."""
+    for root, limit in ((a, "20"), (b, "25")):
+        text = (root / "rules.yaml").read_text(encoding="utf-8")
+        (root / "rules.yaml").write_text(text.replace("capacity: 20", f"capacity: {limit}0", 1),
+                                         encoding="utf-8")
+        commit_all(root, f"capacity {limit}0")
 
 
 def on(root, run, *args, **given):
@@ -153,11 +162,7 @@ def test_an_old_desk_without_the_attributes_gets_them_committed_by_setup(make_de
 
 def test_a_desk_in_the_middle_of_a_merge_changes_nothing_and_says_how_to_finish(team, run):
     a, b, _ = team
-    for root, limit in ((a, "20"), (b, "25")):
-        text = (root / "rules.yaml").read_text(encoding="utf-8")
-        (root / "rules.yaml").write_text(text.replace("capacity: 20", f"capacity: {limit}0", 1),
-                                         encoding="utf-8")
-        commit_all(root, f"capacity {limit}0")
+    rules_changed_on_both_sides(a, b)
     git(a, "push", "-q")
     git(b, "fetch", "-q")
     subprocess.run(("git", "-c", "user.name=t", "-c", "user.email=t@example.com", "merge",
@@ -171,11 +176,7 @@ def test_a_desk_in_the_middle_of_a_merge_changes_nothing_and_says_how_to_finish(
 def test_rules_changed_on_both_sides_stop_the_sync_and_leave_the_desk_as_it_was(team, run):
     a, b, _ = team
     on(b, run, *INQUIRY, "--title", "发票怎么开")
-    for root, limit in ((a, "20"), (b, "25")):
-        text = (root / "rules.yaml").read_text(encoding="utf-8")
-        (root / "rules.yaml").write_text(text.replace("capacity: 20", f"capacity: {limit}0", 1),
-                                         encoding="utf-8")
-        commit_all(root, f"capacity {limit}0")
+    rules_changed_on_both_sides(a, b)
     on(a, run, *INQUIRY, "--title", "保修期多久")
     assert on(a, run, "sync").exit_code == 0
     before = git(b, "rev-parse", "HEAD")
@@ -237,20 +238,12 @@ def daemon(tmp_path):
     """A bare repository served by `git daemon` on 127.0.0.1 (push enabled)."""
     served = tmp_path / "served"
     served.mkdir()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(("git", "daemon", "--reuseaddr", "--export-all",
                              "--enable=receive-pack", f"--base-path={served}",
                              "--listen=127.0.0.1", f"--port={port}", str(served)),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    listening(port)
     yield served, f"git://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=10)
@@ -276,7 +269,7 @@ def test_two_clones_share_a_desk_through_git_daemon(make_desk, run, daemon, tmp_
 
 def test_customer_notices_wait_for_a_final_number_and_follow_a_renumbering(team, run,
                                                                            monkeypatch):
-    from servers import free_port, start_server
+    from servers import start_server
 
     a, b, _ = team
     port = free_port()
@@ -337,11 +330,7 @@ def test_queued_notices_find_their_ticket_when_a_refused_merge_undid_its_renumbe
     renumbering commit and the outbox's move leaves the opposite.) Delivery finds the
     ticket by its uid and sends them with the number it has."""
     a, b, _ = team
-    for root, limit in ((a, "20"), (b, "25")):  # a conflict sync cannot merge
-        text = (root / "rules.yaml").read_text(encoding="utf-8")
-        (root / "rules.yaml").write_text(text.replace("capacity: 20", f"capacity: {limit}0", 1),
-                                         encoding="utf-8")
-        commit_all(root, f"capacity {limit}0")
+    rules_changed_on_both_sides(a, b)
     on(a, run, *INQUIRY, "--title", "保修期多久")
     assert on(a, run, "sync").exit_code == 0
     on(b, run, *INQUIRY, "--title", "发票怎么开", "--email", "zhang.san@example.cn")
@@ -645,11 +634,7 @@ def test_a_desk_that_syncs_by_itself_keeps_a_change_whose_sync_meets_a_conflict(
     a, b, _ = team
     on(a, run, *INQUIRY, "--title", "保修期多久")
     _auto(a, b, run)
-    for root, limit in ((a, "20"), (b, "25")):  # rules.yaml changed on both sides, by hand
-        text = (root / "rules.yaml").read_text(encoding="utf-8")
-        (root / "rules.yaml").write_text(text.replace("capacity: 20", f"capacity: {limit}0", 1),
-                                         encoding="utf-8")
-        commit_all(root, f"capacity {limit}0")
+    rules_changed_on_both_sides(a, b)
     hook = b / ".git/hooks/pre-push"  # a pushes its rules just before b's change goes out
     hook.write_text(f"#!/bin/sh\nrm -f \"$0\"\nunset GIT_DIR GIT_WORK_TREE\n"
                     f"git -C '{a}' push -q origin main\n")
