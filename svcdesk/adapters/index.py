@@ -125,6 +125,7 @@ class Status(NamedTuple):
     problems: int
     size: int
     tree: str | None
+    data: int = 0  # the bytes of the ticket files it describes
 
 
 def healing(method):
@@ -826,12 +827,12 @@ class Index:
         """Where the index is, how big, and what it holds (brought up to date first)."""
         con = self.refresh()
         meta = dict(con.execute("SELECT key, value FROM meta"))
-        tickets = con.execute("SELECT count(*) FROM tickets").fetchone()[0]
+        tickets, data = con.execute("SELECT count(*), total(size) FROM tickets").fetchone()
         problems = con.execute("SELECT count(*) FROM problems").fetchone()[0]
         size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*")
                    if not p.name.endswith(".tmp"))
         return Status(str(self.path), FORMAT, tickets, problems, size,
-                      meta.get("tree") or None)
+                      meta.get("tree") or None, int(data))
 
 
 # ---- one ticket file to one row ---------------------------------------------------------------

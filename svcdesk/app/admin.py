@@ -136,9 +136,13 @@ def fill_sample(desk: Desk, count: int = 40) -> int:
 def index_status(desk: Desk) -> dict:
     """What the index holds, brought up to date, and the trail of commits beside it."""
     info = desk.index.status()
+    per = (lambda n: round(n / info.tickets)) if info.tickets else (lambda n: None)
     return {"path": info.path, "format": info.format, "tickets": info.tickets,
             "problems": info.problems, "size_bytes": info.size, "tree": info.tree,
-            "parsed_now": desk.index.changed, "trail_commits": desk.shortcuts.trail_size()}
+            "parsed_now": desk.index.changed, "trail_commits": desk.shortcuts.trail_size(),
+            "ticket_files_bytes": info.data, "bytes_per_ticket": per(info.size),
+            "file_bytes_per_ticket": per(info.data),
+            "size_of_data": round(info.size / info.data, 2) if info.data else None}
 
 
 def rebuild_index(desk: Desk) -> int:

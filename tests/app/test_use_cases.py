@@ -83,6 +83,16 @@ def test_the_plain_path_gives_the_same_tickets_and_leaves_no_cache(desk, monkeyp
     assert lookup.listing(fast, Filter()).tickets == lookup.listing(plain, Filter()).tickets
 
 
+def test_index_status_weighs_the_index_against_the_ticket_files_it_describes(make_desk):
+    desk = make_desk(sample=True)
+    said = admin.index_status(desk)
+    files = sum(p.stat().st_size for p in desk.root.glob("tickets/*/*/*.yaml"))
+    assert said["ticket_files_bytes"] == files
+    assert said["file_bytes_per_ticket"] == round(files / said["tickets"])
+    assert said["bytes_per_ticket"] == round(said["size_bytes"] / said["tickets"])
+    assert said["size_of_data"] == round(said["size_bytes"] / files, 2)
+
+
 def test_the_desk_stays_a_small_facade():
     """Opening the desk, who acts, finding a ticket: features go to their own module."""
     public = [name for name, _ in inspect.getmembers(Desk) if not name.startswith("_")]
