@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import FAULT
+from conftest import FAULT, commit_all
 from svcdesk.base.errors import ExitCode
 
 URGENT = FAULT + ("--impact", "single", "--urgency", "high")  # P2
@@ -94,6 +94,19 @@ def test_a_past_week_does_not_change_when_later_tickets_come(week_desk, run, mon
     again = run("report", "weekly", "--week", "2026-W47").stdout
     assert again == before
     assert "2026-W47" in again and "| 新建工单 | 4 |" in again
+
+
+def test_the_report_reviews_the_desk_as_committed_not_a_hand_edit_in_progress(week_desk,
+                                                                               run):
+    """It reads the desk as committed (and so never makes git look at every file): a hand
+    edit counts once it is committed, as the team's record."""
+    before = review(run)
+    path = next(week_desk.root.glob("tickets/2026/11/SD-20261118-0001.yaml"))
+    path.write_text(path.read_text(encoding="utf-8").replace("type: fault", "type: inquiry",
+                                                             1), encoding="utf-8")
+    assert review(run) == before
+    commit_all(week_desk.root, "an inquiry after all")
+    assert review(run)["by_type"] != before["by_type"]
 
 
 def test_an_empty_week_is_a_valid_report_that_says_so(desk, run):
