@@ -226,6 +226,7 @@ def test_a_mail_asked_for_with_no_smtp_fails_the_run_and_keeps_the_message(week_
     assert "reports/weekly-2026-W47.md: committed" in result.stderr  # the commit stands
 
 
+@pytest.mark.slow  # a real browser, started for the test
 def test_headless_chromium_renders_the_page_with_chinese_glyphs_not_boxes(week_desk, run,
                                                                           tmp_path):
     """A real Chromium draws the page, Chinese included: with no CJK font on the machine

@@ -3,6 +3,8 @@ ticket files and commits as with the speed machinery, and none of its caches lef
 
 import re
 
+import pytest
+
 from conftest import git, run_cli, svcdesk_process
 from svcdesk.base.errors import ExitCode
 
@@ -48,6 +50,7 @@ def tour(make_desk, monkeypatch, name: str, speed: str) -> tuple:
     return said, files, log, left
 
 
+@pytest.mark.slow  # a tour of every command, twice: the speed machinery on and off
 def test_the_plain_path_says_and_commits_exactly_what_the_fast_one_does(make_desk,
                                                                         monkeypatch):
     fast = tour(make_desk, monkeypatch, "fast", "1")
