@@ -16,8 +16,8 @@ from svcdesk.adapters.lock import DeskLock
 from svcdesk.adapters.repo import TRAILER_ACTION, TRAILER_TICKET, Git, Identity
 from svcdesk.adapters.shortcuts import Shortcuts
 from svcdesk.adapters.state import State
-from svcdesk.base.errors import (GitError, LockTimeoutError, MergeError, NotSetUpError,
-                                  ReadOnlyDeskError, UncommittedChangesError)
+from svcdesk.base.errors import (GitError, MergeError, NotSetUpError,
+                                  UncommittedChangesError)
 
 
 class Change:
@@ -282,25 +282,6 @@ def _blob_id(git: Git, filtered: set, relpath: str, data: bytes, hex_len: int) -
     if relpath in filtered:
         return git.filtered_blob_id(relpath, data)
     return Git.blob_id(data, hex_len)
-
-
-def settle(root: Path, git: Git, state: State, holder: str) -> bool:
-    """For a command that may only read: finish or undo what a killed change left (its
-    journal, a sync's half-done merge), as the next change would, so that no reader sees
-    its half-written files; True when it did. Only when the desk lock is free at once (a
-    change that holds it is alive and finishes itself) and the desk can be written."""
-    if not state.journal.exists() and not state.merging.exists():
-        return False
-    try:
-        with DeskLock(state.lock, 0, holder):
-            recover_merge(root, git, state)
-            git.clear_stale_locks()
-            head, ref = git.head()
-            git.clear_stale_locks(ref, repository=False)
-            recover(root, git, state, head)
-    except (LockTimeoutError, ReadOnlyDeskError, GitError, OSError):
-        return False  # the next change tries again, and says what stops it
-    return True
 
 
 def recover_merge(root: Path, git: Git, state: State) -> bool:

@@ -367,7 +367,7 @@ def _followed(desk, box, entry):
     relpath = desk.index.by_uid(uid)
     if relpath is None or relpath == entry.meta["relpath"]:
         return entry
-    return _move(box, entry, relpath.rsplit("/", 1)[1].removesuffix(".yaml"))
+    return _move(box, entry, store.number_of(relpath))
 
 
 def _finality(desk):

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from svcdesk.adapters import store
-from svcdesk.adapters.change import Change, holder_text, settle
+from svcdesk.adapters.change import Change, holder_text
 from svcdesk.adapters.discovery import find_root, git_dir_of
 from svcdesk.adapters.index import Index
 from svcdesk.adapters.repo import Git, Identity
@@ -16,7 +16,8 @@ from svcdesk.adapters.shortcuts import Shortcuts, shortcuts_for
 from svcdesk.adapters.state import State
 from svcdesk.app.opening import Opening
 from svcdesk.base import clock, model
-from svcdesk.base.errors import (AmbiguousTicketError, MergeError, RulesError,
+from svcdesk.base.errors import (AmbiguousTicketError, GitError, LockTimeoutError, MergeError,
+                                 NotSetUpError, ReadOnlyDeskError, RulesError,
                                  TicketNotFoundError, UsageError)
 from svcdesk.base.fields import is_email
 from svcdesk.base.identity import TicketRef
@@ -40,12 +41,12 @@ def open_desk(named: str | None, agent: str | None, command: str, progress=None,
                 progress=progress)
     desk.whole_command = True  # its Ctrl-C after a commit is said at the end (interrupted)
     if command not in LOOKS_ONLY:
-        settle(root, desk.git, desk.state, holder_text(command, "svcdesk", desk.now()))
+        desk.settle()
     return desk
 
 
 # commands that look at what a killed change left as it is (the others, reading, first put
-# it right, as the next change would: see adapters.change.settle)
+# it right, as the next change would: see Desk.settle)
 LOOKS_ONLY = ("doctor",)
 
 
@@ -147,6 +148,21 @@ class Desk:
         from svcdesk.app.sync import AutoSync
 
         return AutoSync(self, change)
+
+    def settle(self) -> None:
+        """For a command that may only read: finish or undo what a killed change left (its
+        journal, a sync's half-done merge), so that no reader sees its half-written files.
+        Taking a change does that; it is taken only when the desk lock is free at once (a
+        change that holds it is alive and finishes itself) and the desk can be written,
+        else the next change does it and says what stops it."""
+        if not (self.state.journal.exists() or self.state.merging.exists()):
+            return
+        holder = holder_text(self._command or "command", SYSTEM.name, self.now())
+        try:
+            with Change(self.root, self.git, self.state, self.shortcuts, holder, 0):
+                pass
+        except (LockTimeoutError, ReadOnlyDeskError, NotSetUpError, GitError, OSError):
+            pass
 
     def _after_commit(self) -> tuple:
         """What this desk does as each commit of its changes lands: its index asks git again;

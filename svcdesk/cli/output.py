@@ -3,6 +3,7 @@
 import io
 import json
 import os
+import re
 
 import click
 
@@ -57,7 +58,7 @@ def width(text: str) -> int:
 _wcswidth = None  # wcwidth's, imported when the first text wider than ASCII comes
 
 
-_ANSI = None  # the pattern of a colour code, compiled when a cell has one
+_ANSI = re.compile(r"\x1b\[[0-9;]*m|\x1b\]8;;.*?\x1b\\")  # a colour code, a link
 
 
 def clip(text: str, limit: int) -> str:
@@ -128,14 +129,7 @@ def _cell_lines(value) -> tuple:
 
 def _display(text: str) -> int:
     """The width of ``text`` on a terminal, its colour codes taking none."""
-    global _ANSI
-    if "\x1b" in text:
-        if _ANSI is None:
-            import re
-
-            _ANSI = re.compile(r"\x1b\[[0-9;]*m|\x1b\]8;;.*?\x1b\\\\")
-        text = _ANSI.sub("", text)
-    return width(text)
+    return width(_ANSI.sub("", text) if "\x1b" in text else text)
 
 
 def as_json(data) -> str:

@@ -5,6 +5,7 @@ read-only bind mount or a small tmpfs in a mount namespace of the test's own (un
 when the command ends."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -25,7 +26,7 @@ def read_only(root: Path, *args, cache: Path) -> subprocess.CompletedProcess:
     """``svcdesk ARGS`` in ``root`` while ``root`` is mounted read-only."""
     script = ('mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" && cd "$0" && '
               'exec "$@"')
-    env = {**__import__("os").environ, "XDG_CACHE_HOME": str(cache), "SVCDESK_SERVER": "0"}
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache), "SVCDESK_SERVER": "0"}
     return subprocess.run([UNSHARE, "-rm", "sh", "-c", script, str(root),
                            str(Path(sys.executable).parent / "svcdesk"), *args],
                           env=env, capture_output=True, text=True, timeout=120)
@@ -77,12 +78,13 @@ git status --porcelain; git rev-parse HEAD; exit $code
 
 # ---- every changing command, on a read-only desk and on a full disk -------------------------
 
-# Inside a mount namespace of its own (unshare -rm): mount the desk as the fault makes it,
-# run each command with `git status` and HEAD after it, then (on the full disk) free the
-# space and run each again. Its report is JSON on stdout.
+# Inside a mount namespace of its own (unshare -rm): mount the desk read-only, or copy it
+# onto a small tmpfs mounted on ``spare``; run each command with `git status` and HEAD
+# after it, then (on the full disk) free the space and run each again. Its report is JSON
+# on stdout.
 DRIVER = r"""
 import json, os, subprocess, sys
-mode, desk, filler, svcdesk, commands = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], \
+mode, desk, spare, svcdesk, commands = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], \
     json.loads(sys.argv[5])
 def sh(*args, **kw):
     return subprocess.run(args, capture_output=True, text=True, **kw)
@@ -92,6 +94,10 @@ def state():
 if mode == "read-only":
     assert sh("mount", "--bind", desk, desk).returncode == 0
     assert sh("mount", "-o", "remount,ro,bind", desk).returncode == 0
+else:
+    assert sh("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", spare).returncode == 0
+    assert sh("cp", "-a", desk, f"{spare}/d").returncode == 0
+    desk, filler = f"{spare}/d", f"{spare}/filler"
 report = {"faulty": [], "after": []}
 for n, args in enumerate(commands):
     if mode == "full":  # to its last page, again: what a failed command freed is taken
@@ -124,10 +130,10 @@ def busy(make_desk, tmp_path, dovecot, smtp, monkeypatch):
     git(root, "remote", "add", "origin", str(remote))
     git(root, "push", "-q", "-u", "origin", "main")
     monkeypatch.setenv("SVCDESK_IMAP_PASSWORD", PASSWORD)
-    env = {**__import__("os").environ, "SVCDESK_SERVER": "0"}
+    env = {**os.environ, "SVCDESK_SERVER": "0"}
     bin_ = Path(sys.executable).parent / "svcdesk"
-    for args in (("clone", f"file://{remote}", tmp_path / "b"),):
-        subprocess.run([bin_, *map(str, args)], check=True, capture_output=True, env=env)
+    subprocess.run([bin_, "clone", f"file://{remote}", str(tmp_path / "b")], check=True,
+                   capture_output=True, env=env)
     teammate = subprocess.run([bin_, *FAULT, "-q"], cwd=tmp_path / "b", env=env,
                               capture_output=True, text=True)
     assert teammate.returncode == 0, teammate.stderr
@@ -146,12 +152,15 @@ def busy(make_desk, tmp_path, dovecot, smtp, monkeypatch):
 
 
 def in_namespace(mode: str, root: Path, commands: list, tmp_path: Path) -> dict:
-    filler = tmp_path / "filler"
+    """The DRIVER's report of ``commands`` run on the desk at ``root`` made read-only
+    ("read-only") or copied onto a full disk ("full")."""
+    spare = tmp_path / "mnt"
+    spare.mkdir()
     done = subprocess.run(
-        [UNSHARE, "-rm", sys.executable, "-c", DRIVER, mode, str(root), str(filler),
+        [UNSHARE, "-rm", sys.executable, "-c", DRIVER, mode, str(root), str(spare),
          str(Path(sys.executable).parent / "svcdesk"), json.dumps(commands)],
         capture_output=True, text=True, timeout=300,
-        env={**__import__("os").environ, "SVCDESK_SERVER": "0",
+        env={**os.environ, "SVCDESK_SERVER": "0",
              "XDG_CACHE_HOME": str(tmp_path / "cache")})
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -182,23 +191,8 @@ def test_every_changing_command_on_a_read_only_desk_is_refused_and_changes_nothi
 def test_every_changing_command_on_a_full_disk_fails_whole_and_works_once_there_is_room(
         busy, tmp_path, smtp):
     root, commands, port = busy
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    # the desk on a small tmpfs of the namespace: copied there by the driver's own mount
-    script = DRIVER.replace('if mode == "read-only":', f'''
-assert sh("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", "{mnt}").returncode == 0
-assert sh("cp", "-a", desk, "{mnt}/d").returncode == 0
-desk, filler = "{mnt}/d", "{mnt}/filler"
-if mode == "read-only":''')
     head = git(root, "rev-parse", "HEAD").strip()
-    done = subprocess.run(
-        [UNSHARE, "-rm", sys.executable, "-c", script, "full", str(root), "",
-         str(Path(sys.executable).parent / "svcdesk"), json.dumps(commands)],
-        capture_output=True, text=True, timeout=300,
-        env={**__import__("os").environ, "SVCDESK_SERVER": "0",
-             "XDG_CACHE_HOME": str(tmp_path / "cache")})
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+    report = in_namespace("full", root, commands, tmp_path)
     for args, code, err, porcelain, after in report["faulty"]:
         assert code == ExitCode.READ_ONLY and "No space left on device" in err, (args, code,
                                                                                  err)
