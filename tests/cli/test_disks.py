@@ -175,16 +175,22 @@ def unseen(port) -> int:
         return len(list(box.uids(AND(seen=False))))
 
 
+def refused_whole(report: dict, head: str, says: str) -> None:
+    """Each command of the fault was refused with exit 14 in one line saying ``says``, and
+    left nothing half made: HEAD as it was, git status clean."""
+    for args, code, err, porcelain, after in report["faulty"]:
+        assert code == ExitCode.READ_ONLY and says in err, (args, code, err)
+        assert len(err.strip().splitlines()) == 1, (args, err)
+        assert "Traceback" not in err and "cannot rollback" not in err, (args, err)
+        assert porcelain == "" and after == head, (args, porcelain)
+
+
 def test_every_changing_command_on_a_read_only_desk_is_refused_and_changes_nothing(
         busy, tmp_path, smtp):
     root, commands, port = busy
     head = git(root, "rev-parse", "HEAD").strip()
     report = in_namespace("read-only", root, commands, tmp_path)
-    for args, code, err, porcelain, after in report["faulty"]:
-        assert code == ExitCode.READ_ONLY, (args, err)
-        assert "Read-only file system" in err and "Traceback" not in err, (args, err)
-        assert len(err.strip().splitlines()) == 1, (args, err)
-        assert porcelain == "" and after == head, args
+    refused_whole(report, head, "Read-only file system")
     assert smtp.messages == [] and unseen(port) == 2  # nothing sent, no mail taken
 
 
@@ -193,12 +199,7 @@ def test_every_changing_command_on_a_full_disk_fails_whole_and_works_once_there_
     root, commands, port = busy
     head = git(root, "rev-parse", "HEAD").strip()
     report = in_namespace("full", root, commands, tmp_path)
-    for args, code, err, porcelain, after in report["faulty"]:
-        assert code == ExitCode.READ_ONLY and "No space left on device" in err, (args, code,
-                                                                                 err)
-        assert len(err.strip().splitlines()) == 1, (args, err)
-        assert "Traceback" not in err and "cannot rollback" not in err, (args, err)
-        assert porcelain == "" and after == head, (args, porcelain)  # nothing half made
+    refused_whole(report, head, "No space left on device")
     last = head
     for args, code, err, porcelain, after in report["after"]:
         assert code == 0, (args, err)  # the next run recovers, and does the work
