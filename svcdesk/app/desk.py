@@ -41,12 +41,12 @@ def open_desk(named: str | None, agent: str | None, command: str, progress=None,
                 progress=progress)
     desk.whole_command = True  # its Ctrl-C after a commit is said at the end (interrupted)
     if command not in LOOKS_ONLY:
-        desk.settle()
+        desk._settle()
     return desk
 
 
 # commands that look at what a killed change left as it is (the others, reading, first put
-# it right, as the next change would: see Desk.settle)
+# it right, as the next change would: see Desk._settle)
 LOOKS_ONLY = ("doctor",)
 
 
@@ -149,7 +149,7 @@ class Desk:
 
         return AutoSync(self, change)
 
-    def settle(self) -> None:
+    def _settle(self) -> None:
         """For a command that may only read: finish or undo what a killed change left (its
         journal, a sync's half-done merge), so that no reader sees its half-written files.
         Taking a change does that; it is taken only when the desk lock is free at once (a
