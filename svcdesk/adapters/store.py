@@ -16,6 +16,7 @@ from yaml.resolver import BaseResolver
 
 from svcdesk.base import model
 from svcdesk.domain import rules as rules_mod
+from svcdesk.adapters import canonical
 from svcdesk.adapters.discovery import RULES, TICKETS
 from svcdesk.base.errors import RulesError, TicketFileError, ValidationError
 from svcdesk.base.identity import NUMBER_RE, TicketRef
@@ -93,7 +94,17 @@ _NO_KEY = object()
 
 
 def load_plain(source):
-    """Parse one YAML document of text-only data (str, list, dict, None)."""
+    """Parse one YAML document of text-only data (str, list, dict, None): the canonical form
+    svcdesk writes by canonical.read, anything else by libyaml."""
+    if type(source) is str:
+        data = canonical.read(source)
+        if data is not None:
+            return data
+    return load_by_libyaml(source)
+
+
+def load_by_libyaml(source):
+    """load_plain by libyaml's events, whatever form the YAML takes."""
     parser = _Parser(source)
     try:
         return _build(parser.get_event)
