@@ -491,9 +491,33 @@ def _typed_value(schema: Schema, name: str, value, strict: bool, path):
         raise FieldError(path, "unknown field (not a core field nor declared under "
                                "fields: in rules.yaml)")
     try:
-        return F.parse(spec, value, schema.tz, strict=strict)
+        return F.parse(spec, value, schema.tz, strict=strict) if strict else \
+            _as_read(spec, value, schema.tz)
     except ValueError as exc:
         raise FieldError(path, str(exc)) from None
+
+
+# Values read from files, typed once: a desk's statuses, teams, agents, regions and models
+# repeat from ticket to ticket, and a ticket's create event repeats its snapshot. Keyed by the
+# spec's identity (the entry keeps the spec, so the id is not reused) and the text; only
+# values that cannot change (no lists) and do not depend on the time zone (no datetimes).
+_READ: dict = {}
+_READ_MOST = 65_536  # entries before the memo starts again: bounded whatever the desk
+
+
+def _as_read(spec: FieldSpec, raw, tz: tzinfo):
+    """F.parse(spec, raw, tz, strict=False), remembered for text that repeats."""
+    if type(raw) is not str or spec.type == "list" or spec.type == "datetime":
+        return F.parse(spec, raw, tz, strict=False)
+    key = (id(spec), raw)
+    known = _READ.get(key)
+    if known is not None and known[0] is spec:
+        return known[1]
+    value = F.parse(spec, raw, tz, strict=False)
+    if len(_READ) >= _READ_MOST:
+        _READ.clear()
+    _READ[key] = (spec, value)
+    return value
 
 
 def _event_from_plain(schema: Schema, data, path) -> Event:
@@ -517,9 +541,10 @@ def _event_from_plain(schema: Schema, data, path) -> Event:
         if not isinstance(pair, dict) or set(pair) - {"from", "to"}:
             raise FieldError(path + ("changes", name), "a change holds from: and/or to:")
         spec = schema.specs.get(name)
-        convert = (lambda v: F.parse(spec, v, schema.tz, strict=False)) if spec else (lambda v: v)
         try:
-            changes[name] = (convert(pair.get("from")), convert(pair.get("to")))
+            changes[name] = ((_as_read(spec, pair.get("from"), schema.tz),
+                              _as_read(spec, pair.get("to"), schema.tz)) if spec else
+                             (pair.get("from"), pair.get("to")))
         except ValueError as exc:
             raise FieldError(path + ("changes", name), str(exc)) from None
     initial = data.get("fields")
