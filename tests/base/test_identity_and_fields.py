@@ -108,3 +108,30 @@ def test_encoded_words_are_decoded_and_a_hidden_line_break_refused():
     with pytest.raises(ValueError, match="single line"):
         F.parse(spec("string"), word("张伟\r\nBcc: evil@example.com"), TZ)
     assert F.parse(spec("string"), "=?not an encoded word", TZ) == "=?not an encoded word"
+
+
+# ---- values read from files, typed once per text ----------------------------------------------
+
+def test_a_value_read_again_is_typed_by_its_own_field_whatever_was_read_before():
+    from svcdesk.base import model
+
+    status = F.FieldSpec("status", "enum", "状态", choices={"closed": "已关闭"})
+    title = F.FieldSpec("title", "string", "标题")
+    labels = F.FieldSpec("status", "enum", "状态", choices={"done": "已关闭"})
+    for _ in range(2):  # the second round comes from the memo
+        assert model._as_read(status, "已关闭", TZ) == "closed"
+        assert model._as_read(title, "已关闭", TZ) == "已关闭"
+        assert model._as_read(labels, "已关闭", TZ) == "done"
+    tags = F.FieldSpec("tags", "list", "标签")
+    first = model._as_read(tags, "a, b", TZ)
+    first.append("changed")
+    assert model._as_read(tags, "a, b", TZ) == ["a", "b"]  # lists are not shared
+
+
+def test_the_memo_of_values_read_stays_bounded():
+    from svcdesk.base import model
+
+    title = F.FieldSpec("title", "string", "标题")
+    for i in range(model._READ_MOST + 10):
+        model._as_read(title, f"标题 {i}", TZ)
+    assert len(model._READ) <= model._READ_MOST
