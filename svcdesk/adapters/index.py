@@ -35,7 +35,7 @@ from svcdesk.base.identity import NUMBER_RE, TicketRef
 from svcdesk.base.query import Filter
 from svcdesk.domain import metrics
 
-FORMAT = 12  # bump when the tables or what goes in them change: old indexes are rebuilt
+FORMAT = 13  # bump when the tables or what goes in them change: old indexes are rebuilt
 MAIL_RULE = "mail: "  # the rule of an event a message made: "mail: <its Message-ID>"
 IMPORT_RULE = "import: "  # of a ticket a file's row made: "import: <source>: <its key>"
 TAKEN_RULES = (MAIL_RULE, IMPORT_RULE)  # what came from outside, kept so as to take it once
@@ -44,8 +44,8 @@ PROGRESS_FROM = 2000  # files to parse before a progress bar is worth showing
 KNOWN_PROBLEM_FROM = 64 * 1024  # bytes: a bad file this large is not parsed again
 RACY_NS = 2_000_000_000  # a file or folder changed this recently may change again unseen
 BUSY_MS = 60_000  # how long a reader waits for another command's refresh of the index
-PHRASE_MOST = 12  # a longer search term is matched by PHRASE_GRAMS of its trigrams, then
-PHRASE_GRAMS = 4  # checked whole (see search_in)
+PHRASE_GRAMS = 4  # a search term longer than a trigram is matched by this many of its
+# trigrams, then checked whole (see search_in)
 
 # a word index's tokens: the words domain.words found, joined by spaces (a model such as
 # lp-404 stays one)
@@ -81,7 +81,7 @@ CREATE TABLE problems(path TEXT PRIMARY KEY, mtime_ns, size, indexed_ns, line, m
 CREATE TABLE folders(path TEXT PRIMARY KEY, mtime_ns) WITHOUT ROWID;
 CREATE TABLE taken(key TEXT PRIMARY KEY, path TEXT) WITHOUT ROWID;
 CREATE INDEX taken_path ON taken(path);
-CREATE VIRTUAL TABLE search USING fts5(title, body, extra, tokenize='trigram');
+CREATE VIRTUAL TABLE search USING fts5(title, body, extra, tokenize='trigram', detail=none);
 CREATE VIRTUAL TABLE search_terms USING fts5vocab(search, 'row');
 CREATE VIRTUAL TABLE words USING fts5(title, body, meta, tokenize="{WORD_TOKENS}");
 PRAGMA user_version = {FORMAT};
@@ -654,17 +654,19 @@ class Index:
         (pass it to settled())."""
         matches, scans = [], []
         for term in terms:
-            if len(term) > PHRASE_MOST:
-                # FTS5 matches a phrase by walking the positions of each of its trigrams: on
-                # repetitive text (a log of AAAA…) that grows with the phrase's length times
-                # the positions. A long term is found by a few of its distinct trigrams,
-                # each a plain lookup, and the text is then checked for the whole term.
+            if len(term) > 3:
+                # The trigram index keeps which tickets hold a trigram, not where
+                # (detail=none: a fifth of its size with positions), so it has no phrases:
+                # a term is found by a few of its distinct trigrams, each a plain lookup,
+                # and the text is then checked for the whole term. (Walking positions was
+                # no better: on repetitive text, a log of AAAA…, a phrase's cost grew with
+                # its length times the positions.)
                 grams = list(dict.fromkeys(term[i:i + 3].lower()
                                            for i in range(len(term) - 2)))
                 step = max(1, len(grams) // PHRASE_GRAMS)
                 matches.append(" AND ".join(map(_phrase, grams[::step][:PHRASE_GRAMS])))
                 scans.append(term)
-            elif len(term) >= 3:
+            elif len(term) == 3:
                 matches.append(_phrase(term))
             elif (starting := _trigrams_starting(con, term)) is None:
                 scans.append(term)  # one character, or too common a pair: scan the text
@@ -674,10 +676,8 @@ class Index:
                 matches.append("(" + " OR ".join(map(_phrase, starting)) + ")")
         conds, args = _where(flt, tz, "t.")
         for term in scans:
-            like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            conds.append("(s.title LIKE ? ESCAPE '\\' OR s.body LIKE ? ESCAPE '\\' OR "
-                         "s.extra LIKE ? ESCAPE '\\')")
-            args += [like, like, like]
+            conds.append("holds(s.title, s.body, s.extra, ?)")
+            args.append(term.lower())
         sql = ("SELECT t.doc, s.title, s.body, s.extra, {score} FROM search s "
                "JOIN tickets t ON t.rowid = s.rowid")
         if matches:
@@ -899,7 +899,13 @@ def roll_back(con) -> None:
 
 
 def _timeline(events) -> str:
-    return json.dumps(metrics.brief(events), ensure_ascii=False, separators=(",", ":"))
+    """The history in brief as JSON, each step without its trailing nulls (most of a step:
+    two fifths of the column's size; Story.from_row puts them back)."""
+    steps = metrics.brief(events)
+    for step in steps:
+        while step[-1] is None:
+            step.pop()
+    return json.dumps(steps, ensure_ascii=False, separators=(",", ":"))
 
 
 def _ts(value) -> float | None:
@@ -975,7 +981,14 @@ def _meta(con, key: str) -> str | None:
 def _connect(path: Path) -> sqlite3.Connection:
     con = sqlite3.connect(path, isolation_level=None, timeout=BUSY_MS / 1000)
     con.execute("PRAGMA synchronous = NORMAL")
+    con.create_function("holds", 4, _holds, deterministic=True)
     return con
+
+
+def _holds(title, body, extra, term: str) -> bool:
+    """Whether a ticket's search text holds ``term`` (lower case), in any case, as the
+    trigram index folds it (SQLite's LIKE folds only ASCII)."""
+    return any(term in text.lower() for text in (title, body, extra) if text)
 
 
 def _folders(root: Path) -> dict:

@@ -68,6 +68,9 @@ def ticket_figures(events, now: datetime | None = None, paused_statuses=PAUSED_S
             "paused_seconds": int(paused), "paused_since": paused_since, "done": done}
 
 
+BRIEF_SIZE = 8  # the items of a step of brief()
+
+
 def brief(events) -> list:
     """The history in brief, for reports as of any moment: [[epoch seconds, action, status it
     led to, assignee it set, rating given, response and resolution SLA state it recorded,

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from svcdesk.base.fields import dump
-from svcdesk.domain.metrics import brief
+from svcdesk.domain.metrics import BRIEF_SIZE, brief
 from svcdesk.domain.words import distinct
 
 AGES = (("<1d", 1), ("1-3d", 3), ("3-7d", 7), ("7-30d", 30), (">30d", None))
@@ -106,7 +106,8 @@ class Story:
 
     @staticmethod
     def from_row(row: dict, tz) -> "Story":
-        steps = tuple((datetime.fromtimestamp(step[0], tz), *step[1:])
+        steps = tuple((datetime.fromtimestamp(step[0], tz), *step[1:],
+                       *(None,) * (BRIEF_SIZE - len(step)))  # the index leaves trailing nulls out
                       for step in json.loads(row["timeline"]))
         first = row["first_response"]
         return Story(row["id"], json.loads(row["doc"]), datetime.fromtimestamp(row["created"], tz),
