@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from svcdesk.adapters import index as index_mod
+from svcdesk.adapters import store
 from svcdesk.app import intake, lookup
 from svcdesk.app.desk import Desk
 from svcdesk.base.errors import ExitCode
@@ -97,7 +98,7 @@ def test_a_read_overlapped_with_the_check_is_kept_only_when_nothing_changed(desk
 
     def titles(con):
         reads.append(1)
-        return [json.loads(doc)["title"] for (doc,) in con.execute("SELECT doc FROM tickets")]
+        return [title for (title,) in con.execute("SELECT title FROM tickets")]
 
     reads = []
     assert Desk(desk.root).index.settled(titles) == ["电脑无法开机故障报修"]
@@ -528,3 +529,16 @@ def test_open_load_and_tickets_in_a_period(make_desk):
         r["created"], sample.rules.tz) < end for r in week)
     resolved = sample.index.between("resolved", end - timedelta(days=60), end)
     assert resolved and all(r["resolved"] >= r["created"] for r in resolved)
+
+
+def test_a_ticket_listed_from_the_index_has_every_field_of_its_file_in_order(make_desk):
+    """The index keeps a ticket's title, status, team... once, in their columns, and puts
+    them back into its fields in their places."""
+    from svcdesk.base.fields import dump
+
+    sample = make_desk(sample=True)
+    listed = {d["id"]: d for d in sample.index.listing(Filter(), sample.rules.tz)}
+    assert len(listed) == 40
+    for path in store.ticket_files(sample.root):
+        fields = dump(store.read_ticket(sample.root, sample.rules.schema, path)[0].fields)
+        assert list(listed[fields["id"]].items()) == list(fields.items()), path
