@@ -478,6 +478,34 @@ def test_search_is_case_insensitive_in_english_and_filters_by_status(desk, run):
         == "[]"
 
 
+def test_search_folds_case_beyond_ascii_for_words_of_any_length(desk, run):
+    run(*FAULT)
+    run(*INQUIRY)  # the customer is Daniel Müller
+    for word in ("MÜLLER", "Müller", "ÜLL", "Ü", "mÜ"):
+        assert found(run, word) == ["SD-20261122-0002"], word
+    assert found(run, "MÜLLERS") == []
+
+
+def test_a_common_word_is_ranked_among_its_hits_indexed_last(desk, run, monkeypatch):
+    """bm25 reads every hit's text again (the index keeps no positions), so a word found in
+    more than RANK_MOST tickets is ranked among those made or changed most recently."""
+    monkeypatch.setattr(index_mod, "RANK_MOST", 2)
+    made = run("new", "--type", "fault", "--title", "打印机卡纸", *FAULT[5:-2],
+               "--description", "卡纸")
+    assert made.exit_code == 0, made.stderr
+    for i in range(3):
+        run(*FAULT[:-2], "--description", f"第 {i} 台打印机不能开机")
+    for path in (desk.root / "tickets").rglob("*.yaml"):  # none changed as it was indexed
+        past = path.stat().st_mtime_ns - 10 * 10**9
+        os.utime(path, ns=(past, past))
+    assert run("index", "rebuild").exit_code == 0  # indexed in the order of their numbers
+    assert found(run, "打印机", "--limit", "2") == ["SD-20261122-0004", "SD-20261122-0003"]
+    # the title hit, made first, is ranked first again once it is changed
+    assert run("comment", "SD-20261122-0001", "-m", "客户来电催促").exit_code == 0
+    assert found(run, "打印机", "--limit", "2")[0] == "SD-20261122-0001"
+    assert len(found(run, "打印机", "--limit", "4")) == 4  # never fewer than asked for
+
+
 def test_search_covers_comments_and_internal_notes(desk, run):
     run(*FAULT)
     run("comment", "20261122-1", "-m", "客户说屏幕有闪烁")
