@@ -713,8 +713,9 @@ class Index:
             # new rowid when its file changes), found newest first through the FTS
             # table's own rowid order and kept by a rowid range it can use
             where = " AND ".join(f"({c})" for c in conds)
+            ranked = max(RANK_MOST, int(limit))
             conds.append(f"s.rowid >= (SELECT min(rowid) FROM (SELECT s.rowid FROM {found} "
-                         f"WHERE {where} ORDER BY s.rowid DESC LIMIT {max(RANK_MOST, int(limit))}))")
+                         f"WHERE {where} ORDER BY s.rowid DESC LIMIT {ranked}))")
             args += args
             score = "bm25(search, 5.0, 1.0, 2.0)"
             order = "ORDER BY 5, t.updated DESC"
@@ -819,7 +820,7 @@ class Index:
         if column not in ("created", "resolved", "closed", "first_response", "updated"):
             raise ValueError(f"not a time column: {column}")
         con = self.refresh()
-        cur = con.execute(f"SELECT *, {_doc_sql()} AS doc FROM tickets "
+        cur = con.execute(f"SELECT *, {_doc_sql()} AS doc FROM tickets "  # the last doc wins
                           f"WHERE {column} >= ? AND {column} < ? "
                           f"ORDER BY {column}", (start.timestamp(), end.timestamp()))
         names = [d[0] for d in cur.description]
@@ -924,8 +925,8 @@ def _entry(root: Path, schema: model.Schema, relpath: str,
 
 
 # The fields ``doc`` leaves to their own columns: each is kept in its place as a 0 and put
-# back by _DOC (json_replace keeps the order of the keys). 200 bytes a ticket, 8 % of the
-# index.
+# back by _doc_sql (json_replace keeps the order of the keys). 200 bytes a ticket, 8 % of
+# the index.
 _SHARED = ("uid", "title", "type", "category", "priority", "status", "channel", "assignee",
            "team")
 
