@@ -47,6 +47,18 @@ def pytest_report_header(config):
             "SVCDESK_FAULTS=all)")
 
 
+def pytest_ignore_collect(collection_path, config):
+    """The everyday loop (-m "not slow") does not import a module that is slow as a whole:
+    the hostile corpus alone takes 5 s to build (a 300 KB subject folded, a 30 MiB
+    attachment encoded, two zip bombs), for tests that would all be deselected."""
+    if " ".join((config.getoption("markexpr") or "").split()) != "not slow":
+        return None
+    if collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
+        return None
+    head = collection_path.read_text(encoding="utf-8")[:4000]
+    return True if "\npytestmark = pytest.mark.slow\n" in head else None
+
+
 def pytest_collection_modifyitems(config, items):
     """With the speed machinery switched off (SVCDESK_SPEED=0), its own tests (tests/speed/)
     are skipped: every other test then checks that the commands work without it."""
