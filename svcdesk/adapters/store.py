@@ -88,7 +88,6 @@ class _UniqueKeys:
 # result is what PyYAML's BaseConstructor with a null-only resolver gives (a test compares
 # them), except that a key repeated in a mapping and a recursive alias are refused.
 
-_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 _NULL_TAG = "tag:yaml.org,2002:null"
 _NO_KEY = object()
 
@@ -128,7 +127,7 @@ def _build(next_event):
             value = event.value
             tag = event.tag
             if tag == _NULL_TAG or ((tag is None or tag == "!") and event.implicit[0]
-                                    and value in _NULLS):
+                                    and value in canonical.NULLS):
                 value = None
             opened = False
         elif kind is MappingStartEvent:
