@@ -359,10 +359,11 @@ def _never_landed(desk, change, entry) -> bool:
 
 def _followed(desk, box, entry):
     """The entry, moved to where its ticket is now when the ticket is no longer at its
-    path: a sync renumbered it and was killed before the outbox followed, or the sync was
-    undone (a merge refused) after it had. Found by the ticket's uid in the index."""
+    path: a sync renumbered it and was killed before the outbox followed (the old path may
+    hold another clone's ticket by then), or the sync was undone (a merge refused) after it
+    had. Found by the ticket's uid in the index, never by the path alone."""
     uid = entry.meta.get("uid")
-    if uid is None or (desk.root / entry.meta["relpath"]).exists():
+    if uid is None:
         return entry
     relpath = desk.index.by_uid(uid)
     if relpath is None or relpath == entry.meta["relpath"]:

@@ -346,6 +346,29 @@ def test_queued_notices_find_their_ticket_when_a_refused_merge_undid_its_renumbe
         ("SD-20261122-0001", "zhang.san@example.cn", "")]  # the customer's: not yet final
 
 
+@pytest.mark.slow  # an SMTP server
+def test_a_notice_left_at_its_old_number_finds_its_ticket_when_another_took_the_number(
+        team, run, smtp):
+    """A sync killed between its renumbering commit and the outbox's move leaves the
+    customer's notice at the old number, whose path now holds the other clone's ticket:
+    it still goes to its own ticket, with the new number (found by its uid, not its path)."""
+    a, b, _ = team
+    on(a, run, *INQUIRY, "--title", "保修期多久")
+    assert on(a, run, "sync").exit_code == 0
+    on(b, run, *INQUIRY, "--title", "发票怎么开", "--email", "zhang.san@example.cn")
+    assert "renumbered" in on(b, run, "sync").stdout
+    for meta in (b / ".git/svcdesk/outbox").glob("*.json"):  # as the kill left it
+        entry = json.loads(meta.read_text(encoding="utf-8"))
+        entry.update(number="SD-20261122-0001", relpath="tickets/2026/11/SD-20261122-0001.yaml",
+                     state="pending")
+        meta.write_text(json.dumps(entry, ensure_ascii=False), encoding="utf-8")
+    assert ticket(b, "SD-20261122-0001")["title"] == "保修期多久"  # a's ticket, there now
+    sent = on(b, run, "notify", "send")
+    assert sent.exit_code == 0, sent.stderr
+    told = [m for to, m in smtp.parsed() if to == ["zhang.san@example.cn"]]
+    assert len(told) == 1 and "[SD-20261122-0002]" in told[0]["subject"], sent.stdout
+
+
 # ---- kill -9 in the middle of a sync --------------------------------------------------------------
 
 @pytest.mark.slow
