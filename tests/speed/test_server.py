@@ -285,6 +285,10 @@ def test_a_worker_that_dies_after_its_commit_is_not_taken_for_a_change_never_mad
     workers = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
                and _parent(p) == server_pid]
     assert workers, "the worker ended before it could be killed"
+    deadline = time.monotonic() + 10  # and until it waits on the report's full pipe: it has
+    while time.monotonic() < deadline and not any(  # told the client of its commit by then
+            "pipe_write" in _wchan(pid) for pid in workers):
+        time.sleep(0.01)
     for pid in workers:
         os.kill(pid, signal.SIGKILL)
     out, err = client.communicate(timeout=30)
@@ -293,6 +297,14 @@ def test_a_worker_that_dies_after_its_commit_is_not_taken_for_a_change_never_mad
     assert "ended without finishing" not in err
     assert commit_count(desk.root) == int(git(desk.root, "rev-list", "--count", before)) + 1
     assert git(desk.root, "log", "-1", "--format=%s").startswith("import 1500 tickets")
+
+
+def _wchan(pid: int) -> str:
+    """What the process waits on in the kernel ("anon_pipe_write": a full pipe)."""
+    try:
+        return Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        return ""
 
 
 def _parent(proc: Path) -> int | None:
